@@ -1,0 +1,26 @@
+using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Accounts;
+using MrPrompt.Infrastructure.Persistence;
+
+namespace MrPrompt.Infrastructure.Accounts;
+
+/// <summary>Reads accounts joined with their profile and role, in one query each.</summary>
+internal static class AccountQueries
+{
+    public static IQueryable<AccountSummary> Summaries(this AppDbContext db) =>
+        from user in db.Users
+        join profile in db.Profiles on user.Id equals profile.Id
+        select new AccountSummary(
+            user.Id,
+            user.Email!,
+            profile.DisplayName,
+            profile.AvatarUrl,
+            (from userRole in db.UserRoles
+             join role in db.Roles on userRole.RoleId equals role.Id
+             where userRole.UserId == user.Id
+             orderby role.Name == AppRoles.Admin ? 0 : role.Name == AppRoles.Author ? 1 : 2
+             select role.Name).FirstOrDefault() ?? AppRoles.User,
+            profile.Theme,
+            profile.CreatedAt,
+            profile.UpdatedAt);
+}

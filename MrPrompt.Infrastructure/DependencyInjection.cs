@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.Embedded;
+using MrPrompt.Infrastructure.Persistence.Interceptors;
+using MrPrompt.Infrastructure.Profiles;
+using MrPrompt.Infrastructure.Security;
+
+namespace MrPrompt.Infrastructure;
+
+public static class DependencyInjection
+{
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingletonTimeProvider();
+        services.AddPersistence(configuration);
+        services.AddAccounts(configuration);
+        return services;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+
+    private static void AddPersistence(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>()
+            .Bind(configuration.GetSection(DatabaseOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        var connection = new DatabaseConnection(configuration.GetConnectionString("Default"));
+        services.AddSingleton(connection);
+        if (connection.IsEmbedded)
+        {
+            services.AddSingleton(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+                return new EmbeddedPostgresServer(
+                    new EmbeddedPostgresOptions(options.ResolveDataDir(), options.PostgresBinDir, options.Name),
+                    sp.GetRequiredService<ILogger<EmbeddedPostgresServer>>());
+            });
+        }
+
+        services.AddSingleton<AuditTimestampsInterceptor>();
+        // Components take the factory (one short-lived context per operation); Identity's stores take
+        // the scoped context. Both share one options instance, read lazily so an embedded server can
+        // start first.
+        void Configure(IServiceProvider sp, DbContextOptionsBuilder options) =>
+            options.UseMrPromptPostgres(sp.GetRequiredService<DatabaseConnection>().ConnectionString)
+                .AddInterceptors(sp.GetRequiredService<AuditTimestampsInterceptor>());
+        services.AddDbContext<AppDbContext>(Configure, optionsLifetime: ServiceLifetime.Singleton);
+        services.AddDbContextFactory<AppDbContext>(Configure);
+        services.AddSingleton<DatabaseStartup>();
+    }
+
+    private static void AddAccounts(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AdminOptions>()
+            .Bind(configuration.GetSection(AdminOptions.SectionName))
+            .Validate(o => string.IsNullOrWhiteSpace(o.Email) == string.IsNullOrWhiteSpace(o.Password),
+                "Admin:Email and Admin:Password must be set together.")
+            .ValidateOnStart();
+
+        services.AddIdentityCore<ApplicationUser>(IdentityRules.Configure)
+            .AddRoles<IdentityRole<Guid>>()
+            .AddEntityFrameworkStores<AppDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        services.AddScoped<AccountRegistrar>();
+        services.AddScoped<AdminAccountSeeder>();
+        services.AddSingleton<ProfileService>();
+        services.AddSingleton<AccountDirectory>();
+    }
+}

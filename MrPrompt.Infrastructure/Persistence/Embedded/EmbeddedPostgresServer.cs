@@ -1,0 +1,295 @@
+using MrPrompt.Infrastructure;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace MrPrompt.Infrastructure.Persistence.Embedded;
+
+/// <summary>
+/// A private PostgreSQL cluster started from the machine's server binaries, so MrPrompt runs with
+/// no configuration. The cluster is created once under the data directory and reused; it listens on
+/// loopback only, with a generated superuser password kept beside it (never in the logs).
+/// </summary>
+/// <remarks>
+/// Layout of the data directory: <c>pgdata/</c> (the cluster), <c>run/</c> (its socket),
+/// <c>postgres.log</c>, <c>pgpass</c> (libpq password file, 0600) and <c>port</c> (last port used,
+/// tried first so the printed psql command stays the same between runs).
+/// </remarks>
+public sealed partial class EmbeddedPostgresServer : IAsyncDisposable
+{
+    private const string Superuser = "postgres";
+
+    private readonly EmbeddedPostgresOptions _options;
+    private readonly ILogger _logger;
+    private readonly CommandRunner _runner = new();
+    private PostgresBinaries? _binaries;
+    private bool _started;
+
+    public EmbeddedPostgresServer(EmbeddedPostgresOptions options, ILogger<EmbeddedPostgresServer> logger)
+    {
+        _options = options with { DataDirectory = Path.GetFullPath(options.DataDirectory) };
+        _logger = logger;
+    }
+
+    public string DataDirectory => _options.DataDirectory;
+    private string ClusterDirectory => Path.Combine(DataDirectory, "pgdata");
+    private string SocketDirectory => Path.Combine(DataDirectory, "run");
+    private string LogFile => Path.Combine(DataDirectory, "postgres.log");
+    private string PasswordFile => Path.Combine(DataDirectory, "pgpass");
+    private string PortFile => Path.Combine(DataDirectory, "port");
+    private string LockFile => Path.Combine(ClusterDirectory, "postmaster.pid");
+
+    public int Port { get; private set; }
+
+    /// <summary>Connection string for <paramref name="database"/> (default: the app's database) as the superuser.</summary>
+    public string ConnectionString(string? database = null) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = Port,
+        Username = Superuser,
+        Password = ReadPassword(),
+        Database = database ?? _options.DatabaseName,
+    }.ConnectionString;
+
+    /// <summary>Creates the cluster if needed, starts it (or adopts one a crashed run left behind) and creates the database.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _binaries = PostgresBinaries.Locate(_options.BinariesDirectory, Environment.GetEnvironmentVariable("PATH"));
+        Directory.CreateDirectory(SocketDirectory);
+
+        if (!File.Exists(Path.Combine(ClusterDirectory, "PG_VERSION")))
+        {
+            await InitializeClusterAsync(cancellationToken);
+        }
+
+        if (await TryAdoptRunningServerAsync(cancellationToken))
+        {
+            LogAdopted(_logger, Port);
+        }
+        else
+        {
+            await StartServerAsync(cancellationToken);
+        }
+        _started = true;
+        await File.WriteAllTextAsync(PortFile, Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        await EnsureDatabaseAsync(_options.DatabaseName, cancellationToken);
+
+        LogReady(_logger, DataDirectory, PasswordFile, Port, _options.DatabaseName);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_started || _binaries is null)
+        {
+            return;
+        }
+        _started = false;
+        NpgsqlConnection.ClearAllPools();
+        var result = await _runner.RunAsync(_binaries.PgCtl, ["stop", "-D", ClusterDirectory, "-m", "fast", "-w"], cancellationToken);
+        if (!result.Succeeded)
+        {
+            LogStopFailed(_logger, result.Output);
+        }
+    }
+
+    /// <summary>Creates <paramref name="database"/> when it does not exist yet.</summary>
+    public async Task EnsureDatabaseAsync(string database, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+        exists.Parameters.AddWithValue("name", database);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
+        {
+            return;
+        }
+        // Identifiers cannot be parameters; quoting with doubled quotes makes any name safe.
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
+        await create.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task InitializeClusterAsync(CancellationToken cancellationToken)
+    {
+        // A half-made cluster from an interrupted initdb would make initdb refuse the folder.
+        if (Directory.Exists(ClusterDirectory))
+        {
+            Directory.Delete(ClusterDirectory, recursive: true);
+        }
+        var password = RandomNumberGenerator.GetHexString(32, lowercase: true);
+        var initialPasswordFile = Path.Combine(DataDirectory, "initdb-password");
+        await File.WriteAllTextAsync(initialPasswordFile, password, cancellationToken);
+        RestrictToOwner(initialPasswordFile);
+        await WritePasswordFileAsync(password, cancellationToken);
+        await _runner.HandOverAsync(DataDirectory, cancellationToken);
+        try
+        {
+            var result = await _runner.RunAsync(_binaries!.InitDb,
+                ["-D", ClusterDirectory, "-U", Superuser, "--pwfile", initialPasswordFile,
+                 "--auth", "scram-sha-256", "-E", "UTF8", "--no-locale"], cancellationToken);
+            if (!result.Succeeded)
+            {
+                throw new StartupException(
+                    $"initdb could not create the embedded cluster in {ClusterDirectory}: {result.Output}" + AccessHint());
+            }
+        }
+        finally
+        {
+            File.Delete(initialPasswordFile);
+        }
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        RemoveStaleLockFile();
+        await _runner.HandOverAsync(DataDirectory, cancellationToken);
+        Port = ChoosePort();
+        var serverOptions = $"-c listen_addresses=127.0.0.1 -p {Port} -k {SocketDirectory}";
+        var result = await _runner.RunAsync(_binaries!.PgCtl,
+            ["start", "-D", ClusterDirectory, "-l", LogFile, "-w", "-t", _options.StartTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", serverOptions],
+            cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new StartupException(
+                $"The embedded PostgreSQL did not start: {result.Output}. Its log is {LogFile}." + AccessHint());
+        }
+    }
+
+    /// <summary>
+    /// A run that was killed leaves its server running (pg_ctl detaches it). If the lock file names a
+    /// live postgres for this cluster that accepts our password, keep using it instead of failing.
+    /// </summary>
+    private async Task<bool> TryAdoptRunningServerAsync(CancellationToken cancellationToken)
+    {
+        if (ReadLockFile() is not { } lockInfo || !IsPostgresProcess(lockInfo.ProcessId))
+        {
+            return false;
+        }
+        Port = lockInfo.Port;
+        try
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+            await connection.OpenAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Postgres itself removes a lock file whose process is gone, but not one whose process id was
+    /// reused by an unrelated process after a crash (common in containers). Such a file is stale.
+    /// </summary>
+    private void RemoveStaleLockFile()
+    {
+        if (ReadLockFile() is { } lockInfo && !IsPostgresProcess(lockInfo.ProcessId))
+        {
+            LogStaleLock(_logger, lockInfo.ProcessId);
+            File.Delete(LockFile);
+        }
+    }
+
+    private (int ProcessId, int Port)? ReadLockFile()
+    {
+        if (!File.Exists(LockFile))
+        {
+            return null;
+        }
+        var lines = File.ReadAllLines(LockFile);
+        // postmaster.pid: line 1 is the process id, line 4 the port.
+        return lines.Length >= 4 && int.TryParse(lines[0], out var pid) && int.TryParse(lines[3], out var port)
+            ? (pid, port)
+            : (0, 0);
+    }
+
+    private static bool IsPostgresProcess(int processId)
+    {
+        if (processId <= 0)
+        {
+            return false;
+        }
+        try
+        {
+            var commandLine = File.ReadAllText($"/proc/{processId}/cmdline");
+            var program = Path.GetFileName(commandLine.Split('\0')[0]);
+            return program is "postgres" or "postmaster";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private int ChoosePort()
+    {
+        if (File.Exists(PortFile) && int.TryParse(File.ReadAllText(PortFile), out var previous) && IsFree(previous))
+        {
+            return previous;
+        }
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task WritePasswordFileAsync(string password, CancellationToken cancellationToken)
+    {
+        // libpq's password file format, so the logged psql command works without showing the secret.
+        await File.WriteAllTextAsync(PasswordFile, $"127.0.0.1:*:*:{Superuser}:{password}\n", cancellationToken);
+        RestrictToOwner(PasswordFile);
+    }
+
+    private static void RestrictToOwner(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    private string ReadPassword()
+    {
+        var line = File.ReadAllText(PasswordFile).Trim();
+        return line[(line.LastIndexOf(':') + 1)..];
+    }
+
+    private string AccessHint() => _runner.RunsAsServiceAccount
+        ? $" Running as root, the server runs as the '{CommandRunner.ServiceAccount}' account, which needs to reach {DataDirectory}; " +
+          "if a parent folder is private, set Database__DataDir to a folder it can reach."
+        : "";
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Embedded PostgreSQL: data in {DataDirectory}; connect with PGPASSFILE={PasswordFile} psql -h 127.0.0.1 -p {Port} -U postgres {Database}")]
+    private static partial void LogReady(ILogger logger, string dataDirectory, string passwordFile, int port, string database);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded PostgreSQL was still running from an earlier run on port {Port}; reusing it")]
+    private static partial void LogAdopted(ILogger logger, int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing a stale postmaster.pid left by a crash (process {ProcessId} is not PostgreSQL)")]
+    private static partial void LogStaleLock(ILogger logger, int processId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded PostgreSQL did not stop cleanly: {Output}")]
+    private static partial void LogStopFailed(ILogger logger, string output);
+}

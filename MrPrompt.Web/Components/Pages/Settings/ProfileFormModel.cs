@@ -1,0 +1,8 @@
+namespace MrPrompt.Web.Components.Pages.Settings;
+
+/// <summary>The editable part of a profile, as the form holds it.</summary>
+public sealed class ProfileFormModel
+{
+    public string DisplayName { get; set; } = "";
+    public string? AvatarUrl { get; set; }
+}

@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using MrPrompt.Infrastructure;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Web.Components.Account;
+using MrPrompt.Web.Components.Layout;
+using MrPrompt.Web.Endpoints;
+using MudBlazor.Services;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace MrPrompt.Web;
+
+/// <summary>Registration and pipeline of the web host, one helper per concern.</summary>
+internal static partial class Extensions
+{
+    /// <summary>Telemetry, health checks and error responses that every MrPrompt host shares.</summary>
+    public static void AddServiceDefaults(this WebApplicationBuilder builder)
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("MrPrompt"))
+            .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation())
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options =>
+                    options.Filter = context => !context.Request.Path.StartsWithSegments(HealthEndpoints.BasePath))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql());
+        // Telemetry is collected always but leaves the process only where a collector is named.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+    }
+
+    public static void AddWebServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<IdentityRedirectManager>();
+        builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        builder.Services.AddScoped<ThemeState>();
+        builder.Services.AddAuthorization();
+        builder.Services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = IdentityConstants.ApplicationScheme;
+                options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddIdentityCookies();
+        builder.Services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/Account/Login";
+            cookie.LogoutPath = "/Account/Logout";
+            cookie.AccessDeniedPath = "/Account/AccessDenied";
+            cookie.Cookie.Name = "MrPrompt.Auth";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+        });
+    }
+
+    /// <summary>
+    /// Starts the database (embedded or configured) and applies migrations before anything is served.
+    /// An operator mistake is one log line and a failed exit, not a stack trace.
+    /// </summary>
+    public static async Task<bool> PrepareDatabaseAsync(this WebApplication app)
+    {
+        try
+        {
+            await app.Services.GetRequiredService<DatabaseStartup>().RunAsync(app.Lifetime.ApplicationStopping);
+            return true;
+        }
+        catch (StartupException ex)
+        {
+            LogStartupFailed(app.Logger, ex.Message);
+            return false;
+        }
+    }
+
+    public static void UseWebPipeline(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+            app.UseHsts();
+        }
+        else
+        {
+            app.UseExceptionHandler();
+        }
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseAntiforgery();
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "MrPrompt cannot start: {Reason}")]
+    private static partial void LogStartupFailed(ILogger logger, string reason);
+}

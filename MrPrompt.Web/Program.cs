@@ -1,0 +1,31 @@
+using MrPrompt.Infrastructure;
+using MrPrompt.Web;
+using MrPrompt.Web.Components;
+using MrPrompt.Web.Components.Account;
+using MrPrompt.Web.Endpoints;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.Services.AddInfrastructure(builder.Configuration);
+builder.AddWebServices();
+
+await using var app = builder.Build();
+
+if (!await app.PrepareDatabaseAsync())
+{
+    return 1;
+}
+
+app.UseWebPipeline();
+app.MapHealth();
+app.MapAccountEndpoints();
+app.MapStaticAssets();
+app.MapRazorComponents<App>()
+    .AddInteractiveServerRenderMode();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point, visible to the test hosts.</summary>
+public partial class Program;
