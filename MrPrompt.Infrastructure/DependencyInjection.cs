@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -71,6 +72,8 @@ public static class DependencyInjection
                 "Admin:Email and Admin:Password must be set together.")
             .ValidateOnStart();
 
+        // Identity's token providers (password reset, for example) protect their tokens with it.
+        services.AddDataProtection();
         services.AddIdentityCore<ApplicationUser>(IdentityRules.Configure)
             .AddRoles<IdentityRole<Guid>>()
             .AddEntityFrameworkStores<AppDbContext>()

@@ -13,7 +13,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts)
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = $"%{search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
-            query = query.Where(a => EF.Functions.ILike(a.Email, pattern) || EF.Functions.ILike(a.DisplayName, pattern));
+            query = query.Where(a => EF.Functions.ILike(a.Email, pattern, "\\") || EF.Functions.ILike(a.DisplayName, pattern, "\\"));
         }
         return await query.OrderBy(a => a.CreatedAt).Take(500).ToListAsync(cancellationToken);
     }

@@ -3,12 +3,15 @@ using MrPrompt.Domain.Profiles;
 namespace MrPrompt.Infrastructure.Accounts;
 
 /// <summary>An account as people see it: profile, email and role together.</summary>
-public sealed record AccountSummary(
-    Guid Id,
-    string Email,
-    string DisplayName,
-    string? AvatarUrl,
-    string Role,
-    ThemePreference Theme,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+/// <remarks>Init properties rather than a positional record, so queries can still filter and sort on them.</remarks>
+public sealed record AccountSummary
+{
+    public required Guid Id { get; init; }
+    public required string Email { get; init; }
+    public required string DisplayName { get; init; }
+    public string? AvatarUrl { get; init; }
+    public required string Role { get; init; }
+    public ThemePreference Theme { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}

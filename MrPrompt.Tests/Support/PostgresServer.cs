@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using MrPrompt.Infrastructure.Persistence.Embedded;
+
+[assembly: AssemblyFixture(typeof(MrPrompt.Tests.Support.PostgresServer))]
+
+namespace MrPrompt.Tests.Support;
+
+/// <summary>
+/// One real PostgreSQL for the whole test run, started by the same launcher the app uses.
+/// Test classes isolate themselves by creating a database each.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    private EmbeddedPostgresServer? _server;
+
+    public string DataDirectory { get; } = TestDirectories.Create("server");
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = new EmbeddedPostgresServer(
+            new EmbeddedPostgresOptions(DataDirectory, null, "postgres"),
+            NullLogger<EmbeddedPostgresServer>.Instance);
+        await _server.StartAsync();
+    }
+
+    /// <summary>Creates an empty database with a unique name and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string purpose)
+    {
+        var label = purpose.ToLowerInvariant();
+        var name = $"t_{label[..Math.Min(label.Length, 24)]}_{Guid.NewGuid():N}";
+        await _server!.EnsureDatabaseAsync(name);
+        return _server.ConnectionString(name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+        TestDirectories.Delete(DataDirectory);
+    }
+}
