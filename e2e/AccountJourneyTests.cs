@@ -1,0 +1,88 @@
+using Microsoft.Playwright;
+using MrPrompt.E2E.Support;
+using static Microsoft.Playwright.Assertions;
+
+namespace MrPrompt.E2E;
+
+/// <summary>A new installation, as its first users meet it in Chromium.</summary>
+public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
+{
+    private readonly AppServer _app = new();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task First_user_runs_the_place_edits_a_profile_and_a_second_user_is_plain()
+    {
+        var page = await browser.NewPageAsync(_app.BaseUrl);
+
+        // The first account becomes Admin.
+        await page.RegisterAsync("owner@example.com", "Passw0rd!");
+        await Expect(page.Locator("[data-testid=nav-admin]")).ToBeVisibleAsync();
+
+        await page.SignOutAsync();
+        await Expect(page.Locator("[data-testid=nav-admin]")).ToHaveCountAsync(0);
+
+        // A wrong password is explained; the right one signs in.
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#email", "owner@example.com");
+        await page.FillAsync("#password", "Wrong0ne!");
+        await page.ClickAsync("[data-testid=sign-in]");
+        await Expect(page.Locator("[data-testid=form-error]")).ToHaveTextAsync("Wrong email or password.");
+        await page.SignInAsync("owner@example.com", "Passw0rd!");
+        await Expect(page.Locator("[data-testid=welcome]")).ToBeVisibleAsync();
+        Directory.CreateDirectory(Path.Combine(PageActions.RepositoryRoot(), "docs", "images"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(PageActions.RepositoryRoot(), "docs", "images", "home.png") });
+
+        // Edit the profile: a bad avatar address is refused next to its field, a good one is kept.
+        await page.ClickAsync("a[href='settings']");
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid=profile-role]")).ToHaveTextAsync("Admin");
+        await page.FillAsync("#display-name", "Ada Lovelace");
+        await page.FillAsync("#avatar-url", "javascript:alert(1)");
+        await page.ClickAsync("[data-testid=save-profile]");
+        await Expect(page.GetByText("Enter a full web address starting with http:// or https://.")).ToBeVisibleAsync();
+        await page.FillAsync("#avatar-url", "https://example.com/ada.png");
+        await page.ClickAsync("[data-testid=save-profile]");
+        await Expect(page.GetByText("Profile saved.")).ToBeVisibleAsync();
+
+        await page.ReloadAsync();
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid=profile-display-name]")).ToHaveTextAsync("Ada Lovelace");
+        await Expect(page.Locator("#avatar-url")).ToHaveValueAsync("https://example.com/ada.png");
+
+        // The theme choice follows the user across reloads.
+        await page.ClickAsync("[data-testid=theme-toggle]");
+        await Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("aria-label", "Switch to light theme");
+        await page.ReloadAsync();
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("aria-label", "Switch to light theme");
+        await page.ClickAsync("[data-testid=theme-toggle]");
+        await Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("aria-label", "Switch to dark theme");
+
+        await page.SignOutAsync();
+
+        // The second account is a plain User: no Admin entry, and the admin page is forbidden.
+        await page.RegisterAsync("member@example.com", "Passw0rd!");
+        await Expect(page.Locator("[data-testid=welcome]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=nav-admin]")).ToHaveCountAsync(0);
+        await page.GotoAsync("/admin");
+        await Expect(page.Locator("[data-testid=forbidden]")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task At_phone_width_the_menu_opens_from_the_app_bar()
+    {
+        var page = await browser.NewPageAsync(_app.BaseUrl, width: 390, height: 844);
+        await page.RegisterAsync($"phone-{Guid.NewGuid():N}@example.com", "Passw0rd!");
+
+        var settingsLink = page.Locator("a[href='settings']").First;
+        await Expect(settingsLink).Not.ToBeInViewportAsync();
+        await page.ClickAsync("[data-testid=nav-toggle]");
+        await Expect(settingsLink).ToBeInViewportAsync();
+        await settingsLink.ClickAsync();
+        await Expect(page.Locator("[data-testid=profile-form]")).ToBeVisibleAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}

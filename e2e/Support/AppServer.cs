@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace MrPrompt.E2E.Support;
+
+/// <summary>
+/// The real app on a real port, with no connection string: it starts its own embedded Postgres
+/// in a scratch folder, exactly as the README's run command does on a fresh machine.
+/// </summary>
+public sealed class AppServer : WebApplicationFactory<Program>
+{
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "mrprompt-e2e", Guid.NewGuid().ToString("N"));
+
+    public AppServer()
+    {
+        Directory.CreateDirectory(DataDirectory);
+        UseKestrel(0);
+    }
+
+    public string BaseUrl
+    {
+        get
+        {
+            StartServer();
+            var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Default", "");
+        builder.UseSetting("Database:DataDir", DataDirectory);
+        builder.UseSetting("urls", "http://127.0.0.1:0");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

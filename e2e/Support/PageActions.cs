@@ -1,0 +1,52 @@
+using Microsoft.Playwright;
+
+namespace MrPrompt.E2E.Support;
+
+/// <summary>What a person does on MrPrompt's pages, in the browser.</summary>
+public static class PageActions
+{
+    /// <summary>Blazor ignores clicks made before its circuit connects; the layout says when it has.</summary>
+    public static Task WaitForCircuitAsync(this IPage page) =>
+        page.Locator("[data-circuit=on]").WaitForAsync();
+
+    public static async Task RegisterAsync(this IPage page, string email, string password)
+    {
+        await page.GotoAsync("/Account/Register");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.FillAsync("#confirm-password", password);
+        await page.ClickAsync("[data-testid=register]");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/", StringComparison.Ordinal));
+        await page.WaitForCircuitAsync();
+    }
+
+    public static async Task SignInAsync(this IPage page, string email, string password)
+    {
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("[data-testid=sign-in]");
+        await page.WaitForURLAsync(url => !url.Contains("/Account/", StringComparison.Ordinal));
+        await page.WaitForCircuitAsync();
+    }
+
+    public static async Task SignOutAsync(this IPage page)
+    {
+        await page.WaitForCircuitAsync();
+        await page.ClickAsync("[data-testid=user-menu] button");
+        await page.ClickAsync("[data-testid=sign-out]");
+        await page.Locator("[data-testid=sign-in-link]").WaitForAsync();
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "MrPrompt.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("MrPrompt.sln not found above " + AppContext.BaseDirectory);
+    }
+}
