@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace MrPrompt.Tests.Support;
+
+/// <summary>The app's real executable, started the way an operator starts it.</summary>
+public static class AppProcess
+{
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    {
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MrPrompt.Web.dll"));
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        foreach (var (key, value) in environment)
+        {
+            startInfo.Environment[key] = value;
+        }
+        return Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start the app.");
+    }
+
+    /// <summary>Asks for a graceful stop, as systemd or Ctrl+C would.</summary>
+    public static void Terminate(Process process)
+    {
+        using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+}
