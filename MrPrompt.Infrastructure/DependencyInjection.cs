@@ -6,11 +6,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.Credentials;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Middleware;
+using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.Embedded;
 using MrPrompt.Infrastructure.Persistence.Interceptors;
 using MrPrompt.Infrastructure.Profiles;
 using MrPrompt.Infrastructure.Security;
+using MrPrompt.Infrastructure.Usage;
 
 namespace MrPrompt.Infrastructure;
 
@@ -20,7 +25,10 @@ public static class DependencyInjection
     {
         services.TryAddSingletonTimeProvider();
         services.AddPersistence(configuration);
+        services.AddSecrets(configuration);
         services.AddAccounts(configuration);
+        services.AddUsageLog(configuration);
+        services.AddGateway(configuration);
         return services;
     }
 
@@ -64,6 +72,53 @@ public static class DependencyInjection
         services.AddSingleton<DatabaseStartup>();
     }
 
+    /// <summary>
+    /// Data Protection with its key ring in Postgres, each key encrypted by a certificate kept outside
+    /// the database: a dump alone decrypts nothing. Provider keys, cookies and Identity tokens use it.
+    /// </summary>
+    private static void AddSecrets(this IServiceCollection services, IConfiguration configuration)
+    {
+        var settings = configuration.GetSection(DataProtectionSettings.SectionName).Get<DataProtectionSettings>() ?? new();
+        // Data Protection wants the certificate itself at registration, so it is read (or made) here.
+        var certificate = KeyRingCertificate.LoadOrCreate(settings);
+        services.AddDataProtection()
+            .SetApplicationName("MrPrompt")
+            .PersistKeysToDbContext<AppDbContext>()
+            .ProtectKeysWithCertificate(certificate)
+            .UnprotectKeysWithAnyCertificate(certificate);
+        services.AddSingleton<CredentialProtector>();
+    }
+
+    private static void AddUsageLog(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<UsageWriterOptions>()
+            .Bind(configuration.GetSection(UsageWriterOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddMetrics();
+        services.AddSingleton<UsageLogWriter>();
+        services.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<UsageLogWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<UsageLogWriter>());
+        services.AddSingleton<ITokenCounter, TiktokenCounter>();
+    }
+
+    private static void AddGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>()
+            .Bind(configuration.GetSection(GatewayOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddMemoryCache();
+        services.AddSingleton(new ProviderCatalog(configuration));
+        services.AddSingleton<ProviderClientFactory>();
+        services.AddSingleton<CircuitBreakerRegistry>();
+        services.AddSingleton<ChatGatewayPipeline>();
+        services.AddSingleton<CredentialService>();
+        services.AddSingleton<GatewayTargetResolver>();
+        services.AddSingleton<IChatGateway, ChatGateway>();
+        services.AddSingleton<UserModelCatalog>();
+    }
+
     private static void AddAccounts(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AdminOptions>()
@@ -72,8 +127,6 @@ public static class DependencyInjection
                 "Admin:Email and Admin:Password must be set together.")
             .ValidateOnStart();
 
-        // Identity's token providers (password reset, for example) protect their tokens with it.
-        services.AddDataProtection();
         services.AddIdentityCore<ApplicationUser>(IdentityRules.Configure)
             .AddRoles<IdentityRole<Guid>>()
             .AddEntityFrameworkStores<AppDbContext>()

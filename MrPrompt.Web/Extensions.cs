@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using MrPrompt.Infrastructure;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Usage;
 using MrPrompt.Web.Components.Account;
 using MrPrompt.Web.Components.Layout;
 using MrPrompt.Web.Endpoints;
@@ -27,12 +30,14 @@ internal static partial class Extensions
         });
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("MrPrompt"))
-            .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation())
+            .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation()
+                .AddMeter(ChatGatewayPipeline.TelemetrySourceName, UsageLogWriter.MeterName))
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context => !context.Request.Path.StartsWithSegments(HealthEndpoints.BasePath))
                 .AddHttpClientInstrumentation()
-                .AddNpgsql());
+                .AddNpgsql()
+                .AddSource(ChatGatewayPipeline.TelemetrySourceName));
         // Telemetry is collected always but leaves the process only where a collector is named.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -73,13 +78,15 @@ internal static partial class Extensions
     }
 
     /// <summary>
-    /// Starts the database (embedded or configured) and applies migrations before anything is served.
-    /// An operator mistake is one log line and a failed exit, not a stack trace.
+    /// Checks the provider settings, starts the database (embedded or configured) and applies migrations
+    /// before anything is served. An operator mistake is one log line and a failed exit, not a stack trace.
     /// </summary>
-    public static async Task<bool> PrepareDatabaseAsync(this WebApplication app)
+    public static async Task<bool> PrepareAsync(this WebApplication app)
     {
         try
         {
+            var providers = app.Services.GetRequiredService<ProviderCatalog>();
+            LogProviders(app.Logger, string.Join(", ", providers.All.Select(p => p.Id)));
             await app.Services.GetRequiredService<DatabaseStartup>().RunAsync(app.Lifetime.ApplicationStopping);
             return true;
         }
@@ -104,6 +111,9 @@ internal static partial class Extensions
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseAntiforgery();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model providers: {Providers}")]
+    private static partial void LogProviders(ILogger logger, string providers);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "MrPrompt cannot start: {Reason}")]
     private static partial void LogStartupFailed(ILogger logger, string reason);

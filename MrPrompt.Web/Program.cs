@@ -7,12 +7,21 @@ using MrPrompt.Web.Endpoints;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.Services.AddInfrastructure(builder.Configuration);
+try
+{
+    builder.Services.AddInfrastructure(builder.Configuration);
+}
+catch (StartupException ex)
+{
+    // No logger exists yet; the operator still gets one line, no stack trace.
+    Console.Error.WriteLine($"MrPrompt cannot start: {ex.Message}");
+    return 1;
+}
 builder.AddWebServices();
 
 await using var app = builder.Build();
 
-if (!await app.PrepareDatabaseAsync())
+if (!await app.PrepareAsync())
 {
     return 1;
 }

@@ -1,15 +1,23 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Credentials;
 using MrPrompt.Domain.Profiles;
+using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Security;
 
 namespace MrPrompt.Infrastructure.Persistence;
 
 public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
-    : IdentityDbContext<ApplicationUser, IdentityRole<Guid>, Guid>(options)
+    : IdentityDbContext<ApplicationUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
 {
     public DbSet<Profile> Profiles => Set<Profile>();
+    public DbSet<ApiCredential> ApiCredentials => Set<ApiCredential>();
+    public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
+
+    /// <summary>The Data Protection key ring; each key is itself encrypted by a certificate kept outside the database.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

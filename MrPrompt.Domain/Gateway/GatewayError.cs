@@ -1,0 +1,65 @@
+namespace MrPrompt.Domain.Gateway;
+
+/// <summary>A failed call: a code for programs, a sentence for people, and how long to wait when that helps.</summary>
+public sealed record GatewayError(GatewayErrorCode Code, string Message, TimeSpan? RetryAfter = null)
+{
+    /// <summary>The snake_case code used in usage logs and HTTP error bodies.</summary>
+    public string CodeName => ToSnakeCase(Code.ToString());
+
+    public static GatewayError UnknownModel(string model) =>
+        new(GatewayErrorCode.UnknownModel, $"The model {model} is not available here. Pick one from the list.");
+
+    public static GatewayError MissingCredential(string providerName) =>
+        new(GatewayErrorCode.MissingCredential, $"Add a key for {providerName} in Settings to use its models.");
+
+    public static GatewayError CredentialNeedsReentry(string providerName) =>
+        new(GatewayErrorCode.CredentialNeedsReentry, $"Your key for {providerName} can no longer be read. Re-enter this key in Settings.");
+
+    public static GatewayError CredentialExpired(string providerName) =>
+        new(GatewayErrorCode.CredentialExpired, $"Your key for {providerName} has expired. Replace it in Settings.");
+
+    public static GatewayError InvalidKey(string providerName) =>
+        new(GatewayErrorCode.InvalidKey, $"{providerName} rejected the API key. Check or replace it in Settings.");
+
+    public static GatewayError RateLimited(string providerName, TimeSpan? wait) =>
+        new(GatewayErrorCode.RateLimited,
+            wait is { } w
+                ? $"{providerName} is rate limiting requests. Try again in {Math.Max(1, (int)Math.Ceiling(w.TotalSeconds))} s."
+                : $"{providerName} is rate limiting requests. Try again shortly.",
+            wait);
+
+    public static GatewayError ModelNotFound(string providerName, string model) =>
+        new(GatewayErrorCode.ModelNotFound, $"{providerName} does not know the model {model}.");
+
+    public static GatewayError ContextTooLong(string providerName) =>
+        new(GatewayErrorCode.ContextTooLong, $"The conversation is too long for this {providerName} model. Shorten it or start a new one.");
+
+    public static GatewayError InvalidRequest(string providerName, string? detail) =>
+        new(GatewayErrorCode.InvalidRequest, detail is null ? $"{providerName} refused the request." : $"{providerName} refused the request: {detail}");
+
+    public static GatewayError ProviderUnavailable(string providerName) =>
+        new(GatewayErrorCode.ProviderUnavailable, $"{providerName} is not answering right now. Try again in a moment or pick another model.");
+
+    public static GatewayError Timeout(string providerName) =>
+        new(GatewayErrorCode.Timeout, $"{providerName} took too long to answer.");
+
+    public static GatewayError Cancelled() =>
+        new(GatewayErrorCode.Cancelled, "The answer was stopped.");
+
+    public static GatewayError Unknown(string providerName) =>
+        new(GatewayErrorCode.Unknown, $"The call to {providerName} failed unexpectedly. Try again.");
+
+    private static string ToSnakeCase(string name)
+    {
+        var builder = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                builder.Append('_');
+            }
+            builder.Append(char.ToLowerInvariant(name[i]));
+        }
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,19 @@
+namespace MrPrompt.Domain.Gateway;
+
+/// <summary>Why a model call did not produce an answer, in terms a person can act on.</summary>
+public enum GatewayErrorCode
+{
+    UnknownModel,
+    MissingCredential,
+    CredentialNeedsReentry,
+    CredentialExpired,
+    InvalidKey,
+    RateLimited,
+    ModelNotFound,
+    ContextTooLong,
+    InvalidRequest,
+    ProviderUnavailable,
+    Timeout,
+    Cancelled,
+    Unknown,
+}

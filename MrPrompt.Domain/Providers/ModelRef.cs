@@ -1,0 +1,20 @@
+namespace MrPrompt.Domain.Providers;
+
+/// <summary>A model as the gateway names it: <c>provider/model</c>, for example <c>openai/gpt-4o-mini</c>.</summary>
+/// <remarks>Model ids may contain slashes themselves (<c>openrouter/openai/gpt-4o</c>): only the first one separates.</remarks>
+public readonly record struct ModelRef(string Provider, string Model)
+{
+    public override string ToString() => $"{Provider}/{Model}";
+
+    public static bool TryParse(string? value, out ModelRef modelRef)
+    {
+        modelRef = default;
+        var slash = value?.IndexOf('/') ?? -1;
+        if (value is null || slash <= 0 || slash == value.Length - 1)
+        {
+            return false;
+        }
+        modelRef = new ModelRef(value[..slash].Trim(), value[(slash + 1)..].Trim());
+        return modelRef.Provider.Length > 0 && modelRef.Model.Length > 0;
+    }
+}

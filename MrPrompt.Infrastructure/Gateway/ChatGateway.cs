@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using MrPrompt.Domain.Gateway;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Credentials;
+using MrPrompt.Infrastructure.Gateway.Middleware;
+using MrPrompt.Infrastructure.Usage;
+
+namespace MrPrompt.Infrastructure.Gateway;
+
+/// <inheritdoc />
+public sealed partial class ChatGateway(
+    GatewayTargetResolver resolver,
+    ChatGatewayPipeline pipeline,
+    CredentialService credentials,
+    IUsageSink usage,
+    TimeProvider clock,
+    ILogger<ChatGateway> logger) : IChatGateway
+{
+    public async IAsyncEnumerable<GatewayEvent> StreamAsync(GatewayRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var started = clock.GetTimestamp();
+        var call = NewCall(request);
+        var (targets, error) = await ResolveAsync(request, cancellationToken);
+        if (error is not null)
+        {
+            Rejected(request, call, error);
+            yield return new GatewayFailed(error, "", call.TraceId);
+            yield break;
+        }
+
+        var client = pipeline.Build(targets[0], targets.Skip(1).ToList());
+        var text = new StringBuilder();
+        string? finishReason = null;
+        string? responseId = null;
+        Exception? failure = null;
+        await using (var updates = client.GetStreamingResponseAsync(request.Messages, OptionsFor(request, call), cancellationToken).GetAsyncEnumerator(cancellationToken))
+        {
+            while (true)
+            {
+                var (hasItem, problem) = await StreamingGuard.TryMoveNextAsync(updates);
+                if (problem is not null)
+                {
+                    failure = problem;
+                    break;
+                }
+                if (!hasItem)
+                {
+                    break;
+                }
+                var update = updates.Current;
+                finishReason = update.FinishReason?.Value ?? finishReason;
+                responseId ??= update.ResponseId;
+                if (update.Text is { Length: > 0 } delta)
+                {
+                    text.Append(delta);
+                    yield return new GatewayDelta(delta);
+                }
+            }
+        }
+
+        if (failure is not null)
+        {
+            yield return new GatewayFailed(Explain(failure, call, targets, cancellationToken), text.ToString(), call.TraceId);
+            yield break;
+        }
+        yield return new GatewayCompleted(Result(call, targets, text.ToString(), finishReason, responseId, started));
+    }
+
+    public async Task<GatewayOutcome> CompleteAsync(GatewayRequest request, CancellationToken cancellationToken = default)
+    {
+        var started = clock.GetTimestamp();
+        var call = NewCall(request);
+        var (targets, error) = await ResolveAsync(request, cancellationToken);
+        if (error is not null)
+        {
+            Rejected(request, call, error);
+            return new GatewayOutcome(null, error);
+        }
+        try
+        {
+            var response = await pipeline.Build(targets[0], targets.Skip(1).ToList())
+                .GetResponseAsync(request.Messages, OptionsFor(request, call), cancellationToken);
+            return new GatewayOutcome(Result(call, targets, response.Text, response.FinishReason?.Value, response.ResponseId, started), null);
+        }
+        catch (Exception ex)
+        {
+            return new GatewayOutcome(null, Explain(ex, call, targets, cancellationToken));
+        }
+    }
+
+    /// <summary>The requested model, then its configured fallbacks this user can reach.</summary>
+    private async Task<(IReadOnlyList<GatewayTarget> Targets, GatewayError? Error)> ResolveAsync(GatewayRequest request, CancellationToken cancellationToken)
+    {
+        var (primary, error) = await resolver.ResolveAsync(request.UserId, request.Model, cancellationToken);
+        if (primary is null)
+        {
+            return ([], error);
+        }
+        var targets = new List<GatewayTarget> { primary };
+        foreach (var fallback in primary.Provider.FindModel(primary.Model)?.Fallbacks ?? [])
+        {
+            if ((await resolver.ResolveAsync(request.UserId, fallback, cancellationToken)).Target is { } reachable)
+            {
+                targets.Add(reachable);
+            }
+        }
+        return (targets, null);
+    }
+
+    private static GatewayCall NewCall(GatewayRequest request) => new()
+    {
+        UserId = request.UserId,
+        Source = request.Source,
+        ChatSessionId = request.ChatSessionId,
+        PromptVersionId = request.PromptVersionId,
+        ApiKeyId = request.ApiKeyId,
+        TraceId = request.TraceId ?? Activity.Current?.TraceId.ToHexString() ?? Guid.NewGuid().ToString("N"),
+    };
+
+    private static ChatOptions OptionsFor(GatewayRequest request, GatewayCall call)
+    {
+        var options = new ChatOptions
+        {
+            ModelId = request.Model.Model,
+            Temperature = request.Temperature,
+            MaxOutputTokens = request.MaxOutputTokens,
+            ResponseFormat = request.ResponseFormat switch
+            {
+                GatewayResponseFormat.Json => ChatResponseFormat.Json,
+                GatewayResponseFormat.JsonSchema when request.JsonSchema is { } schema => ChatResponseFormat.ForJsonSchema(schema, "response"),
+                _ => null,
+            },
+        };
+        call.AttachTo(options);
+        return options;
+    }
+
+    private GatewayResult Result(GatewayCall call, IReadOnlyList<GatewayTarget> targets, string text, string? finishReason, string? responseId, long started)
+    {
+        var answer = call.Answer;
+        var answeredBy = targets.FirstOrDefault(t => t.Provider.Id == answer?.Provider && t.Model == answer?.Model) ?? targets[0];
+        if (answeredBy.CredentialId is { } credentialId)
+        {
+            _ = credentials.TouchAsync(credentialId);
+        }
+        return new GatewayResult
+        {
+            Text = text,
+            Provider = answeredBy.Provider.Id,
+            Model = answeredBy.Model,
+            InputTokens = answer?.InputTokens ?? 0,
+            OutputTokens = answer?.OutputTokens ?? 0,
+            TokensEstimated = answer?.TokensEstimated ?? true,
+            CostUsd = answer?.CostUsd,
+            FinishReason = finishReason,
+            Latency = clock.GetElapsedTime(started),
+            TimeToFirstToken = answer?.TimeToFirstToken,
+            ResponseId = responseId,
+            TraceId = call.TraceId,
+        };
+    }
+
+    private GatewayError Explain(Exception failure, GatewayCall call, IReadOnlyList<GatewayTarget> targets, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return GatewayError.Cancelled();
+        }
+        var failed = targets.FirstOrDefault(t => t.Provider.Id == call.LastFailedProvider) ?? targets[^1];
+        var judged = ProviderErrors.Classify(failure, failed.Provider.DisplayName, failed.Model);
+        LogFailed(logger, call.TraceId, failed.Provider.Id, failed.Model, judged.Error.CodeName, judged.HttpStatus);
+        return judged.Error;
+    }
+
+    /// <summary>A call refused before any attempt (no key, unknown model) is still a call worth logging.</summary>
+    private void Rejected(GatewayRequest request, GatewayCall call, GatewayError error) =>
+        usage.Record(new UsageRecord
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = request.UserId,
+            Provider = request.Model.Provider,
+            Model = request.Model.Model,
+            PromptVersionId = request.PromptVersionId,
+            ChatSessionId = request.ChatSessionId,
+            ApiKeyId = request.ApiKeyId,
+            Source = request.Source,
+            Status = UsageStatus.Error,
+            Attempt = 0,
+            ErrorCode = error.CodeName,
+            TraceId = call.TraceId,
+            ExecutedAt = clock.GetUtcNow(),
+        });
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model call {TraceId} to {Provider}/{Model} failed: {ErrorCode} (HTTP {Status})")]
+    private static partial void LogFailed(ILogger logger, string traceId, string provider, string model, string errorCode, int? status);
+}

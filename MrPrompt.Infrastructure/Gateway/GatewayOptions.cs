@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+using MrPrompt.Domain.Gateway;
+
+namespace MrPrompt.Infrastructure.Gateway;
+
+/// <summary>The <c>Gateway</c> section: timeouts, retries and the circuit breaker.</summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>Attempts per model, the first included, before falling back or giving up.</summary>
+    [Range(1, 10)]
+    public int MaxAttempts { get; set; } = 3;
+
+    [Range(1, 600)]
+    public int FirstTokenTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Longest a single HTTP exchange with a provider may take (non-streamed answers wait this long).</summary>
+    [Range(1, 3600)]
+    public int RequestTimeoutSeconds { get; set; } = 300;
+
+    [Range(1, 60_000)]
+    public int RetryBaseDelayMilliseconds { get; set; } = 500;
+
+    /// <summary>The longest wait before a retry; a provider asking for more (Retry-After) gets no retry.</summary>
+    [Range(1, 600)]
+    public int RetryMaxDelaySeconds { get; set; } = 20;
+
+    [Range(1, 1000)]
+    public int CircuitFailureThreshold { get; set; } = 5;
+
+    [Range(1, 3600)]
+    public int CircuitBreakSeconds { get; set; } = 30;
+
+    /// <summary>Pause between the Echo provider's words, so it streams like a model.</summary>
+    [Range(0, 5000)]
+    public int EchoWordDelayMilliseconds { get; set; } = 40;
+
+    public RetryBackoff Backoff => new(TimeSpan.FromMilliseconds(RetryBaseDelayMilliseconds), TimeSpan.FromSeconds(RetryMaxDelaySeconds));
+}

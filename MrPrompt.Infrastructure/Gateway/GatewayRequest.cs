@@ -1,0 +1,34 @@
+using Microsoft.Extensions.AI;
+using MrPrompt.Domain.Providers;
+using MrPrompt.Domain.Usage;
+
+namespace MrPrompt.Infrastructure.Gateway;
+
+/// <summary>One model call: who asks, which model, what to send, and where the call comes from.</summary>
+public sealed record GatewayRequest
+{
+    public required Guid UserId { get; init; }
+    public required ModelRef Model { get; init; }
+    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+    public float? Temperature { get; init; }
+    public int? MaxOutputTokens { get; init; }
+    public GatewayResponseFormat ResponseFormat { get; init; } = GatewayResponseFormat.Text;
+
+    /// <summary>The JSON schema when <see cref="ResponseFormat"/> is <see cref="GatewayResponseFormat.JsonSchema"/>.</summary>
+    public System.Text.Json.JsonElement? JsonSchema { get; init; }
+
+    public UsageSource Source { get; init; } = UsageSource.Ui;
+    public Guid? ChatSessionId { get; init; }
+    public Guid? PromptVersionId { get; init; }
+    public Guid? ApiKeyId { get; init; }
+
+    /// <summary>Correlates this call across logs, traces and the usage row; generated when absent.</summary>
+    public string? TraceId { get; init; }
+}
+
+public enum GatewayResponseFormat
+{
+    Text,
+    Json,
+    JsonSchema,
+}

@@ -1,0 +1,61 @@
+using MrPrompt.Domain.Gateway;
+using MrPrompt.Domain.Providers;
+using MrPrompt.Infrastructure.Credentials;
+using MrPrompt.Infrastructure.Gateway.Providers;
+
+namespace MrPrompt.Infrastructure.Gateway;
+
+/// <summary>
+/// Decides which key a call uses: the user's own key for that provider, else the system key where the
+/// operator shares it, else a clear "add a key" message.
+/// </summary>
+public sealed class GatewayTargetResolver(ProviderCatalog catalog, CredentialService credentials)
+{
+    public async Task<(GatewayTarget? Target, GatewayError? Error)> ResolveAsync(Guid userId, ModelRef model, CancellationToken cancellationToken)
+    {
+        var system = catalog.Find(model.Provider);
+        if (system?.Kind == ProviderKind.Echo)
+        {
+            return model.Model == EchoChatClient.ModelId
+                ? (Target(system, null, model.Model, null), null)
+                : (null, GatewayError.UnknownModel(model.ToString()));
+        }
+
+        var (credential, key, error) = await credentials.FindForUseAsync(userId, model.Provider, cancellationToken);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+        if (credential is not null)
+        {
+            var preset = ProviderPreset.Find(credential.Provider);
+            var provider = system ?? new ProviderDefinition
+            {
+                Id = credential.Provider,
+                DisplayName = preset?.DisplayName ?? credential.Name,
+                Kind = credential.Kind,
+                BaseUrl = credential.BaseUrl ?? preset?.BaseUrl,
+                DefaultModel = preset?.DefaultModel,
+            };
+            var endpoint = new ProviderEndpoint(provider.Id, provider.DisplayName, credential.Kind,
+                credential.BaseUrl ?? system?.BaseUrl ?? preset?.BaseUrl, key);
+            return (new GatewayTarget(provider, endpoint, model.Model, credential.Id), null);
+        }
+
+        if (system is null)
+        {
+            return ProviderPreset.Find(model.Provider) is { } known
+                ? (null, GatewayError.MissingCredential(known.DisplayName))
+                : (null, GatewayError.UnknownModel(model.ToString()));
+        }
+        var keyless = system.Kind == ProviderKind.OpenAICompatible && system.SystemApiKey is null;
+        if (keyless || (system.SystemApiKey is not null && system.SharedWithUsers))
+        {
+            return (Target(system, system.SystemApiKey, model.Model, null), null);
+        }
+        return (null, GatewayError.MissingCredential(system.DisplayName));
+    }
+
+    private static GatewayTarget Target(ProviderDefinition provider, string? key, string model, Guid? credentialId) =>
+        new(provider, new ProviderEndpoint(provider.Id, provider.DisplayName, provider.Kind, provider.BaseUrl, key), model, credentialId);
+}

@@ -1,0 +1,95 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Anthropic;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Providers;
+using OpenAI;
+
+namespace MrPrompt.Infrastructure.Gateway.Providers;
+
+/// <summary>
+/// Opens chat clients through the providers' official SDKs, with the SDKs' own retries switched off
+/// (the gateway retries, once, with its own rules). Clients are reused per endpoint, key and model.
+/// </summary>
+public sealed class ProviderClientFactory(IOptions<GatewayOptions> options)
+{
+    public const string AnthropicDefaultBaseUrl = "https://api.anthropic.com";
+    private const int DefaultAnthropicMaxOutputTokens = 4096;
+    private const int CacheLimit = 2_000;
+
+    private readonly ConcurrentDictionary<string, IChatClient> _clients = new();
+
+    public IChatClient CreateChatClient(ProviderEndpoint endpoint, string model)
+    {
+        if (endpoint.Kind == ProviderKind.Echo)
+        {
+            return new EchoChatClient(TimeSpan.FromMilliseconds(options.Value.EchoWordDelayMilliseconds));
+        }
+        if (_clients.Count > CacheLimit)
+        {
+            _clients.Clear();
+        }
+        return _clients.GetOrAdd(CacheKey(endpoint, model), _ => endpoint.Kind switch
+        {
+            ProviderKind.Anthropic => CreateAnthropic(endpoint).AsIChatClient(model, DefaultAnthropicMaxOutputTokens),
+            _ => new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(KeyOrPlaceholder(endpoint)), OpenAIOptions(endpoint)).AsIChatClient(),
+        });
+    }
+
+    /// <summary>The models the endpoint lists; also the cheapest call that proves a key works.</summary>
+    public async Task<IReadOnlyList<string>> ListModelsAsync(ProviderEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        switch (endpoint.Kind)
+        {
+            case ProviderKind.Echo:
+                return [EchoChatClient.ModelId];
+            case ProviderKind.Anthropic:
+                var anthropic = CreateAnthropic(endpoint);
+                var page = await anthropic.Models.List(new Anthropic.Models.Models.ModelListParams { Limit = 100 }, cancellationToken);
+                return page.Items.Select(m => m.ID).ToList();
+            default:
+                var client = new OpenAI.Models.OpenAIModelClient(new ApiKeyCredential(KeyOrPlaceholder(endpoint)), OpenAIOptions(endpoint));
+                var models = await client.GetModelsAsync(cancellationToken);
+                return models.Value.Select(m => m.Id).ToList();
+        }
+    }
+
+    private OpenAIClientOptions OpenAIOptions(ProviderEndpoint endpoint)
+    {
+        var openAiOptions = new OpenAIClientOptions
+        {
+            NetworkTimeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        };
+        if (endpoint.BaseUrl is { } baseUrl)
+        {
+            openAiOptions.Endpoint = new Uri(baseUrl);
+        }
+        return openAiOptions;
+    }
+
+    private AnthropicClient CreateAnthropic(ProviderEndpoint endpoint) => new(new Anthropic.Core.ClientOptions
+    {
+        ApiKey = endpoint.ApiKey ?? "",
+        // Always explicit: otherwise the SDK reads ANTHROPIC_BASE_URL from the environment.
+        BaseUrl = endpoint.BaseUrl ?? AnthropicDefaultBaseUrl,
+        MaxRetries = 0,
+        Timeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds),
+        OpenTelemetry = false,
+        Handlers = [new RetryAfterCaptureHandler()],
+    });
+
+    // Local OpenAI-compatible servers (Ollama, vLLM) take no key, but the SDK insists on one.
+    private static string KeyOrPlaceholder(ProviderEndpoint endpoint) =>
+        string.IsNullOrEmpty(endpoint.ApiKey) ? "no-key" : endpoint.ApiKey;
+
+    private static string CacheKey(ProviderEndpoint endpoint, string model)
+    {
+        var keyHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(endpoint.ApiKey ?? "")));
+        return $"{endpoint.Kind}|{endpoint.BaseUrl}|{keyHash}|{model}";
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Security;
+
+namespace MrPrompt.Infrastructure.Persistence.Configurations;
+
+internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageRecord>
+{
+    public void Configure(EntityTypeBuilder<UsageRecord> builder)
+    {
+        builder.ToTable("prompt_usage_logs");
+        builder.HasKey(u => u.Id);
+        builder.Property(u => u.Id).ValueGeneratedNever();
+        builder.Property(u => u.Provider).HasMaxLength(64).IsRequired();
+        builder.Property(u => u.Model).HasMaxLength(200).IsRequired();
+        builder.Property(u => u.Source).HasConversion<string>().HasMaxLength(16);
+        builder.Property(u => u.Status).HasConversion<string>().HasMaxLength(16);
+        builder.Property(u => u.CostUsd).HasPrecision(14, 6);
+        builder.Property(u => u.ErrorCode).HasMaxLength(64);
+        builder.Property(u => u.TraceId).HasMaxLength(64);
+        builder.HasIndex(u => u.ExecutedAt);
+        builder.HasIndex(u => new { u.UserId, u.ExecutedAt });
+        builder.HasOne<ApplicationUser>().WithMany().HasForeignKey(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics.Metrics;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Persistence;
+using Npgsql;
+
+namespace MrPrompt.Infrastructure.Usage;
+
+/// <summary>
+/// Takes usage rows off the call path: <see cref="Record"/> only puts a row in a bounded buffer; a
+/// background loop copies them to Postgres in batches, keeps retrying while the database is briefly
+/// away, and drains the buffer on shutdown. Rows that do not fit the buffer are dropped and counted
+/// (metric <c>mrprompt.usage.dropped</c>) rather than slowing a user's answer.
+/// </summary>
+public sealed partial class UsageLogWriter : BackgroundService, IUsageSink
+{
+    public const string MeterName = "MrPrompt.Gateway";
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+    private const int AttemptsDuringShutdown = 3;
+
+    private readonly Channel<UsageRecord> _buffer;
+    private readonly IDbContextFactory<AppDbContext> _contexts;
+    private readonly DatabaseConnection _connection;
+    private readonly ILogger<UsageLogWriter> _logger;
+    private readonly int _batchSize;
+    private readonly Counter<long> _writtenCounter;
+    private readonly Counter<long> _droppedCounter;
+    private UsageTable? _table;
+    private long _written;
+    private long _dropped;
+
+    public UsageLogWriter(
+        IDbContextFactory<AppDbContext> contexts,
+        DatabaseConnection connection,
+        IOptions<UsageWriterOptions> options,
+        IMeterFactory meters,
+        ILogger<UsageLogWriter> logger)
+    {
+        _contexts = contexts;
+        _connection = connection;
+        _logger = logger;
+        _batchSize = options.Value.BatchSize;
+        _buffer = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(options.Value.BufferCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var meter = meters.Create(MeterName);
+        _writtenCounter = meter.CreateCounter<long>("mrprompt.usage.written", description: "Usage rows stored");
+        _droppedCounter = meter.CreateCounter<long>("mrprompt.usage.dropped", description: "Usage rows lost because the buffer was full or the database stayed away at shutdown");
+    }
+
+    public long Written => Interlocked.Read(ref _written);
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public void Record(UsageRecord record)
+    {
+        if (!_buffer.Writer.TryWrite(record))
+        {
+            CountDropped(1);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // No new rows; the loop drains what is buffered, then ends.
+        _buffer.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<UsageRecord>(_batchSize);
+        // Not the stopping token: shutdown completes the channel, and what is in it must still be read.
+        while (await _buffer.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < _batchSize && _buffer.Reader.TryRead(out var record))
+            {
+                batch.Add(record);
+            }
+            await WriteWithRetryAsync(batch, stoppingToken);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteWithRetryAsync(List<UsageRecord> batch, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(_connection.ConnectionString);
+                await connection.OpenAsync(CancellationToken.None);
+                _table ??= await CreateTableAsync();
+                await _table.WriteAsync(connection, batch, CancellationToken.None);
+                Interlocked.Add(ref _written, batch.Count);
+                _writtenCounter.Add(batch.Count);
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException or IOException)
+            {
+                if (stoppingToken.IsCancellationRequested && attempt >= AttemptsDuringShutdown)
+                {
+                    LogGaveUp(_logger, batch.Count, ex.Message);
+                    CountDropped(batch.Count);
+                    return;
+                }
+                LogRetrying(_logger, batch.Count, delay.TotalSeconds, ex.Message);
+                await Task.Delay(delay, CancellationToken.None);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    private async Task<UsageTable> CreateTableAsync()
+    {
+        await using var db = await _contexts.CreateDbContextAsync();
+        return new UsageTable(db.Model);
+    }
+
+    private void CountDropped(int count)
+    {
+        Interlocked.Add(ref _dropped, count);
+        _droppedCounter.Add(count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not store {Count} usage rows ({Reason}); retrying in {DelaySeconds} s")]
+    private static partial void LogRetrying(ILogger logger, int count, double delaySeconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Shutting down with {Count} usage rows unstored ({Reason}); they are lost")]
+    private static partial void LogGaveUp(ILogger logger, int count, string reason);
+}
