@@ -110,6 +110,7 @@ public static class DependencyInjection
             .ValidateOnStart();
         services.AddMemoryCache();
         services.AddSingleton(new ProviderCatalog(configuration));
+        services.AddSingleton<ProviderHttp>();
         services.AddSingleton<ProviderClientFactory>();
         services.AddSingleton<CircuitBreakerRegistry>();
         services.AddSingleton<ChatGatewayPipeline>();

@@ -23,7 +23,7 @@ public sealed partial class ChatGateway(
     public async IAsyncEnumerable<GatewayEvent> StreamAsync(GatewayRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var started = clock.GetTimestamp();
-        var call = NewCall(request);
+        var call = NewCall(request, cancellationToken);
         var (targets, error) = await ResolveAsync(request, cancellationToken);
         if (error is not null)
         {
@@ -73,7 +73,7 @@ public sealed partial class ChatGateway(
     public async Task<GatewayOutcome> CompleteAsync(GatewayRequest request, CancellationToken cancellationToken = default)
     {
         var started = clock.GetTimestamp();
-        var call = NewCall(request);
+        var call = NewCall(request, cancellationToken);
         var (targets, error) = await ResolveAsync(request, cancellationToken);
         if (error is not null)
         {
@@ -111,8 +111,9 @@ public sealed partial class ChatGateway(
         return (targets, null);
     }
 
-    private static GatewayCall NewCall(GatewayRequest request) => new()
+    private static GatewayCall NewCall(GatewayRequest request, CancellationToken cancellationToken) => new()
     {
+        CallerCancellation = cancellationToken,
         UserId = request.UserId,
         Source = request.Source,
         ChatSessionId = request.ChatSessionId,

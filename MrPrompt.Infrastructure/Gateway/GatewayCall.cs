@@ -19,6 +19,9 @@ public sealed class GatewayCall
     public Guid? ApiKeyId { get; init; }
     public required string TraceId { get; init; }
 
+    /// <summary>The caller's own cancellation: layers below a timeout tell "stopped" from "too slow" by it.</summary>
+    public CancellationToken CallerCancellation { get; init; }
+
     /// <summary>Set by the attempt that answered.</summary>
     public AttemptOutcome? Answer { get; set; }
 

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.AI;
+using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Providers;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Usage;
@@ -98,10 +99,14 @@ public sealed class UsageLoggingChatClient(
 
     private void Failed(ChatOptions? options, long started, long? firstToken, Exception failure, CancellationToken cancellationToken)
     {
-        var cancelled = cancellationToken.IsCancellationRequested && failure is OperationCanceledException;
-        var code = cancelled ? "cancelled" : ProviderErrors.Classify(failure, provider, model).Error.CodeName;
-        var ttft = firstToken is { } first ? clock.GetElapsedTime(started, first) : (TimeSpan?)null;
         var call = GatewayCall.From(options);
+        // A cancellation the caller did not ask for is a layer above giving up on a slow attempt.
+        var callerToken = call?.CallerCancellation ?? cancellationToken;
+        var cancelled = failure is OperationCanceledException && callerToken.IsCancellationRequested;
+        var code = cancelled ? "cancelled"
+            : failure is OperationCanceledException ? GatewayError.Timeout(provider).CodeName
+            : ProviderErrors.Classify(failure, provider, model).Error.CodeName;
+        var ttft = firstToken is { } first ? clock.GetElapsedTime(started, first) : (TimeSpan?)null;
         if (call is not null)
         {
             call.LastFailedProvider = provider;

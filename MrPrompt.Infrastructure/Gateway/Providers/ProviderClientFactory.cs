@@ -15,7 +15,7 @@ namespace MrPrompt.Infrastructure.Gateway.Providers;
 /// Opens chat clients through the providers' official SDKs, with the SDKs' own retries switched off
 /// (the gateway retries, once, with its own rules). Clients are reused per endpoint, key and model.
 /// </summary>
-public sealed class ProviderClientFactory(IOptions<GatewayOptions> options)
+public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, ProviderHttp http)
 {
     public const string AnthropicDefaultBaseUrl = "https://api.anthropic.com";
     private const int DefaultAnthropicMaxOutputTokens = 4096;
@@ -64,6 +64,7 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options)
         {
             NetworkTimeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            Transport = new HttpClientPipelineTransport(http.Shared),
         };
         if (endpoint.BaseUrl is { } baseUrl)
         {
@@ -80,7 +81,7 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options)
         MaxRetries = 0,
         Timeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds),
         OpenTelemetry = false,
-        Handlers = [new RetryAfterCaptureHandler()],
+        HttpClient = http.With(new RetryAfterCaptureHandler(), TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds)),
     });
 
     // Local OpenAI-compatible servers (Ollama, vLLM) take no key, but the SDK insists on one.

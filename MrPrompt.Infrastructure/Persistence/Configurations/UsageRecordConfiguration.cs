@@ -16,7 +16,7 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         builder.Property(u => u.Model).HasMaxLength(200).IsRequired();
         builder.Property(u => u.Source).HasConversion<string>().HasMaxLength(16);
         builder.Property(u => u.Status).HasConversion<string>().HasMaxLength(16);
-        builder.Property(u => u.CostUsd).HasPrecision(14, 6);
+        builder.Property(u => u.CostUsd).HasPrecision(20, 10);
         builder.Property(u => u.ErrorCode).HasMaxLength(64);
         builder.Property(u => u.TraceId).HasMaxLength(64);
         builder.HasIndex(u => u.ExecutedAt);

@@ -334,8 +334,8 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnName("chat_session_id");
 
                     b.Property<decimal?>("CostUsd")
-                        .HasPrecision(14, 6)
-                        .HasColumnType("numeric(14,6)")
+                        .HasPrecision(20, 10)
+                        .HasColumnType("numeric(20,10)")
                         .HasColumnName("cost_usd");
 
                     b.Property<string>("ErrorCode")

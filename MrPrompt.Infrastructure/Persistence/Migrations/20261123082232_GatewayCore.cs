@@ -73,7 +73,7 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     tokens_estimated = table.Column<bool>(type: "boolean", nullable: false),
                     time_to_first_token_ms = table.Column<int>(type: "integer", nullable: true),
                     latency_ms = table.Column<int>(type: "integer", nullable: false),
-                    cost_usd = table.Column<decimal>(type: "numeric(14,6)", precision: 14, scale: 6, nullable: true),
+                    cost_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: true),
                     error_code = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     trace_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     executed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)

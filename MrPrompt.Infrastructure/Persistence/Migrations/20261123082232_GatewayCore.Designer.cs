@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace MrPrompt.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261123081909_GatewayCore")]
+    [Migration("20261123082232_GatewayCore")]
     partial class GatewayCore
     {
         /// <inheritdoc />
@@ -337,8 +337,8 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnName("chat_session_id");
 
                     b.Property<decimal?>("CostUsd")
-                        .HasPrecision(14, 6)
-                        .HasColumnType("numeric(14,6)")
+                        .HasPrecision(20, 10)
+                        .HasColumnType("numeric(20,10)")
                         .HasColumnName("cost_usd");
 
                     b.Property<string>("ErrorCode")

@@ -1,0 +1,278 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MrPrompt.Tests.Support;
+
+/// <summary>
+/// A local stand-in for provider APIs that replays their recorded wire format
+/// (../shared/fixtures/providers) over real HTTP, so the real SDKs are exercised end to end. Faults
+/// queued with <see cref="Enqueue"/> apply to the next chat requests, one each.
+/// </summary>
+public sealed class FakeProviderServer : IAsyncDisposable
+{
+    public const string ValidKey = "sk-test-valid-0123456789abcd";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<Fault> _faults = new();
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+
+    private FakeProviderServer(WebApplication app) => _app = app;
+
+    /// <summary>Base address without /v1 (Anthropic's SDK form); OpenAI clients add /v1.</summary>
+    public string BaseUrl { get; private set; } = "";
+
+    public string OpenAIBaseUrl => BaseUrl + "/v1";
+
+    /// <summary>Pause between replayed stream chunks.</summary>
+    public TimeSpan ChunkDelay { get; set; }
+
+    /// <summary>Drop the final usage chunk of OpenAI streams, as some compatible servers do.</summary>
+    public bool OmitUsage { get; set; }
+
+    public HashSet<string> AcceptedKeys { get; } = [ValidKey];
+
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+
+    public int ChatRequestCount => _requests.Count(r => r.IsChat);
+
+    /// <summary>Completes when a chat request's client went away while we were still answering it.</summary>
+    public TaskCompletionSource<DateTimeOffset> ClientDisconnected { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Enqueue(params Fault[] faults)
+    {
+        foreach (var fault in faults)
+        {
+            _faults.Enqueue(fault);
+        }
+    }
+
+    public void Reset()
+    {
+        _faults.Clear();
+        _requests.Clear();
+        ChunkDelay = TimeSpan.Zero;
+        OmitUsage = false;
+        ClientDisconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public static async Task<FakeProviderServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new FakeProviderServer(app);
+        app.MapPost("/v1/chat/completions", server.OpenAIChatAsync);
+        app.MapPost("/v1/messages", server.AnthropicMessagesAsync);
+        app.MapGet("/v1/models", server.ModelsAsync);
+        await app.StartAsync();
+        server.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return server;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task OpenAIChatAsync(HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body);
+        _requests.Enqueue(new RecordedRequest(context.Request.Path, KeyOf(context), body?.ToJsonString(), IsChat: true));
+        if (!IsAuthorized(context))
+        {
+            await ReplayRecordedAsync(context, ProviderFixtures.OpenAISession("AuthFailure"));
+            return;
+        }
+        var fault = NextFault();
+        if (await ApplyBeforeAnswerAsync(context, fault, anthropic: false))
+        {
+            return;
+        }
+        var streaming = body?["stream"]?.GetValue<bool>() == true;
+        if (!streaming)
+        {
+            var json = body?["response_format"]?["type"]?.GetValue<string>() is "json_object" or "json_schema";
+            await ReplayRecordedAsync(context, ProviderFixtures.OpenAISession(json ? "JsonResult" : "HelloWorldChat"));
+            return;
+        }
+        var chunks = ProviderFixtures.OpenAIStreamChunks();
+        if (OmitUsage)
+        {
+            chunks = chunks.Where(c => !c.Contains("\"usage\":{", StringComparison.Ordinal)).ToList();
+        }
+        await StreamAsync(context, chunks, fault);
+    }
+
+    private async Task AnthropicMessagesAsync(HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body);
+        _requests.Enqueue(new RecordedRequest(context.Request.Path, KeyOf(context), body?.ToJsonString(), IsChat: true));
+        if (!IsAuthorized(context))
+        {
+            await WriteErrorAsync(context, 401, anthropic: true, retryAfter: null);
+            return;
+        }
+        var fault = NextFault();
+        if (await ApplyBeforeAnswerAsync(context, fault, anthropic: true))
+        {
+            return;
+        }
+        if (body?["stream"]?.GetValue<bool>() != true)
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(ProviderFixtures.AnthropicMessageJson());
+            return;
+        }
+        var events = ProviderFixtures.AnthropicStreamEvents();
+        if (fault is { Kind: FaultKind.StreamErrorAfter } streamError)
+        {
+            events = [.. events.Take(streamError.Count), """
+                event: error
+                data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}
+
+
+                """.ReplaceLineEndings("\n")];
+        }
+        await StreamAsync(context, events, fault);
+    }
+
+    private async Task ModelsAsync(HttpContext context)
+    {
+        _requests.Enqueue(new RecordedRequest(context.Request.Path, KeyOf(context), null, IsChat: false));
+        var anthropic = context.Request.Headers.ContainsKey("anthropic-version");
+        if (!IsAuthorized(context))
+        {
+            if (anthropic)
+            {
+                await WriteErrorAsync(context, 401, anthropic: true, retryAfter: null);
+            }
+            else
+            {
+                await ReplayRecordedAsync(context, ProviderFixtures.OpenAISession("AuthFailure"));
+            }
+            return;
+        }
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(anthropic
+            ? """{"data":[{"type":"model","id":"claude-3-opus-latest","display_name":"Claude 3 Opus","created_at":"2024-02-29T00:00:00Z"}],"has_more":false,"first_id":"claude-3-opus-latest","last_id":"claude-3-opus-latest"}"""
+            : """{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"},{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"system"}]}""");
+    }
+
+    /// <summary>Faults that replace or delay the answer. True when the answer was replaced.</summary>
+    private async Task<bool> ApplyBeforeAnswerAsync(HttpContext context, Fault? fault, bool anthropic)
+    {
+        switch (fault?.Kind)
+        {
+            case FaultKind.Status:
+                await WriteErrorAsync(context, fault.Count, anthropic, fault.RetryAfter);
+                return true;
+            case FaultKind.SlowFirstByte:
+                try
+                {
+                    await Task.Delay(fault.Delay, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    ClientDisconnected.TrySetResult(DateTimeOffset.UtcNow);
+                    return true;
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private async Task StreamAsync(HttpContext context, IReadOnlyList<string> chunks, Fault? fault)
+    {
+        context.Response.ContentType = "text/event-stream; charset=utf-8";
+        try
+        {
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                if (fault is { Kind: FaultKind.CutAfter } cut && i == cut.Count)
+                {
+                    context.Abort(); // the connection drops mid-stream
+                    return;
+                }
+                await context.Response.WriteAsync(chunks[i], context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                if (ChunkDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(ChunkDelay, context.RequestAborted);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            ClientDisconnected.TrySetResult(DateTimeOffset.UtcNow);
+        }
+    }
+
+    private static async Task WriteErrorAsync(HttpContext context, int status, bool anthropic, string? retryAfter)
+    {
+        context.Response.StatusCode = status;
+        if (retryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+        context.Response.ContentType = "application/json";
+        var (type, message) = status switch
+        {
+            401 => ("authentication_error", "invalid x-api-key"),
+            404 => ("not_found_error", "model: not found"),
+            429 => ("rate_limit_error", "Rate limit reached for requests"),
+            529 => ("overloaded_error", "Overloaded"),
+            _ => ("api_error", "The server had an error while processing your request."),
+        };
+        await context.Response.WriteAsync(anthropic
+            ? JsonSerializer.Serialize(new { type = "error", error = new { type, message } })
+            : JsonSerializer.Serialize(new { error = new { message, type, code = (string?)null } }));
+    }
+
+    private static async Task ReplayRecordedAsync(HttpContext context, JsonElement entry)
+    {
+        context.Response.StatusCode = entry.GetProperty("StatusCode").GetInt32();
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(entry.GetProperty("ResponseBody").GetRawText());
+    }
+
+    private Fault? NextFault() => _faults.TryDequeue(out var fault) ? fault : null;
+
+    private bool IsAuthorized(HttpContext context) => KeyOf(context) is { } key && AcceptedKeys.Contains(key);
+
+    private static string? KeyOf(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return authorization["Bearer ".Length..];
+        }
+        return context.Request.Headers["x-api-key"].FirstOrDefault();
+    }
+}
+
+public sealed record RecordedRequest(string Path, string? ApiKey, string? Body, bool IsChat);
+
+public enum FaultKind
+{
+    Status,
+    SlowFirstByte,
+    CutAfter,
+    StreamErrorAfter,
+}
+
+/// <summary>One injected failure. <see cref="Count"/> is the status code or the number of chunks sent first.</summary>
+public sealed record Fault(FaultKind Kind, int Count = 0, string? RetryAfter = null, TimeSpan Delay = default)
+{
+    public static Fault Status(int status, string? retryAfter = null) => new(FaultKind.Status, status, retryAfter);
+    public static Fault SlowFirstByte(TimeSpan delay) => new(FaultKind.SlowFirstByte, Delay: delay);
+    public static Fault CutAfter(int chunks) => new(FaultKind.CutAfter, chunks);
+    public static Fault StreamErrorAfter(int events) => new(FaultKind.StreamErrorAfter, events);
+}

@@ -1,0 +1,98 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Usage;
+
+namespace MrPrompt.Tests.Support;
+
+/// <summary>
+/// The app's real gateway services on a database of their own, with system providers pointing at a
+/// <see cref="FakeProviderServer"/>, fast retries, and the usage writer running.
+/// </summary>
+public sealed class GatewayFixture(PostgresServer server) : IAsyncLifetime
+{
+    private ServiceProvider? _services;
+
+    public FakeProviderServer Upstream { get; private set; } = null!;
+    public Guid UserId { get; private set; }
+    public IServiceProvider Services => _services!;
+    public IChatGateway Gateway => Services.GetRequiredService<IChatGateway>();
+
+    /// <summary>Extra settings a test class needs (for example a tighter circuit breaker).</summary>
+    public Dictionary<string, string?> Overrides { get; } = [];
+
+    public async ValueTask InitializeAsync()
+    {
+        Upstream = await FakeProviderServer.StartAsync();
+        var connectionString = await server.CreateDatabaseAsync("gateway");
+        _services = TestDatabase.BuildServices(connectionString, TimeProvider.System, Settings());
+        await _services.GetRequiredService<DatabaseStartup>().RunAsync();
+        await _services.GetRequiredService<UsageLogWriter>().StartAsync(CancellationToken.None);
+        await using var scope = _services.CreateAsyncScope();
+        UserId = (await scope.ServiceProvider.GetRequiredService<AccountRegistrar>().RegisterAsync("caller@example.com", "Passw0rd!")).UserId!.Value;
+    }
+
+    private Dictionary<string, string?> Settings()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Providers:openai:Kind"] = "OpenAI",
+            ["Providers:openai:BaseUrl"] = Upstream.OpenAIBaseUrl,
+            ["Providers:openai:ApiKey"] = FakeProviderServer.ValidKey,
+            ["Providers:openai:Models:0:Id"] = "gpt-4o-mini",
+            ["Providers:openai:Models:0:InputPrice"] = "0.15",
+            ["Providers:openai:Models:0:OutputPrice"] = "0.60",
+            ["Providers:openai:Models:0:Fallbacks:0"] = "anthropic/claude-3-opus-latest",
+            ["Providers:openai:Models:1"] = "gpt-4o",
+            ["Providers:anthropic:Kind"] = "Anthropic",
+            ["Providers:anthropic:BaseUrl"] = Upstream.BaseUrl,
+            ["Providers:anthropic:ApiKey"] = FakeProviderServer.ValidKey,
+            ["Providers:anthropic:Models:0"] = "claude-3-opus-latest",
+            ["Providers:broken:Kind"] = "OpenAICompatible",
+            ["Providers:broken:BaseUrl"] = Upstream.OpenAIBaseUrl,
+            ["Providers:broken:ApiKey"] = "sk-revoked-key-000000000000",
+            ["Providers:private:Kind"] = "OpenAI",
+            ["Providers:private:BaseUrl"] = Upstream.OpenAIBaseUrl,
+            ["Providers:private:ApiKey"] = FakeProviderServer.ValidKey,
+            ["Providers:private:SharedWithUsers"] = "false",
+            ["Gateway:RetryBaseDelayMilliseconds"] = "20",
+            ["Gateway:FirstTokenTimeoutSeconds"] = "1",
+            ["Gateway:CircuitFailureThreshold"] = "1000",
+            ["Gateway:EchoWordDelayMilliseconds"] = "0",
+        };
+        foreach (var (key, value) in Overrides)
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
+    /// <summary>Usage rows of this fixture's user, once at least <paramref name="expected"/> have been written.</summary>
+    public async Task<List<UsageRecord>> UsageRowsAsync(string traceId, int expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            await using var db = await Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+            var rows = await db.UsageRecords.AsNoTracking().Where(u => u.TraceId == traceId).OrderBy(u => u.ExecutedAt).ThenBy(u => u.Attempt).ToListAsync();
+            if (rows.Count >= expected || DateTime.UtcNow > deadline)
+            {
+                return rows;
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_services is not null)
+        {
+            await _services.GetRequiredService<UsageLogWriter>().StopAsync(CancellationToken.None);
+            await _services.DisposeAsync();
+        }
+        await Upstream.DisposeAsync();
+    }
+}
