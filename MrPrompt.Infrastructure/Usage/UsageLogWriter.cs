@@ -16,7 +16,7 @@ namespace MrPrompt.Infrastructure.Usage;
 /// away, and drains the buffer on shutdown. Rows that do not fit the buffer are dropped and counted
 /// (metric <c>mrprompt.usage.dropped</c>) rather than slowing a user's answer.
 /// </summary>
-public sealed partial class UsageLogWriter : BackgroundService, IUsageSink
+public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDisposable
 {
     public const string MeterName = "MrPrompt.Gateway";
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
@@ -29,6 +29,8 @@ public sealed partial class UsageLogWriter : BackgroundService, IUsageSink
     private readonly int _batchSize;
     private readonly Counter<long> _writtenCounter;
     private readonly Counter<long> _droppedCounter;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _loop = Task.CompletedTask;
     private UsageTable? _table;
     private long _written;
     private long _dropped;
@@ -65,14 +67,25 @@ public sealed partial class UsageLogWriter : BackgroundService, IUsageSink
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        // No new rows; the loop drains what is buffered, then ends.
-        _buffer.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
+        // Its own task, not BackgroundService: that one is skipped outright when stopping comes
+        // before it got to run, and the buffer would never be drained.
+        _loop = Task.Run(() => WriteLoopAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // No new rows; the loop drains what is buffered, retrying only briefly, then ends.
+        _buffer.Writer.TryComplete();
+        await _stopping.CancelAsync();
+        await _loop.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
     {
         var batch = new List<UsageRecord>(_batchSize);
         // Not the stopping token: shutdown completes the channel, and what is in it must still be read.
@@ -94,15 +107,17 @@ public sealed partial class UsageLogWriter : BackgroundService, IUsageSink
         {
             try
             {
-                await using var connection = new NpgsqlConnection(_connection.ConnectionString);
-                await connection.OpenAsync(CancellationToken.None);
-                _table ??= await CreateTableAsync();
-                await _table.WriteAsync(connection, batch, CancellationToken.None);
-                Interlocked.Add(ref _written, batch.Count);
-                _writtenCounter.Add(batch.Count);
+                await CopyAsync(batch);
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException or IOException)
+            catch (PostgresException ex) when (!IsTransient(ex))
+            {
+                // Not the database being away but a row it refuses: keep the good rows, drop the bad.
+                LogRefused(_logger, batch.Count, ex.SqlState);
+                await CopyOneByOneAsync(batch);
+                return;
+            }
+            catch (Exception ex) when (IsTransient(ex))
             {
                 if (stoppingToken.IsCancellationRequested && attempt >= AttemptsDuringShutdown)
                 {
@@ -116,6 +131,36 @@ public sealed partial class UsageLogWriter : BackgroundService, IUsageSink
             }
         }
     }
+
+    private async Task CopyAsync(IReadOnlyList<UsageRecord> rows)
+    {
+        await using var connection = new NpgsqlConnection(_connection.ConnectionString);
+        await connection.OpenAsync(CancellationToken.None);
+        _table ??= await CreateTableAsync();
+        await _table.WriteAsync(connection, rows, CancellationToken.None);
+        Interlocked.Add(ref _written, rows.Count);
+        _writtenCounter.Add(rows.Count);
+    }
+
+    private async Task CopyOneByOneAsync(List<UsageRecord> batch)
+    {
+        foreach (var row in batch)
+        {
+            try
+            {
+                await CopyAsync([row]);
+            }
+            catch (Exception ex) when (ex is NpgsqlException || IsTransient(ex))
+            {
+                CountDropped(1);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception ex) =>
+        ex is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException or TimeoutException or IOException
+        // A database that is restarting refuses connections before it is fully up.
+        || ex is PostgresException { SqlState: "57P03" or "3D000" or "57P01" };
 
     private async Task<UsageTable> CreateTableAsync()
     {
@@ -131,6 +176,9 @@ public sealed partial class UsageLogWriter : BackgroundService, IUsageSink
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not store {Count} usage rows ({Reason}); retrying in {DelaySeconds} s")]
     private static partial void LogRetrying(ILogger logger, int count, double delaySeconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The database refused a batch of {Count} usage rows (SQL state {SqlState}); storing them one by one")]
+    private static partial void LogRefused(ILogger logger, int count, string sqlState);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Shutting down with {Count} usage rows unstored ({Reason}); they are lost")]
     private static partial void LogGaveUp(ILogger logger, int count, string reason);

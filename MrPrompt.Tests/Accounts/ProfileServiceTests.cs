@@ -11,13 +11,7 @@ public sealed class ProfileServiceTests(TestDatabase database) : IClassFixture<T
 {
     private ProfileService Profiles => database.Services.GetRequiredService<ProfileService>();
 
-    private async Task<Guid> NewUserAsync()
-    {
-        await using var scope = database.CreateScope();
-        var result = await scope.ServiceProvider.GetRequiredService<AccountRegistrar>()
-            .RegisterAsync($"{Guid.NewGuid():N}@example.com", "Passw0rd!", TestContext.Current.CancellationToken);
-        return result.UserId!.Value;
-    }
+    private Task<Guid> NewUserAsync() => TestUsers.RegisterAsync(database.Services);
 
     [Fact]
     public async Task Valid_changes_are_saved_trimmed()

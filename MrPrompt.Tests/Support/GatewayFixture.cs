@@ -31,8 +31,7 @@ public sealed class GatewayFixture(PostgresServer server) : IAsyncLifetime
         _services = TestDatabase.BuildServices(connectionString, TimeProvider.System, Settings());
         await _services.GetRequiredService<DatabaseStartup>().RunAsync();
         await _services.GetRequiredService<UsageLogWriter>().StartAsync(CancellationToken.None);
-        await using var scope = _services.CreateAsyncScope();
-        UserId = (await scope.ServiceProvider.GetRequiredService<AccountRegistrar>().RegisterAsync("caller@example.com", "Passw0rd!")).UserId!.Value;
+        UserId = await TestUsers.RegisterAsync(_services, "caller@example.com");
     }
 
     private Dictionary<string, string?> Settings()

@@ -28,7 +28,8 @@ public sealed class TestDatabase(PostgresServer server) : IAsyncLifetime
         await _services.GetRequiredService<DatabaseStartup>().RunAsync();
     }
 
-    public static ServiceProvider BuildServices(string connectionString, TimeProvider clock, IDictionary<string, string?>? settings = null)
+    public static ServiceProvider BuildServices(string connectionString, TimeProvider clock, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configure = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Default"] = connectionString })
@@ -39,6 +40,7 @@ public sealed class TestDatabase(PostgresServer server) : IAsyncLifetime
             .AddSingleton(clock)
             .AddSingleton<IConfiguration>(configuration);
         services.AddInfrastructure(configuration);
+        configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MrPrompt.Domain.Providers;
+using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.Credentials;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Tests.Gateway;
+using MrPrompt.Tests.Support;
+
+namespace MrPrompt.Tests.Credentials;
+
+/// <summary>Provider keys never appear in logs, at any level, whether calls succeed or fail.</summary>
+public sealed class SecretHandlingTests(PostgresServer server) : IAsyncLifetime
+{
+    private const string UserKey = "sk-user-secret-never-logged-4321";
+    private const string RejectedKey = "sk-rejected-secret-never-logged-8765";
+    private readonly CapturingLoggerProvider _logs = new();
+    private FakeProviderServer _upstream = null!;
+    private ServiceProvider _services = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await FakeProviderServer.StartAsync();
+        _upstream.AcceptedKeys.Add(UserKey);
+        _services = TestDatabase.BuildServices(await server.CreateDatabaseAsync("secrets"), TimeProvider.System,
+            new Dictionary<string, string?>
+            {
+                ["Providers:openai:BaseUrl"] = _upstream.OpenAIBaseUrl,
+                ["Providers:openai:ApiKey"] = FakeProviderServer.ValidKey,
+                ["Gateway:MaxAttempts"] = "1",
+            },
+            services => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs)));
+        await _services.GetRequiredService<DatabaseStartup>().RunAsync();
+    }
+
+    [Fact]
+    public async Task Keys_stay_out_of_every_log_entry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var userId = await TestUsers.RegisterAsync(_services);
+        var credentials = _services.GetRequiredService<CredentialService>();
+        var gateway = _services.GetRequiredService<IChatGateway>();
+
+        await credentials.AddAsync(userId, new NewCredential(ProviderPreset.CustomId, "Rejected", RejectedKey, _upstream.OpenAIBaseUrl), ct);
+        await credentials.AddAsync(userId, new NewCredential(ProviderPreset.CustomId, "Mine", UserKey, _upstream.OpenAIBaseUrl), ct);
+        await gateway.StreamAsync(userId.Ask("mine/gpt-4o-mini"), ct).CollectAsync();
+        _upstream.Enqueue(Fault.Status(401));
+        await gateway.StreamAsync(userId.Ask("mine/gpt-4o"), ct).CollectAsync();
+        await gateway.StreamAsync(userId.Ask("openai/gpt-4o"), ct).CollectAsync();
+
+        // The failing paths did log (so this looks at real entries), just not the keys.
+        Assert.Contains(_logs.Entries, entry => entry.Contains("Key check with", StringComparison.Ordinal));
+        Assert.Contains(_logs.Entries, entry => entry.Contains("invalid_key", StringComparison.Ordinal));
+        foreach (var secret in new[] { UserKey, RejectedKey, FakeProviderServer.ValidKey })
+        {
+            Assert.DoesNotContain(_logs.Entries, entry => entry.Contains(secret, StringComparison.Ordinal));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+}

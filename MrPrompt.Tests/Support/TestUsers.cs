@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using MrPrompt.Infrastructure.Accounts;
+
+namespace MrPrompt.Tests.Support;
+
+public static class TestUsers
+{
+    /// <summary>Registers an account with a unique email through the real registrar; returns its id.</summary>
+    public static async Task<Guid> RegisterAsync(IServiceProvider services, string? email = null)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<AccountRegistrar>()
+            .RegisterAsync(email ?? $"{Guid.NewGuid():N}@example.com", "Passw0rd!", TestContext.Current.CancellationToken);
+        return result.UserId ?? throw new InvalidOperationException("Registration failed.");
+    }
+}
