@@ -1,5 +1,6 @@
 using Microsoft.Playwright;
 using MrPrompt.E2E.Support;
+using MrPrompt.Tests.Support;
 using static Microsoft.Playwright.Assertions;
 
 namespace MrPrompt.E2E;
@@ -31,8 +32,8 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=form-error]")).ToHaveTextAsync("Wrong email or password.");
         await page.SignInAsync("owner@example.com", "Passw0rd!");
         await Expect(page.Locator("[data-testid=welcome]")).ToBeVisibleAsync();
-        Directory.CreateDirectory(Path.Combine(PageActions.RepositoryRoot(), "docs", "images"));
-        await page.ScreenshotAsync(new() { Path = Path.Combine(PageActions.RepositoryRoot(), "docs", "images", "home.png") });
+        Directory.CreateDirectory(Path.Combine(RepositoryRoot.Path, "docs", "images"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(RepositoryRoot.Path, "docs", "images", "home.png") });
 
         // Edit the profile: a bad avatar address is refused next to its field, a good one is kept.
         await page.ClickAsync("a[href='settings']");

@@ -18,6 +18,8 @@ public sealed class Browser : IAsyncLifetime
         {
             throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's chromium (bash .ci/test does).");
         }
+        // The first call of a kind warms up a cold app on two cores: give assertions room.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -30,23 +30,25 @@ public static class PageActions
         await page.WaitForCircuitAsync();
     }
 
+    public static async Task OpenSettingsTabAsync(this IPage page, string tab)
+    {
+        await page.GotoAsync("/settings");
+        await page.WaitForCircuitAsync();
+        await page.Locator(".mud-tab", new() { HasText = tab }).ClickAsync();
+    }
+
+    /// <summary>Picks an entry of a MudSelect: open it, then click the option in its popover.</summary>
+    public static async Task ChooseAsync(this IPage page, string selectTestId, string option)
+    {
+        await page.Locator($"[data-testid={selectTestId}]").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = option }).First.ClickAsync();
+    }
+
     public static async Task SignOutAsync(this IPage page)
     {
         await page.WaitForCircuitAsync();
         await page.ClickAsync("[data-testid=user-menu] button");
         await page.ClickAsync("[data-testid=sign-out]");
         await page.Locator("[data-testid=sign-in-link]").WaitForAsync();
-    }
-
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MrPrompt.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("MrPrompt.sln not found above " + AppContext.BaseDirectory);
     }
 }
