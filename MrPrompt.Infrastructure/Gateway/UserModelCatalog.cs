@@ -26,6 +26,9 @@ public sealed partial class UserModelCatalog(
     ILogger<UserModelCatalog> logger)
 {
     private static readonly TimeSpan ListingLifetime = TimeSpan.FromMinutes(10);
+
+    // A provider that could not list its models is asked again soon, not on every page load.
+    private static readonly TimeSpan FailedListingLifetime = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan ListingTimeout = TimeSpan.FromSeconds(5);
 
     public async Task<IReadOnlyList<ModelChoice>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
@@ -73,7 +76,9 @@ public sealed partial class UserModelCatalog(
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             LogListingFailed(logger, target.Provider.Id, ex.GetType().Name);
-            return target.Provider.DefaultModel is { } fallback ? [fallback] : [];
+            listed = target.Provider.DefaultModel is { } fallback ? [fallback] : [];
+            cache.Set(cacheKey, listed, FailedListingLifetime);
+            return listed;
         }
     }
 
