@@ -66,6 +66,8 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     public static async Task<FakeProviderServer> StartAsync()
     {
+        ProviderFixtures.EnsurePresent(); // a missing fixtures folder is one clear error, not a wall of 500s
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();

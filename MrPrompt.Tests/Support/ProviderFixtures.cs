@@ -14,6 +14,8 @@ public static class ProviderFixtures
             : throw new DirectoryNotFoundException($"Provider fixtures not found at {path}: the shared/ folder must sit beside the checkout.");
     });
 
+    public static void EnsurePresent() => _ = Root.Value;
+
     public static JsonElement OpenAISession(string name)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(Root.Value, "openai", name + ".json")));
