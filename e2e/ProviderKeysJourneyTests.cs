@@ -35,6 +35,8 @@ public sealed class ProviderKeysJourneyTests(Browser browser) : IAsyncLifetime
         await page.OpenSettingsTabAsync("API keys");
 
         await page.ChooseAsync("key-provider", "Custom (OpenAI-compatible)");
+        // Choosing resets the name on the server; typing before that render arrives would be undone.
+        await Expect(page.Locator("#key-base-url")).ToBeVisibleAsync();
         await page.FillAsync("#key-name", "Local vLLM");
         await page.FillAsync("#key-base-url", _upstream.OpenAIBaseUrl);
         await page.FillAsync("#key-secret", "sk-wrong-key-00000000");

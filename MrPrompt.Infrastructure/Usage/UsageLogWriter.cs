@@ -21,6 +21,7 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDispos
     public const string MeterName = "MrPrompt.Gateway";
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
     private const int AttemptsDuringShutdown = 3;
+    private static readonly TimeSpan ShutdownAttemptBudget = TimeSpan.FromSeconds(3);
 
     private readonly Channel<UsageRecord> _buffer;
     private readonly IDbContextFactory<AppDbContext> _contexts;
@@ -107,7 +108,7 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDispos
         {
             try
             {
-                await CopyAsync(batch);
+                await CopyAsync(batch, stoppingToken);
                 return;
             }
             catch (PostgresException ex) when (!IsTransient(ex))
@@ -117,7 +118,7 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDispos
                 await CopyOneByOneAsync(batch);
                 return;
             }
-            catch (Exception ex) when (IsTransient(ex))
+            catch (Exception ex) when (IsTransient(ex) || (ex is OperationCanceledException && stoppingToken.IsCancellationRequested))
             {
                 if (stoppingToken.IsCancellationRequested && attempt >= AttemptsDuringShutdown)
                 {
@@ -132,12 +133,18 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDispos
         }
     }
 
-    private async Task CopyAsync(IReadOnlyList<UsageRecord> rows)
+    private async Task CopyAsync(IReadOnlyList<UsageRecord> rows, CancellationToken stoppingToken = default)
     {
+        // While running, a write may take as long as it needs; at shutdown each try gets a few seconds.
+        using var budget = new CancellationTokenSource();
+        if (stoppingToken.IsCancellationRequested)
+        {
+            budget.CancelAfter(ShutdownAttemptBudget);
+        }
         await using var connection = new NpgsqlConnection(_connection.ConnectionString);
-        await connection.OpenAsync(CancellationToken.None);
+        await connection.OpenAsync(budget.Token);
         _table ??= await CreateTableAsync();
-        await _table.WriteAsync(connection, rows, CancellationToken.None);
+        await _table.WriteAsync(connection, rows, budget.Token);
         Interlocked.Add(ref _written, rows.Count);
         _writtenCounter.Add(rows.Count);
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using MrPrompt.Infrastructure.Persistence.Embedded;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -39,7 +40,13 @@ public sealed class AppServer : WebApplicationFactory<Program>
 
     public override async ValueTask DisposeAsync()
     {
+        // Stop the app's Postgres before its folder goes, whatever order the factory disposes in.
+        var database = Services.GetService<EmbeddedPostgresServer>();
         await base.DisposeAsync();
+        if (database is not null)
+        {
+            await database.StopAsync();
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

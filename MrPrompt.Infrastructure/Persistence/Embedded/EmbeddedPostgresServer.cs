@@ -17,7 +17,7 @@ namespace MrPrompt.Infrastructure.Persistence.Embedded;
 /// <c>postgres.log</c>, <c>pgpass</c> (libpq password file, 0600) and <c>port</c> (last port used,
 /// tried first so the printed psql command stays the same between runs).
 /// </remarks>
-public sealed partial class EmbeddedPostgresServer : IAsyncDisposable
+public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposable
 {
     private const string Superuser = "postgres";
 
@@ -111,6 +111,9 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
+
+    /// <summary>For containers disposed synchronously: the server must not outlive the app.</summary>
+    public void Dispose() => StopAsync().GetAwaiter().GetResult();
 
     private async Task InitializeClusterAsync(CancellationToken cancellationToken)
     {
