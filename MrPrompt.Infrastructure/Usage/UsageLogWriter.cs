@@ -16,7 +16,7 @@ namespace MrPrompt.Infrastructure.Usage;
 /// away, and drains the buffer on shutdown. Rows that do not fit the buffer are dropped and counted
 /// (metric <c>mrprompt.usage.dropped</c>) rather than slowing a user's answer.
 /// </summary>
-public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDisposable
+public sealed partial class UsageLogWriter : IHostedService, IUsageSink
 {
     public const string MeterName = "MrPrompt.Gateway";
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
@@ -30,6 +30,7 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDispos
     private readonly int _batchSize;
     private readonly Counter<long> _writtenCounter;
     private readonly Counter<long> _droppedCounter;
+    // Never disposed on purpose: it holds no timer, and a stop can arrive after the container is disposed.
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
     private UsageTable? _table;
@@ -76,6 +77,7 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDispos
         return Task.CompletedTask;
     }
 
+    /// <summary>Safe to call more than once: hosts and test factories may both stop the app.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         // No new rows; the loop drains what is buffered, retrying only briefly, then ends.
@@ -83,8 +85,6 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink, IDispos
         await _stopping.CancelAsync();
         await _loop.WaitAsync(cancellationToken);
     }
-
-    public void Dispose() => _stopping.Dispose();
 
     private async Task WriteLoopAsync(CancellationToken stoppingToken)
     {

@@ -25,7 +25,7 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
     private readonly ILogger _logger;
     private readonly CommandRunner _runner = new();
     private PostgresBinaries? _binaries;
-    private bool _started;
+    private int _started;
 
     public EmbeddedPostgresServer(EmbeddedPostgresOptions options, ILogger<EmbeddedPostgresServer> logger)
     {
@@ -72,7 +72,7 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         {
             await StartServerAsync(cancellationToken);
         }
-        _started = true;
+        Volatile.Write(ref _started, 1);
         await File.WriteAllTextAsync(PortFile, Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
         await EnsureDatabaseAsync(_options.DatabaseName, cancellationToken);
 
@@ -81,11 +81,11 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
 
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (!_started || _binaries is null)
+        // Once only, however many owners (host, container, test factory) ask.
+        if (_binaries is null || Interlocked.Exchange(ref _started, 0) == 0)
         {
             return;
         }
-        _started = false;
         NpgsqlConnection.ClearAllPools();
         var result = await _runner.RunAsync(_binaries.PgCtl, ["stop", "-D", ClusterDirectory, "-m", "fast", "-w"], cancellationToken);
         if (!result.Succeeded)
