@@ -80,7 +80,8 @@ public static class DependencyInjection
     {
         var settings = configuration.GetSection(DataProtectionSettings.SectionName).Get<DataProtectionSettings>() ?? new();
         // Data Protection wants the certificate itself at registration, so it is read (or made) here.
-        var certificate = KeyRingCertificate.LoadOrCreate(settings);
+        var database = configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new();
+        var certificate = KeyRingCertificate.LoadOrCreate(settings, database.ResolveDataDir());
         services.AddDataProtection()
             .SetApplicationName("MrPrompt")
             .PersistKeysToDbContext<AppDbContext>()

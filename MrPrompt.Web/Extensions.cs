@@ -87,6 +87,12 @@ internal static partial class Extensions
         {
             var providers = app.Services.GetRequiredService<ProviderCatalog>();
             LogProviders(app.Logger, string.Join(", ", providers.All.Select(p => p.Id)));
+            if (!app.Services.GetRequiredService<DatabaseConnection>().IsEmbedded
+                && string.IsNullOrWhiteSpace(app.Configuration["DataProtection:CertificatePath"]))
+            {
+                // Losing a generated certificate makes every stored provider key unreadable.
+                LogGeneratedCertificate(app.Logger);
+            }
             await app.Services.GetRequiredService<DatabaseStartup>().RunAsync(app.Lifetime.ApplicationStopping);
             return true;
         }
@@ -111,6 +117,9 @@ internal static partial class Extensions
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseAntiforgery();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DataProtection:CertificatePath is not set: stored provider keys are protected by a certificate generated in the working folder's .data/keys. Set it (and back the file up) for production.")]
+    private static partial void LogGeneratedCertificate(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model providers: {Providers}")]
     private static partial void LogProviders(ILogger logger, string providers);

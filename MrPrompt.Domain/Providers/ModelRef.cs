@@ -14,7 +14,8 @@ public readonly record struct ModelRef(string Provider, string Model)
         {
             return false;
         }
-        modelRef = new ModelRef(value[..slash].Trim(), value[(slash + 1)..].Trim());
+        // Provider ids are lower case everywhere (stored keys, configuration); model ids keep their case.
+        modelRef = new ModelRef(value[..slash].Trim().ToLowerInvariant(), value[(slash + 1)..].Trim());
         return modelRef.Provider.Length > 0 && modelRef.Model.Length > 0;
     }
 }

@@ -52,6 +52,11 @@ public sealed partial class CredentialService(
         }
 
         var providerId = isCustom ? CredentialRules.SlugOf(input.Name) : preset!.Id;
+        if (isCustom && (ProviderPreset.Find(providerId) is not null || providerId == ProviderPreset.EchoId || catalog.Find(providerId) is not null))
+        {
+            errors.Add(CredentialRules.NameField, "That name belongs to a built-in provider. Choose another name.");
+            return (null, errors);
+        }
         var displayName = isCustom ? input.Name.Trim() : preset!.DisplayName;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (await db.ApiCredentials.AnyAsync(c => c.UserId == userId && c.Provider == providerId, cancellationToken))
@@ -82,7 +87,17 @@ public sealed partial class CredentialService(
             ExpiresAt = input.ExpiresAt,
         };
         db.ApiCredentials.Add(credential);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            // The same key added twice at once (two clicks, two tabs): the second one loses cleanly.
+            errors.Add(isCustom ? CredentialRules.NameField : CredentialRules.ProviderField,
+                isCustom ? "You already have an endpoint with this name." : $"You already have a key for {displayName}: replace it instead.");
+            return (null, errors);
+        }
         LogAdded(logger, userId, providerId, credential.Id);
         return (ToView(credential, credential.StatusAt(clock.GetUtcNow())), errors);
     }

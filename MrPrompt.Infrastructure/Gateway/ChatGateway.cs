@@ -92,8 +92,26 @@ public sealed partial class ChatGateway(
         }
     }
 
-    /// <summary>The requested model, then its configured fallbacks this user can reach.</summary>
+    /// <summary>The requested model, then its configured fallbacks this user can reach; never throws.</summary>
     private async Task<(IReadOnlyList<GatewayTarget> Targets, GatewayError? Error)> ResolveAsync(GatewayRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ResolveTargetsAsync(request, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ([], GatewayError.Cancelled());
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // Our own database failing to tell us which key to use; the caller still gets an answer.
+            LogResolutionFailed(logger, request.Model.ToString(), ex.GetType().Name);
+            return ([], GatewayError.Unknown(request.Model.Provider));
+        }
+    }
+
+    private async Task<(IReadOnlyList<GatewayTarget> Targets, GatewayError? Error)> ResolveTargetsAsync(GatewayRequest request, CancellationToken cancellationToken)
     {
         var (primary, error) = await resolver.ResolveAsync(request.UserId, request.Model, cancellationToken);
         if (primary is null)
@@ -195,6 +213,9 @@ public sealed partial class ChatGateway(
             TraceId = call.TraceId,
             ExecutedAt = clock.GetUtcNow(),
         });
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not resolve {Model} for a call: {Reason}")]
+    private static partial void LogResolutionFailed(ILogger logger, string model, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model call {TraceId} to {Provider}/{Model} failed: {ErrorCode} (HTTP {Status})")]
     private static partial void LogFailed(ILogger logger, string traceId, string provider, string model, string errorCode, int? status);

@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Gateway.Middleware;
@@ -10,6 +13,8 @@ namespace MrPrompt.Infrastructure.Gateway;
 /// <summary>
 /// Assembles the chat client pipeline for a call, outermost first: fallback across models → per model:
 /// retry → usage log → circuit breaker → OpenTelemetry GenAI spans → the provider's SDK client.
+/// Per-model pipelines are kept for reuse (their telemetry layer owns an ActivitySource and a Meter,
+/// too costly to create per call) and disposed when they fall out of use.
 /// </summary>
 public sealed class ChatGatewayPipeline(
     ProviderClientFactory clients,
@@ -18,24 +23,40 @@ public sealed class ChatGatewayPipeline(
     ITokenCounter tokens,
     TimeProvider clock,
     ILoggerFactory loggerFactory,
-    IOptions<GatewayOptions> options)
+    IOptions<GatewayOptions> options,
+    IMemoryCache cache)
 {
     public const string TelemetrySourceName = "MrPrompt.Gateway";
+    private static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(30);
 
     public IChatClient Build(GatewayTarget primary, IReadOnlyList<GatewayTarget> fallbacks) =>
-        new ChatClientBuilder(ForModel(primary))
-            .UseFallback(fallbacks.Select(f => ForModel(f)).ToList())
+        new ChatClientBuilder(Cached(primary))
+            .UseFallback(fallbacks.Select(Cached).ToList())
             .Build();
+
+    private IChatClient Cached(GatewayTarget target) =>
+        cache.GetOrCreate(CacheKey(target), entry =>
+        {
+            entry.SlidingExpiration = IdleLifetime;
+            entry.RegisterPostEvictionCallback(static (_, value, _, _) => (value as IDisposable)?.Dispose());
+            return ForModel(target);
+        })!;
+
+    private static string CacheKey(GatewayTarget target)
+    {
+        var keyHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(target.Endpoint.ApiKey ?? "")));
+        return $"pipeline|{target.Provider.Id}|{target.Endpoint.Kind}|{target.Endpoint.BaseUrl}|{keyHash}|{target.Model}|{target.Price}";
+    }
 
     /// <summary>One model's pipeline; <paramref name="sdkClient"/> replaces the SDK client in benchmarks.</summary>
     public IChatClient ForModel(GatewayTarget target, IChatClient? sdkClient = null)
     {
         var settings = options.Value;
         var provider = target.Provider.Id;
-        return new ChatClientBuilder(sdkClient ?? clients.CreateChatClient(target.Endpoint, target.Model))
+        return new ChatClientBuilder(new NonOwningChatClient(sdkClient ?? clients.CreateChatClient(target.Endpoint, target.Model)))
             .UseRetry(target.Provider.DisplayName, target.Model, settings.MaxAttempts, settings.Backoff, TimeSpan.FromSeconds(settings.FirstTokenTimeoutSeconds), clock)
             .UseUsageLogging(provider, target.Model, target.Price, usage, tokens, clock)
-            .UseCircuitBreaker(breakers.For(provider), target.Provider.DisplayName, target.Model)
+            .UseCircuitBreaker(breakers.For(target.Endpoint), target.Provider.DisplayName, target.Model)
             // Message text goes into spans only when someone asked for Trace-level detail.
             .UseOpenTelemetry(loggerFactory, TelemetrySourceName, otel =>
                 otel.EnableSensitiveData = loggerFactory.CreateLogger(TelemetrySourceName).IsEnabled(LogLevel.Trace))

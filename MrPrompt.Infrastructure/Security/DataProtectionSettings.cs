@@ -8,13 +8,16 @@ public sealed class DataProtectionSettings
 {
     public const string SectionName = "DataProtection";
 
-    /// <summary>A PKCS#12 (.pfx) file with a private key. Empty: one is generated under <c>.data/keys</c>.</summary>
+    /// <summary>
+    /// A PKCS#12 (.pfx) file with a private key. Empty: one is generated in a <c>keys</c> folder beside
+    /// the embedded database's folder, so the two always move (and are backed up) together.
+    /// </summary>
     public string? CertificatePath { get; set; }
 
     public string? CertificatePassword { get; set; }
 
-    public string ResolveCertificatePath() => Path.GetFullPath(
+    public string ResolveCertificatePath(string embeddedDataDir) => Path.GetFullPath(
         string.IsNullOrWhiteSpace(CertificatePath)
-            ? Path.Combine(Directory.GetCurrentDirectory(), ".data", "keys", "dataprotection.pfx")
+            ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(embeddedDataDir)) ?? embeddedDataDir, "keys", "dataprotection.pfx")
             : CertificatePath);
 }

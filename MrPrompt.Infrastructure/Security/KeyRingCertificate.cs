@@ -6,9 +6,9 @@ namespace MrPrompt.Infrastructure.Security;
 /// <summary>The certificate that protects the key ring: the configured one, or a private one created on first start.</summary>
 internal static class KeyRingCertificate
 {
-    public static X509Certificate2 LoadOrCreate(DataProtectionSettings settings)
+    public static X509Certificate2 LoadOrCreate(DataProtectionSettings settings, string embeddedDataDir)
     {
-        var path = settings.ResolveCertificatePath();
+        var path = settings.ResolveCertificatePath(embeddedDataDir);
         if (File.Exists(path))
         {
             try

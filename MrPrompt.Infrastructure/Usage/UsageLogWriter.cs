@@ -96,7 +96,16 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink
             {
                 batch.Add(record);
             }
-            await WriteWithRetryAsync(batch, stoppingToken);
+            try
+            {
+                await WriteWithRetryAsync(batch, stoppingToken);
+            }
+            catch (Exception ex)
+            {
+                // Whatever went wrong with this batch, the loop must live on for the next ones.
+                LogBatchLost(_logger, batch.Count, ex.GetType().Name);
+                CountDropped(batch.Count);
+            }
             batch.Clear();
         }
     }
@@ -115,7 +124,7 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink
             {
                 // Not the database being away but a row it refuses: keep the good rows, drop the bad.
                 LogRefused(_logger, batch.Count, ex.SqlState);
-                await CopyOneByOneAsync(batch);
+                await CopyOneByOneAsync(batch, stoppingToken);
                 return;
             }
             catch (Exception ex) when (IsTransient(ex) || (ex is OperationCanceledException && stoppingToken.IsCancellationRequested))
@@ -149,15 +158,15 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink
         _writtenCounter.Add(rows.Count);
     }
 
-    private async Task CopyOneByOneAsync(List<UsageRecord> batch)
+    private async Task CopyOneByOneAsync(List<UsageRecord> batch, CancellationToken stoppingToken)
     {
         foreach (var row in batch)
         {
             try
             {
-                await CopyAsync([row]);
+                await CopyAsync([row], stoppingToken);
             }
-            catch (Exception ex) when (ex is NpgsqlException || IsTransient(ex))
+            catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException || IsTransient(ex))
             {
                 CountDropped(1);
             }
@@ -186,6 +195,9 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The database refused a batch of {Count} usage rows (SQL state {SqlState}); storing them one by one")]
     private static partial void LogRefused(ILogger logger, int count, string sqlState);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Lost a batch of {Count} usage rows to an unexpected {Reason}")]
+    private static partial void LogBatchLost(ILogger logger, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Shutting down with {Count} usage rows unstored ({Reason}); they are lost")]
     private static partial void LogGaveUp(ILogger logger, int count, string reason);

@@ -112,6 +112,17 @@ public sealed class CredentialServiceTests : IClassFixture<GatewayFixture>
     }
 
     [Fact]
+    public async Task A_custom_endpoint_cannot_take_a_built_in_providers_name()
+    {
+        var userId = await NewUserAsync();
+
+        var (saved, errors) = await Credentials.AddAsync(userId, CustomEndpoint("OpenAI"), Ct);
+
+        Assert.Null(saved);
+        Assert.Equal(["That name belongs to a built-in provider. Choose another name."], errors.For(CredentialRules.NameField));
+    }
+
+    [Fact]
     public async Task The_list_shows_the_last_characters_and_warns_before_expiry()
     {
         var userId = await NewUserAsync();

@@ -122,6 +122,31 @@ public sealed class ProviderTests : IClassFixture<GatewayFixture>
     }
 
     [Fact]
+    public async Task A_stream_abandoned_by_its_reader_is_still_logged_as_cancelled()
+    {
+        var request = _fixture.UserId.Ask("openai/gpt-4o");
+        var deltas = 0;
+        await foreach (var item in _fixture.Gateway.StreamAsync(request, TestContext.Current.CancellationToken))
+        {
+            if (item is GatewayDelta && ++deltas == 3)
+            {
+                break; // the reader walks away without cancelling
+            }
+        }
+
+        var row = Assert.Single(await _fixture.UsageRowsAsync(request.TraceId!, 1));
+        Assert.Equal((UsageStatus.Cancelled, true), (row.Status, row.TokensEstimated));
+        Assert.True(row.OutputTokens > 0);
+    }
+
+    [Fact]
+    public async Task Provider_names_are_case_insensitive()
+    {
+        var (_, last) = await _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("OpenAI/gpt-4o"), TestContext.Current.CancellationToken).CollectAsync();
+        Assert.Equal("openai", Assert.IsType<GatewayCompleted>(last).Result.Provider);
+    }
+
+    [Fact]
     public async Task Rejected_key_is_a_clear_message_and_no_retry()
     {
         var (_, last) = await _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("broken/gpt-4o-mini"), TestContext.Current.CancellationToken).CollectAsync();

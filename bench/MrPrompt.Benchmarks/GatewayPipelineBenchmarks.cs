@@ -34,7 +34,8 @@ public class GatewayPipelineBenchmarks
             new TiktokenCounter(),
             TimeProvider.System,
             NullLoggerFactory.Instance,
-            options);
+            options,
+            new Microsoft.Extensions.Caching.Memory.MemoryCache(new Microsoft.Extensions.Caching.Memory.MemoryCacheOptions()));
         var provider = new ProviderDefinition { Id = "bench", DisplayName = "Bench", Kind = ProviderKind.OpenAICompatible, BaseUrl = "http://127.0.0.1:9/v1" };
         var target = new GatewayTarget(provider, new ProviderEndpoint("bench", "Bench", ProviderKind.OpenAICompatible, provider.BaseUrl, "unused"), "gpt-4o-mini", null);
         _pipeline = new ChatClientBuilder(pipeline.ForModel(target, _provider))

@@ -23,7 +23,7 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
         }
         catch (Exception ex)
         {
-            Record(ex, cancellationToken);
+            Record(ex, options);
             throw;
         }
     }
@@ -42,7 +42,7 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
                 if (failure is not null)
                 {
                     settled = true;
-                    Record(failure, cancellationToken);
+                    Record(failure, options);
                     ExceptionDispatch.Rethrow(failure);
                 }
                 if (!hasItem)
@@ -71,11 +71,21 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
         }
     }
 
-    private void Record(Exception failure, CancellationToken cancellationToken)
+    private void Record(Exception failure, ChatOptions? options)
     {
-        if (cancellationToken.IsCancellationRequested)
+        // Only the caller stopping is neutral; a layer above cancelling a silent attempt (the
+        // first-token timeout) is the provider being too slow, which counts against it.
+        var callerStopped = GatewayCall.From(options)?.CallerCancellation.IsCancellationRequested ?? false;
+        if (failure is OperationCanceledException)
         {
-            breaker.RecordNeutral();
+            if (callerStopped)
+            {
+                breaker.RecordNeutral();
+            }
+            else
+            {
+                breaker.RecordFailure();
+            }
         }
         else if (ProviderErrors.Classify(failure, provider, model).ProviderFault)
         {

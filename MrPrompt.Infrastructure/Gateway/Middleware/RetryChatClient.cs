@@ -68,6 +68,11 @@ public sealed class RetryChatClient(
                         break;
                     }
                     var update = updates.Current;
+                    if (update.Contents.Any(c => c is not UsageContent))
+                    {
+                        // Any content (reasoning included) shows the model is working: no more first-token timeout.
+                        attemptToken.CancelAfter(Timeout.InfiniteTimeSpan);
+                    }
                     if (!streamedText && update.Text.Length == 0)
                     {
                         held.Add(update);

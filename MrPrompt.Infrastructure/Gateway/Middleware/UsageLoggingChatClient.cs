@@ -50,36 +50,58 @@ public sealed class UsageLoggingChatClient(
         UsageDetails? usage = null;
         var text = new StringBuilder();
 
+        var settled = false;
         await using var updates = base.GetStreamingResponseAsync(history, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (true)
+        try
         {
-            var (hasItem, failure) = await StreamingGuard.TryMoveNextAsync(updates);
-            if (failure is not null)
+            while (true)
             {
-                Failed(options, started, firstToken, failure, cancellationToken);
-                ExceptionDispatch.Rethrow(failure);
-            }
-            if (!hasItem)
-            {
-                break;
-            }
-            var update = updates.Current;
-            var delta = update.Text;
-            if (delta.Length > 0)
-            {
-                firstToken ??= clock.GetTimestamp();
-                text.Append(delta);
-            }
-            foreach (var content in update.Contents)
-            {
-                if (content is UsageContent reported)
+                var (hasItem, failure) = await StreamingGuard.TryMoveNextAsync(updates);
+                if (failure is not null)
                 {
-                    usage = reported.Details;
+                    settled = true;
+                    Failed(options, started, firstToken, failure, cancellationToken);
+                    ExceptionDispatch.Rethrow(failure);
                 }
+                if (!hasItem)
+                {
+                    break;
+                }
+                var update = updates.Current;
+                var delta = update.Text;
+                if (delta.Length > 0)
+                {
+                    firstToken ??= clock.GetTimestamp();
+                    text.Append(delta);
+                }
+                foreach (var content in update.Contents)
+                {
+                    if (content is UsageContent reported)
+                    {
+                        usage = reported.Details;
+                    }
+                }
+                yield return update;
             }
-            yield return update;
+            settled = true;
+            Succeeded(history, options, started, firstToken, usage, text.ToString());
         }
-        Succeeded(history, options, started, firstToken, usage, text.ToString());
+        finally
+        {
+            if (!settled)
+            {
+                // The reader walked away mid-stream: the attempt still ran and is still logged.
+                Abandoned(history, options, started, firstToken, text.ToString());
+            }
+        }
+    }
+
+    private void Abandoned(IReadOnlyList<ChatMessage> history, ChatOptions? options, long started, long? firstToken, string partial)
+    {
+        var input = tokens.Count(history);
+        var output = tokens.Count(partial);
+        var ttft = firstToken is { } first ? clock.GetElapsedTime(started, first) : (TimeSpan?)null;
+        Write(GatewayCall.From(options), options, started, ttft, UsageStatus.Cancelled, "cancelled", input, output, true, price?.CostOf(input, output));
     }
 
     private void Succeeded(IReadOnlyList<ChatMessage> history, ChatOptions? options, long started, long? firstToken, UsageDetails? usage, string answer)

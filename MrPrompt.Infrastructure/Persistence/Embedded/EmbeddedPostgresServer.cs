@@ -150,7 +150,8 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         RemoveStaleLockFile();
         await _runner.HandOverAsync(DataDirectory, cancellationToken);
         Port = ChoosePort();
-        var serverOptions = $"-c listen_addresses=127.0.0.1 -p {Port} -k {SocketDirectory}";
+        // pg_ctl splits -o like a shell: quote the path so a folder with spaces works.
+        var serverOptions = $"-c listen_addresses=127.0.0.1 -p {Port} -k '{SocketDirectory}'";
         var result = await _runner.RunAsync(_binaries!.PgCtl,
             ["start", "-D", ClusterDirectory, "-l", LogFile, "-w", "-t", _options.StartTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", serverOptions],
             cancellationToken);
