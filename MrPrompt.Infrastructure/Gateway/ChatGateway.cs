@@ -189,8 +189,12 @@ public sealed partial class ChatGateway(
         {
             return GatewayError.Cancelled();
         }
-        var failed = targets.FirstOrDefault(t => t.Provider.Id == call.LastFailedProvider) ?? targets[^1];
+        var failed = targets.FirstOrDefault(t => t.Ref == call.LastFailed) ?? targets[^1];
         var judged = ProviderErrors.Classify(failure, failed.Provider.DisplayName, failed.Model);
+        if (judged.Error.RetryAfter is null && call.LastRetryAfter is { } wait && judged.Error.Code == GatewayErrorCode.RateLimited)
+        {
+            judged = judged with { Error = GatewayError.RateLimited(failed.Provider.DisplayName, wait) };
+        }
         LogFailed(logger, call.TraceId, failed.Provider.Id, failed.Model, judged.Error.CodeName, judged.HttpStatus);
         return judged.Error;
     }

@@ -25,8 +25,11 @@ public sealed class GatewayCall
     /// <summary>Set by the attempt that answered.</summary>
     public AttemptOutcome? Answer { get; set; }
 
-    /// <summary>The provider of the last attempt that failed, so the error names the right one.</summary>
-    public string? LastFailedProvider { get; set; }
+    /// <summary>The model of the last attempt that failed, so the error names the right one.</summary>
+    public Domain.Providers.ModelRef? LastFailed { get; set; }
+
+    /// <summary>The Retry-After the last failed attempt's provider asked for (Anthropic reports it only in headers).</summary>
+    public TimeSpan? LastRetryAfter { get; set; }
 
     public static GatewayCall? From(ChatOptions? options) =>
         options?.AdditionalProperties?.TryGetValue(Key, out var value) == true ? value as GatewayCall : null;

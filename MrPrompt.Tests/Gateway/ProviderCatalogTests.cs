@@ -76,6 +76,11 @@ public sealed class ProviderCatalogTests
     }
 
     [Fact]
+    public void A_fallback_chain_may_not_name_its_own_model() =>
+        Assert.Throws<StartupException>(() => Catalog(
+            ("Providers:openai:ApiKey", "sk"), ("Providers:openai:Models:0:Id", "gpt-4o"), ("Providers:openai:Models:0:Fallbacks:0", "openai/gpt-4o")));
+
+    [Fact]
     public void A_price_needs_both_halves() =>
         Assert.Throws<StartupException>(() => Catalog(("Providers:openai:Models:0:Id", "gpt-4o"), ("Providers:openai:Models:0:InputPrice", "2.5")));
 }

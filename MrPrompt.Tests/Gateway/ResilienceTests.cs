@@ -65,6 +65,18 @@ public sealed class ResilienceTests : IClassFixture<GatewayFixture>
     }
 
     [Fact]
+    public async Task Anthropics_Retry_After_reaches_the_final_message()
+    {
+        _fixture.Upstream.Enqueue(Fault.Status(429, retryAfter: "90"));
+
+        var (_, last) = await StreamAsync(_fixture.UserId.Ask("anthropic/claude-3-opus-latest", "Hello"));
+
+        var failed = Assert.IsType<GatewayFailed>(last);
+        Assert.Equal((GatewayErrorCode.RateLimited, TimeSpan.FromSeconds(90)), (failed.Error.Code, failed.Error.RetryAfter));
+        Assert.Equal(1, _fixture.Upstream.ChatRequestCount); // 90 s is longer than we hold a user: no retry
+    }
+
+    [Fact]
     public async Task A_first_token_that_never_comes_counts_as_a_failed_attempt()
     {
         _fixture.Upstream.Enqueue(Fault.SlowFirstByte(TimeSpan.FromSeconds(5)));

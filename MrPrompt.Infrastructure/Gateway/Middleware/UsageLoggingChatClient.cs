@@ -131,7 +131,8 @@ public sealed class UsageLoggingChatClient(
         var ttft = firstToken is { } first ? clock.GetElapsedTime(started, first) : (TimeSpan?)null;
         if (call is not null)
         {
-            call.LastFailedProvider = provider;
+            call.LastFailed = new ModelRef(provider, model);
+            call.LastRetryAfter = Providers.ProviderResponseHeaders.RetryAfter;
         }
         Write(call, options, started, ttft, cancelled ? UsageStatus.Cancelled : UsageStatus.Error, code, 0, 0, false, null);
     }

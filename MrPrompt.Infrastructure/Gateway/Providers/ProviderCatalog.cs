@@ -179,6 +179,11 @@ public sealed class ProviderCatalog
                 {
                     throw Invalid($"{SectionName}:{provider.Id}:Models ({model.Id}) Fallbacks", $"name '{fallback}', but there is no provider '{fallback.Provider}'");
                 }
+                var chain = model.Fallbacks.Prepend(new ModelRef(provider.Id, model.Id)).ToList();
+                if (chain.Distinct().Count() != chain.Count)
+                {
+                    throw Invalid($"{SectionName}:{provider.Id}:Models ({model.Id}) Fallbacks", "repeat a model; each may appear once, and not the model itself");
+                }
             }
         }
     }

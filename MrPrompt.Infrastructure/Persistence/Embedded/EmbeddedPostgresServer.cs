@@ -124,8 +124,7 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         }
         var password = RandomNumberGenerator.GetHexString(32, lowercase: true);
         var initialPasswordFile = Path.Combine(DataDirectory, "initdb-password");
-        await File.WriteAllTextAsync(initialPasswordFile, password, cancellationToken);
-        RestrictToOwner(initialPasswordFile);
+        await WritePrivateAsync(initialPasswordFile, password, cancellationToken);
         await WritePasswordFileAsync(password, cancellationToken);
         await _runner.HandOverAsync(DataDirectory, cancellationToken);
         try
@@ -261,16 +260,19 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
     private async Task WritePasswordFileAsync(string password, CancellationToken cancellationToken)
     {
         // libpq's password file format, so the logged psql command works without showing the secret.
-        await File.WriteAllTextAsync(PasswordFile, $"127.0.0.1:*:*:{Superuser}:{password}\n", cancellationToken);
-        RestrictToOwner(PasswordFile);
+        await WritePrivateAsync(PasswordFile, $"127.0.0.1:*:*:{Superuser}:{password}\n", cancellationToken);
     }
 
-    private static void RestrictToOwner(string path)
+    /// <summary>Creates a file only its owner can read, from the first byte on (no readable window).</summary>
+    private static async Task WritePrivateAsync(string path, string content, CancellationToken cancellationToken)
     {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+        await using var stream = new FileStream(path, options);
+        await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(content), cancellationToken);
     }
 
     private string ReadPassword()
