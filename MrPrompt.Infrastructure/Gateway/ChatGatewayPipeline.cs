@@ -12,7 +12,7 @@ namespace MrPrompt.Infrastructure.Gateway;
 
 /// <summary>
 /// Assembles the chat client pipeline for a call, outermost first: fallback across models → per model:
-/// retry → usage log → circuit breaker → OpenTelemetry GenAI spans → the provider's SDK client.
+/// retry → usage log → circuit breaker → OpenTelemetry GenAI spans → error shield → the provider's SDK client.
 /// Per-model pipelines are kept for reuse (their telemetry layer owns an ActivitySource and a Meter,
 /// too costly to create per call) and disposed when they fall out of use.
 /// </summary>
@@ -60,6 +60,7 @@ public sealed class ChatGatewayPipeline(
             // Message text goes into spans only when someone asked for Trace-level detail.
             .UseOpenTelemetry(loggerFactory, TelemetrySourceName, otel =>
                 otel.EnableSensitiveData = loggerFactory.CreateLogger(TelemetrySourceName).IsEnabled(LogLevel.Trace))
+            .UseProviderErrorShield(target.Provider.DisplayName, target.Model)
             .Build();
     }
 }

@@ -14,6 +14,8 @@ public static class ProviderErrors
     {
         switch (exception)
         {
+            case ProviderCallException judged:
+                return judged.Failure;
             case GatewayException gateway:
                 return new ProviderFailure(gateway.Error, Retryable: false, ProviderFault: gateway.Error.Code == GatewayErrorCode.ProviderUnavailable);
             case ClientResultException { Status: > 0 } openAi:

@@ -35,6 +35,30 @@ public sealed class SecretHandlingTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Provider_error_text_stays_out_of_telemetry_spans()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == MrPrompt.Infrastructure.Gateway.ChatGatewayPipeline.TelemetrySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var userId = await TestUsers.RegisterAsync(_services);
+        _upstream.AcceptedKeys.Clear(); // every key is refused: the recorded 401 quotes part of the key
+
+        var (_, last) = await _services.GetRequiredService<IChatGateway>().StreamAsync(userId.Ask("openai/gpt-4o"), ct).CollectAsync();
+
+        Assert.IsType<GatewayFailed>(last);
+        var span = Assert.Single(spans, s => s.Status == System.Diagnostics.ActivityStatusCode.Error);
+        Assert.DoesNotContain("Incorrect API key", span.StatusDescription ?? "");
+        Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("Incorrect API key", StringComparison.Ordinal) == true);
+        Assert.Equal("OpenAI rejected the API key. Check or replace it in Settings.", span.StatusDescription);
+    }
+
+    [Fact]
     public async Task Keys_stay_out_of_every_log_entry()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -19,6 +19,9 @@ public static class GatewayChatClientBuilderExtensions
     public static ChatClientBuilder UseCircuitBreaker(this ChatClientBuilder builder, CircuitBreaker breaker, string provider, string model) =>
         builder.Use(inner => new CircuitBreakerChatClient(inner, breaker, provider, model));
 
+    public static ChatClientBuilder UseProviderErrorShield(this ChatClientBuilder builder, string provider, string model) =>
+        builder.Use(inner => new ProviderErrorShieldChatClient(inner, provider, model));
+
     public static ChatClientBuilder UseFallback(this ChatClientBuilder builder, IReadOnlyList<IChatClient> fallbacks) =>
         fallbacks.Count == 0 ? builder : builder.Use(inner => new FallbackChatClient(inner, fallbacks));
 }
