@@ -8,23 +8,27 @@ public sealed class CircuitBreakerRulesTests
 {
     private readonly FakeTimeProvider _clock = new();
 
+    private static long Acquire(CircuitBreaker breaker)
+    {
+        Assert.True(breaker.TryAcquire(out var ticket));
+        return ticket;
+    }
+
     [Fact]
     public void Opens_after_the_threshold_and_refuses_until_the_break_is_over()
     {
         var breaker = new CircuitBreaker(_clock, failureThreshold: 3, breakDuration: TimeSpan.FromSeconds(30));
         for (var i = 0; i < 2; i++)
         {
-            Assert.True(breaker.TryAcquire());
-            breaker.RecordFailure();
+            breaker.RecordFailure(Acquire(breaker));
         }
         Assert.Equal(CircuitState.Closed, breaker.State);
-        Assert.True(breaker.TryAcquire());
-        breaker.RecordFailure();
+        breaker.RecordFailure(Acquire(breaker));
 
         Assert.Equal(CircuitState.Open, breaker.State);
-        Assert.False(breaker.TryAcquire());
+        Assert.False(breaker.TryAcquire(out _));
         _clock.Advance(TimeSpan.FromSeconds(29));
-        Assert.False(breaker.TryAcquire());
+        Assert.False(breaker.TryAcquire(out _));
     }
 
     [Fact]
@@ -33,13 +37,13 @@ public sealed class CircuitBreakerRulesTests
         var breaker = OpenBreaker();
         _clock.Advance(TimeSpan.FromSeconds(30));
 
-        Assert.True(breaker.TryAcquire());
+        var trial = Acquire(breaker);
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
-        Assert.False(breaker.TryAcquire()); // only one trial at a time
-        breaker.RecordSuccess();
+        Assert.False(breaker.TryAcquire(out _)); // only one trial at a time
+        breaker.RecordSuccess(trial);
 
         Assert.Equal(CircuitState.Closed, breaker.State);
-        Assert.True(breaker.TryAcquire());
+        Assert.True(breaker.TryAcquire(out _));
     }
 
     [Fact]
@@ -47,28 +51,46 @@ public sealed class CircuitBreakerRulesTests
     {
         var breaker = OpenBreaker();
         _clock.Advance(TimeSpan.FromSeconds(30));
-        Assert.True(breaker.TryAcquire());
 
-        breaker.RecordFailure();
+        breaker.RecordFailure(Acquire(breaker));
 
         Assert.Equal(CircuitState.Open, breaker.State);
-        Assert.False(breaker.TryAcquire());
+        Assert.False(breaker.TryAcquire(out _));
     }
 
     [Fact]
     public void A_success_resets_the_failure_count()
     {
         var breaker = new CircuitBreaker(_clock, failureThreshold: 2);
-        breaker.RecordFailure();
-        breaker.RecordSuccess();
-        breaker.RecordFailure();
+        breaker.RecordFailure(Acquire(breaker));
+        breaker.RecordSuccess(Acquire(breaker));
+        breaker.RecordFailure(Acquire(breaker));
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
+    public void Calls_from_before_the_circuit_opened_cannot_decide_the_trial()
+    {
+        var breaker = new CircuitBreaker(_clock, failureThreshold: 1, breakDuration: TimeSpan.FromSeconds(30));
+        var straggler = Acquire(breaker);
+        var anotherStraggler = Acquire(breaker);
+        breaker.RecordFailure(Acquire(breaker)); // opens
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var trial = Acquire(breaker);
+
+        breaker.RecordSuccess(straggler);      // must not close the circuit
+        breaker.RecordNeutral(anotherStraggler); // must not free the trial slot
+
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+        Assert.False(breaker.TryAcquire(out _));
+        breaker.RecordSuccess(trial);
         Assert.Equal(CircuitState.Closed, breaker.State);
     }
 
     private CircuitBreaker OpenBreaker()
     {
         var breaker = new CircuitBreaker(_clock, failureThreshold: 1, breakDuration: TimeSpan.FromSeconds(30));
-        breaker.RecordFailure();
+        breaker.RecordFailure(Acquire(breaker));
         return breaker;
     }
 }

@@ -14,16 +14,16 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
 {
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        Acquire();
+        var ticket = Acquire();
         try
         {
             var response = await base.GetResponseAsync(messages, options, cancellationToken);
-            breaker.RecordSuccess();
+            breaker.RecordSuccess(ticket);
             return response;
         }
         catch (Exception ex)
         {
-            Record(ex, options);
+            Record(ticket, ex, options);
             throw;
         }
     }
@@ -31,7 +31,7 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        Acquire();
+        var ticket = Acquire();
         var settled = false;
         await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
@@ -42,7 +42,7 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
                 if (failure is not null)
                 {
                     settled = true;
-                    Record(failure, options);
+                    Record(ticket, failure, options);
                     ExceptionDispatch.Rethrow(failure);
                 }
                 if (!hasItem)
@@ -52,26 +52,22 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
                 yield return updates.Current;
             }
             settled = true;
-            breaker.RecordSuccess();
+            breaker.RecordSuccess(ticket);
         }
         finally
         {
             if (!settled)
             {
-                breaker.RecordNeutral(); // the caller walked away mid-stream
+                breaker.RecordNeutral(ticket); // the caller walked away mid-stream
             }
         }
     }
 
-    private void Acquire()
-    {
-        if (!breaker.TryAcquire())
-        {
-            throw new GatewayException(GatewayError.ProviderUnavailable(provider));
-        }
-    }
+    private long Acquire() => breaker.TryAcquire(out var ticket)
+        ? ticket
+        : throw new GatewayException(GatewayError.ProviderUnavailable(provider));
 
-    private void Record(Exception failure, ChatOptions? options)
+    private void Record(long ticket, Exception failure, ChatOptions? options)
     {
         // Only the caller stopping is neutral; a layer above cancelling a silent attempt (the
         // first-token timeout) is the provider being too slow, which counts against it.
@@ -80,20 +76,20 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
         {
             if (callerStopped)
             {
-                breaker.RecordNeutral();
+                breaker.RecordNeutral(ticket);
             }
             else
             {
-                breaker.RecordFailure();
+                breaker.RecordFailure(ticket);
             }
         }
         else if (ProviderErrors.Classify(failure, provider, model).ProviderFault)
         {
-            breaker.RecordFailure();
+            breaker.RecordFailure(ticket);
         }
         else
         {
-            breaker.RecordNeutral();
+            breaker.RecordNeutral(ticket);
         }
     }
 }
