@@ -61,8 +61,7 @@ public sealed partial class CredentialService(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (await db.ApiCredentials.AnyAsync(c => c.UserId == userId && c.Provider == providerId, cancellationToken))
         {
-            errors.Add(isCustom ? CredentialRules.NameField : CredentialRules.ProviderField,
-                isCustom ? "You already have an endpoint with this name." : $"You already have a key for {displayName}: replace it instead.");
+            AddDuplicateError(errors, isCustom, displayName);
             return (null, errors);
         }
 
@@ -94,12 +93,23 @@ public sealed partial class CredentialService(
         catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
             // The same key added twice at once (two clicks, two tabs): the second one loses cleanly.
-            errors.Add(isCustom ? CredentialRules.NameField : CredentialRules.ProviderField,
-                isCustom ? "You already have an endpoint with this name." : $"You already have a key for {displayName}: replace it instead.");
+            AddDuplicateError(errors, isCustom, displayName);
             return (null, errors);
         }
         LogAdded(logger, userId, providerId, credential.Id);
         return (ToView(credential, credential.StatusAt(clock.GetUtcNow())), errors);
+    }
+
+    private static void AddDuplicateError(FieldErrors errors, bool isCustom, string displayName)
+    {
+        if (isCustom)
+        {
+            errors.Add(CredentialRules.NameField, "You already have an endpoint with this name.");
+        }
+        else
+        {
+            errors.Add(CredentialRules.ProviderField, $"You already have a key for {displayName}: replace it instead.");
+        }
     }
 
     /// <summary>Puts a new key (and expiry) in place of a stored one, after the same check as adding.</summary>

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
@@ -42,11 +40,8 @@ public sealed class ChatGatewayPipeline(
             return ForModel(target);
         })!;
 
-    private static string CacheKey(GatewayTarget target)
-    {
-        var keyHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(target.Endpoint.ApiKey ?? "")));
-        return $"pipeline|{target.Provider.Id}|{target.Endpoint.Kind}|{target.Endpoint.BaseUrl}|{keyHash}|{target.Model}|{target.Price}";
-    }
+    private static string CacheKey(GatewayTarget target) =>
+        $"pipeline|{target.Provider.Id}|{target.Endpoint.Fingerprint}|{target.Model}|{target.Price}";
 
     /// <summary>One model's pipeline; <paramref name="sdkClient"/> replaces the SDK client in benchmarks.</summary>
     public IChatClient ForModel(GatewayTarget target, IChatClient? sdkClient = null)

@@ -34,7 +34,7 @@ public sealed partial class DatabaseStartup(
 
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            await EnsureReachableAsync(db, cancellationToken);
+            await EnsureReachableAsync(cancellationToken);
             if (options.Value.MigrateOnStartup)
             {
                 await MigrateAsync(db, cancellationToken);
@@ -57,7 +57,7 @@ public sealed partial class DatabaseStartup(
         await db.Database.MigrateAsync(cancellationToken);
     }
 
-    private async Task EnsureReachableAsync(AppDbContext db, CancellationToken cancellationToken)
+    private async Task EnsureReachableAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -70,7 +70,7 @@ public sealed partial class DatabaseStartup(
             throw new StartupException(
                 $"Cannot reach the database {target}: {ex.Message} Check ConnectionStrings__Default, or leave it empty to use the embedded PostgreSQL.", ex);
         }
-        LogReachable(logger, Describe(db.Database.GetConnectionString() ?? connection.ConnectionString));
+        LogReachable(logger, Describe(connection.ConnectionString));
     }
 
     /// <summary>Host, port and database: enough to recognise the target, never the password.</summary>

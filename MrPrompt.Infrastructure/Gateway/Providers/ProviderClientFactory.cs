@@ -1,8 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using Anthropic;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -33,7 +31,7 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, Prov
         {
             _clients.Clear();
         }
-        return _clients.GetOrAdd(CacheKey(endpoint, model), _ => endpoint.Kind switch
+        return _clients.GetOrAdd($"{endpoint.Fingerprint}|{model}", _ => endpoint.Kind switch
         {
             ProviderKind.Anthropic => CreateAnthropic(endpoint).AsIChatClient(model, DefaultAnthropicMaxOutputTokens),
             _ => new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(KeyOrPlaceholder(endpoint)), OpenAIOptions(endpoint)).AsIChatClient(),
@@ -88,9 +86,4 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, Prov
     private static string KeyOrPlaceholder(ProviderEndpoint endpoint) =>
         string.IsNullOrEmpty(endpoint.ApiKey) ? "no-key" : endpoint.ApiKey;
 
-    private static string CacheKey(ProviderEndpoint endpoint, string model)
-    {
-        var keyHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(endpoint.ApiKey ?? "")));
-        return $"{endpoint.Kind}|{endpoint.BaseUrl}|{keyHash}|{model}";
-    }
 }
