@@ -6,10 +6,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Credentials;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Middleware;
 using MrPrompt.Infrastructure.Gateway.Providers;
+using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.Embedded;
 using MrPrompt.Infrastructure.Persistence.Interceptors;
@@ -29,6 +31,7 @@ public static class DependencyInjection
         services.AddAccounts(configuration);
         services.AddUsageLog(configuration);
         services.AddGateway(configuration);
+        services.AddChat(configuration);
         return services;
     }
 
@@ -119,6 +122,22 @@ public static class DependencyInjection
         services.AddSingleton<GatewayTargetResolver>();
         services.AddSingleton<IChatGateway, ChatGateway>();
         services.AddSingleton<UserModelCatalog>();
+    }
+
+    /// <summary>Chats and compare runs, and the runner that writes their answers independently of any page.</summary>
+    private static void AddChat(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ConversationOptions>()
+            .Bind(configuration.GetSection(ConversationOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<GenerationRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<GenerationRunner>());
+        services.AddSingleton<ChatEvents>();
+        services.AddSingleton<SessionTitler>();
+        services.AddSingleton<ChatService>();
+        services.AddSingleton<ChatSessionStore>();
+        services.AddSingleton<CompareService>();
     }
 
     private static void AddAccounts(this IServiceCollection services, IConfiguration configuration)

@@ -281,3 +281,132 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE TABLE compare_runs (
+        id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        prompt text NOT NULL,
+        models text[] NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_compare_runs PRIMARY KEY (id),
+        CONSTRAINT fk_compare_runs_asp_net_users_user_id FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE TABLE chat_sessions (
+        id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        title character varying(120) NOT NULL,
+        title_is_provisional boolean NOT NULL,
+        model character varying(300) NOT NULL,
+        system_prompt character varying(20000),
+        temperature real,
+        max_output_tokens integer,
+        compare_run_id uuid,
+        last_activity_at timestamp with time zone NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', title)) STORED,
+        CONSTRAINT pk_chat_sessions PRIMARY KEY (id),
+        CONSTRAINT fk_chat_sessions_asp_net_users_user_id FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
+        CONSTRAINT fk_chat_sessions_compare_runs_compare_run_id FOREIGN KEY (compare_run_id) REFERENCES compare_runs (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE TABLE messages (
+        id uuid NOT NULL,
+        session_id uuid NOT NULL,
+        sequence integer NOT NULL,
+        sender character varying(16) NOT NULL,
+        content text NOT NULL,
+        status character varying(16) NOT NULL,
+        provider character varying(64),
+        model character varying(200),
+        provider_message_id character varying(200),
+        input_tokens integer,
+        output_tokens integer,
+        tokens_estimated boolean NOT NULL,
+        latency_ms integer,
+        cost_usd numeric(20,10),
+        error_code character varying(64),
+        error_message character varying(1000),
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', content)) STORED,
+        CONSTRAINT pk_messages PRIMARY KEY (id),
+        CONSTRAINT fk_messages_chat_sessions_session_id FOREIGN KEY (session_id) REFERENCES chat_sessions (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE INDEX ix_chat_sessions_compare_run_id ON chat_sessions (compare_run_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE INDEX ix_chat_sessions_search_vector ON chat_sessions USING GIN (search_vector);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE INDEX ix_chat_sessions_user_id_last_activity_at ON chat_sessions (user_id, last_activity_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE INDEX ix_compare_runs_user_id_created_at ON compare_runs (user_id, created_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE INDEX ix_messages_search_vector ON messages USING GIN (search_vector);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE UNIQUE INDEX ix_messages_session_id_sequence ON messages (session_id, sequence);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    CREATE INDEX ix_messages_status ON messages (status) WHERE status = 'streaming';
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123094100_Chat') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261123094100_Chat', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

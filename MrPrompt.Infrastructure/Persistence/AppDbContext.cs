@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Credentials;
 using MrPrompt.Domain.Profiles;
 using MrPrompt.Domain.Usage;
@@ -15,6 +16,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<Profile> Profiles => Set<Profile>();
     public DbSet<ApiCredential> ApiCredentials => Set<ApiCredential>();
     public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
+    public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
+    public DbSet<Message> Messages => Set<Message>();
+    public DbSet<CompareRun> CompareRuns => Set<CompareRun>();
 
     /// <summary>The Data Protection key ring; each key is itself encrypted by a certificate kept outside the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -12,7 +12,7 @@ namespace MrPrompt.Tests.Support;
 /// The app's real gateway services on a database of their own, with system providers pointing at a
 /// <see cref="FakeProviderServer"/>, fast retries, and the usage writer running.
 /// </summary>
-public sealed class GatewayFixture(PostgresServer server) : IAsyncLifetime
+public class GatewayFixture(PostgresServer server) : IAsyncLifetime
 {
     private ServiceProvider? _services;
 
@@ -24,7 +24,7 @@ public sealed class GatewayFixture(PostgresServer server) : IAsyncLifetime
     /// <summary>Extra settings a test class needs (for example a tighter circuit breaker).</summary>
     public Dictionary<string, string?> Overrides { get; } = [];
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         Upstream = await FakeProviderServer.StartAsync();
         var connectionString = await server.CreateDatabaseAsync("gateway");
@@ -62,11 +62,17 @@ public sealed class GatewayFixture(PostgresServer server) : IAsyncLifetime
             ["Gateway:CircuitFailureThreshold"] = "1000",
             ["Gateway:EchoWordDelayMilliseconds"] = "0",
         };
+        Configure(settings);
         foreach (var (key, value) in Overrides)
         {
             settings[key] = value;
         }
         return settings;
+    }
+
+    /// <summary>Settings a derived fixture adds or changes before the services are built.</summary>
+    protected virtual void Configure(Dictionary<string, string?> settings)
+    {
     }
 
     /// <summary>Usage rows of this fixture's user, once at least <paramref name="expected"/> have been written.</summary>
@@ -85,7 +91,7 @@ public sealed class GatewayFixture(PostgresServer server) : IAsyncLifetime
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_services is not null)
         {

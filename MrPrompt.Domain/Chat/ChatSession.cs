@@ -1,0 +1,33 @@
+using MrPrompt.Domain.Common;
+
+namespace MrPrompt.Domain.Chat;
+
+/// <summary>
+/// A conversation of one user (seed 003 <c>chat_sessions</c>) with its settings: which model answers,
+/// the system prompt and the sampling options. A compare run keeps one session per column.
+/// </summary>
+public sealed class ChatSession : IAuditable
+{
+    public Guid Id { get; set; }
+    public Guid UserId { get; set; }
+    public string Title { get; set; } = ChatRules.NewChatTitle;
+
+    /// <summary>True while the title is the first words of the first message, waiting for a better one.</summary>
+    public bool TitleIsProvisional { get; set; } = true;
+
+    /// <summary>The model that answers, as <c>provider/model</c>.</summary>
+    public string Model { get; set; } = "";
+
+    public string? SystemPrompt { get; set; }
+    public float? Temperature { get; set; }
+    public int? MaxOutputTokens { get; set; }
+
+    /// <summary>Set when this session is a column of a compare run; such sessions stay out of the sidebar.</summary>
+    public Guid? CompareRunId { get; set; }
+
+    /// <summary>When a message was last sent: the sidebar's order.</summary>
+    public DateTimeOffset LastActivityAt { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}

@@ -1,0 +1,28 @@
+using MrPrompt.Domain.Providers;
+
+namespace MrPrompt.Domain.Chat;
+
+/// <summary>What a person can set per chat: the model, a system prompt and the sampling options.</summary>
+public sealed record SessionSettings(string Model, string? SystemPrompt = null, float? Temperature = null, int? MaxOutputTokens = null)
+{
+    public const int MaxOutputTokensLimit = 1_000_000;
+
+    /// <summary>Null when the settings can be saved, else the first thing to fix.</summary>
+    public string? Validate() =>
+        !ModelRef.TryParse(Model, out _) ? "Pick a model for this chat."
+        : SystemPrompt is { Length: > ChatRules.SystemPromptMaxLength } ? $"A system prompt can be at most {ChatRules.SystemPromptMaxLength:N0} characters."
+        : Temperature is < 0 or > ChatRules.MaxTemperature ? $"Temperature goes from 0 to {ChatRules.MaxTemperature:0}."
+        : MaxOutputTokens is < 1 or > MaxOutputTokensLimit ? $"Max tokens goes from 1 to {MaxOutputTokensLimit:N0}."
+        : null;
+
+    public void ApplyTo(ChatSession session)
+    {
+        session.Model = Model.Trim();
+        session.SystemPrompt = string.IsNullOrWhiteSpace(SystemPrompt) ? null : SystemPrompt.Trim();
+        session.Temperature = Temperature;
+        session.MaxOutputTokens = MaxOutputTokens;
+    }
+
+    public static SessionSettings Of(ChatSession session) =>
+        new(session.Model, session.SystemPrompt, session.Temperature, session.MaxOutputTokens);
+}

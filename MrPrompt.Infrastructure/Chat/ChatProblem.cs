@@ -1,0 +1,40 @@
+namespace MrPrompt.Infrastructure.Chat;
+
+public enum ChatProblemKind
+{
+    NotFound,
+    Invalid,
+
+    /// <summary>An answer is still being written where a new one would go.</summary>
+    Busy,
+
+    /// <summary>The user's allowance of concurrent answers is used up.</summary>
+    Limited,
+}
+
+/// <summary>Why a chat action did not happen, in a sentence the page can show as it is.</summary>
+public sealed record ChatProblem(ChatProblemKind Kind, string Message)
+{
+    public static ChatProblem NotFound() => new(ChatProblemKind.NotFound, "This chat was not found.");
+
+    public static ChatProblem Invalid(string message) => new(ChatProblemKind.Invalid, message);
+
+    public static ChatProblem Busy() =>
+        new(ChatProblemKind.Busy, "An answer is still being written in this chat. Stop it or wait for it to finish.");
+
+    public static ChatProblem Limited(int max) =>
+        new(ChatProblemKind.Limited, $"You already have {max} answers being written. Wait for one to finish, then send again.");
+}
+
+/// <summary>A value, or the problem that prevented it.</summary>
+public readonly record struct ChatResult<T>(T? Value, ChatProblem? Problem)
+{
+    public bool Succeeded => Problem is null;
+
+    public static implicit operator ChatResult<T>(T value) => new(value, null);
+
+    public static implicit operator ChatResult<T>(ChatProblem problem) => new(default, problem);
+}
+
+/// <summary>The messages one send created: the user's (absent on regenerate) and the answer being written.</summary>
+public sealed record Exchange(Guid SessionId, Guid? UserMessageId, Guid AssistantMessageId);

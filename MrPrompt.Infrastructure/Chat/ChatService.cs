@@ -1,0 +1,259 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Chat;
+using MrPrompt.Domain.Providers;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Providers;
+using MrPrompt.Infrastructure.Generation;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Usage;
+using Npgsql;
+using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+using AiChatRole = Microsoft.Extensions.AI.ChatRole;
+
+namespace MrPrompt.Infrastructure.Chat;
+
+/// <summary>
+/// Everything that asks for an answer: send, regenerate, edit and resend, stop. Each checks the input
+/// and the limits first, saves the user message and an assistant message marked <c>streaming</c> in
+/// one transaction, and only then hands the call to the <see cref="GenerationRunner"/>.
+/// </summary>
+public sealed class ChatService(
+    IDbContextFactory<AppDbContext> contexts,
+    GenerationRunner runner,
+    ProviderCatalog providers,
+    ITokenCounter tokens,
+    SessionTitler titler,
+    IOptions<ConversationOptions> options,
+    TimeProvider clock)
+{
+    public ConversationOptions Limits => options.Value;
+
+    /// <summary>Null when the text can be sent, else why not.</summary>
+    public string? ValidateMessage(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? "Write a message first."
+        : text.Length > Limits.MaxMessageLength ? $"A message can be at most {Limits.MaxMessageLength:N0} characters; this one has {text.Length:N0}."
+        : null;
+
+    /// <summary>Creates a chat with <paramref name="settings"/> and sends its first message; nothing is created when the message is refused.</summary>
+    public async Task<ChatResult<Exchange>> StartChatAsync(Guid userId, SessionSettings settings, string text, CancellationToken cancellationToken = default)
+    {
+        if ((ValidateMessage(text) ?? settings.Validate()) is { } invalid)
+        {
+            return ChatProblem.Invalid(invalid);
+        }
+        var session = new ChatSession { Id = Guid.CreateVersion7(), UserId = userId };
+        settings.ApplyTo(session);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.ChatSessions.Add(session);
+        return await BeginAnswerAsync(db, session, [], text, cancellationToken);
+    }
+
+    public async Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, CancellationToken cancellationToken = default)
+    {
+        if (ValidateMessage(text) is { } invalid)
+        {
+            return ChatProblem.Invalid(invalid);
+        }
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var session = await FindSessionAsync(db, userId, sessionId, cancellationToken);
+        if (session is null)
+        {
+            return ChatProblem.NotFound();
+        }
+        var history = await HistoryAsync(db, sessionId, cancellationToken);
+        return await BeginAnswerAsync(db, session, history, text, cancellationToken);
+    }
+
+    /// <summary>Replaces the last answer with a new one to the same question.</summary>
+    public async Task<ChatResult<Exchange>> RegenerateAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var session = await FindSessionAsync(db, userId, sessionId, cancellationToken);
+        if (session is null)
+        {
+            return ChatProblem.NotFound();
+        }
+        var history = await HistoryAsync(db, sessionId, cancellationToken);
+        if (history.Count > 0 && history[^1].Sender == MessageSender.Assistant)
+        {
+            db.Messages.Remove(history[^1]);
+            history.RemoveAt(history.Count - 1);
+        }
+        if (history.Count == 0 || history[^1].Sender != MessageSender.User)
+        {
+            return ChatProblem.Invalid("There is no question to answer again.");
+        }
+        return await BeginAnswerAsync(db, session, history, null, cancellationToken, nextSequence: NextSequence(history, db));
+    }
+
+    /// <summary>Changes an earlier message of the user and answers it again; everything after it is replaced.</summary>
+    public async Task<ChatResult<Exchange>> EditAndResendAsync(Guid userId, Guid messageId, string text, CancellationToken cancellationToken = default)
+    {
+        if (ValidateMessage(text) is { } invalid)
+        {
+            return ChatProblem.Invalid(invalid);
+        }
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var edited = await db.Messages
+            .Where(m => m.Id == messageId && db.ChatSessions.Any(s => s.Id == m.SessionId && s.UserId == userId))
+            .FirstOrDefaultAsync(cancellationToken);
+        if (edited is null || edited.Sender != MessageSender.User)
+        {
+            return ChatProblem.NotFound();
+        }
+        var session = (await FindSessionAsync(db, userId, edited.SessionId, cancellationToken))!;
+        var history = await HistoryAsync(db, edited.SessionId, cancellationToken);
+        var next = NextSequence(history, db);
+        var replaced = history.Where(m => m.Sequence >= edited.Sequence).ToList();
+        db.Messages.RemoveRange(replaced);
+        return await BeginAnswerAsync(db, session, history.Except(replaced).ToList(), text, cancellationToken, nextSequence: next);
+    }
+
+    /// <summary>Stops the answer being written; the text so far is kept and the message marked cancelled.</summary>
+    public bool Stop(Guid userId, Guid messageId) => runner.Stop(userId, messageId);
+
+    /// <summary>
+    /// Checks that the answer can start (nothing else writing here, the history fits the model, a free
+    /// slot), saves the messages, then starts the generation. <paramref name="history"/> is what the model
+    /// sees before <paramref name="newText"/>; pending removals on <paramref name="db"/> are saved with it.
+    /// </summary>
+    private async Task<ChatResult<Exchange>> BeginAnswerAsync(
+        AppDbContext db, ChatSession session, IReadOnlyList<Message> history, string? newText, CancellationToken cancellationToken, int? nextSequence = null)
+    {
+        if (runner.IsWriting(session.Id))
+        {
+            return ChatProblem.Busy();
+        }
+        var planned = PlanAnswer(session, history, newText, nextSequence ?? NextSequence(history, db));
+        if (planned.Value is not { } plan)
+        {
+            return planned.Problem!;
+        }
+        using var slot = runner.TryReserve(session.UserId);
+        if (slot is null)
+        {
+            return ChatProblem.Limited(Limits.MaxConcurrentGenerations);
+        }
+
+        var firstExchange = history.Count == 0;
+        if (firstExchange && session.TitleIsProvisional && newText is not null)
+        {
+            session.Title = ChatRules.TitleFromFirstWords(newText);
+        }
+        session.LastActivityAt = clock.GetUtcNow();
+        if (plan.UserMessage is not null)
+        {
+            db.Messages.Add(plan.UserMessage);
+        }
+        db.Messages.Add(plan.AssistantMessage);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Another tab sent into this chat at the same moment and took the sequence number.
+            return ChatProblem.Busy();
+        }
+
+        var titleAfter = firstExchange && session.TitleIsProvisional && Limits.GenerateTitles && newText is not null;
+        runner.Start(new GenerationJob(plan.AssistantMessage.Id, session.Id, plan.Request, titleAfter ? titler.TitleAfterFirstAnswerAsync : null), slot);
+        return new Exchange(session.Id, plan.UserMessage?.Id, plan.AssistantMessage.Id);
+    }
+
+    /// <summary>The messages and the gateway request of an answer, or why it cannot be asked for.</summary>
+    internal ChatResult<AnswerPlan> PlanAnswer(ChatSession session, IReadOnlyList<Message> history, string? newText, int nextSequence)
+    {
+        if (!ModelRef.TryParse(session.Model, out var model))
+        {
+            return ChatProblem.Invalid("Pick a model for this chat.");
+        }
+        var turns = new List<ConversationTurn>();
+        if (session.SystemPrompt is { Length: > 0 } system)
+        {
+            turns.Add(Turn(MessageSender.System, system));
+        }
+        // Failed answers are not part of the conversation; stopped and interrupted ones are, as far as they got.
+        turns.AddRange(history
+            .Where(m => m.Status != MessageStatus.Failed && m.Content.Length > 0)
+            .Select(m => Turn(m.Sender, m.Content)));
+        if (newText is not null)
+        {
+            turns.Add(Turn(MessageSender.User, newText));
+        }
+
+        var budget = InputBudget(model, session.MaxOutputTokens);
+        var window = ConversationWindow.Trim(turns, budget);
+        if (window is null)
+        {
+            return ChatProblem.Invalid(
+                $"This message is too long for {model}: it takes about {turns[^1].Tokens:N0} tokens and the model accepts about {budget:N0} here. Shorten it or pick a model with a larger context.");
+        }
+
+        var now = clock.GetUtcNow();
+        var userMessage = newText is null ? null : new Message
+        {
+            Id = Guid.CreateVersion7(now),
+            SessionId = session.Id,
+            Sequence = nextSequence++,
+            Sender = MessageSender.User,
+            Content = newText,
+        };
+        var assistant = new Message
+        {
+            Id = Guid.CreateVersion7(now),
+            SessionId = session.Id,
+            Sequence = nextSequence,
+            Sender = MessageSender.Assistant,
+            Status = MessageStatus.Streaming,
+            Provider = model.Provider,
+            Model = model.Model,
+        };
+        var request = new GatewayRequest
+        {
+            UserId = session.UserId,
+            Model = model,
+            Messages = window.Turns.Select(t => new AiChatMessage(RoleOf(t.Sender), t.Text)).ToList(),
+            Temperature = session.Temperature,
+            MaxOutputTokens = session.MaxOutputTokens,
+            Source = UsageSource.Ui,
+            ChatSessionId = session.Id,
+        };
+        return new AnswerPlan(userMessage, assistant, request);
+    }
+
+    private ConversationTurn Turn(MessageSender sender, string text) => new(sender, text, tokens.Count(text));
+
+    /// <summary>Tokens the history may take: the model's window (configured, else the default) less room for the answer.</summary>
+    private int InputBudget(ModelRef model, int? maxOutputTokens)
+    {
+        var window = providers.Find(model.Provider)?.FindModel(model.Model)?.ContextWindow ?? Limits.DefaultContextWindowTokens;
+        var reserve = maxOutputTokens ?? Limits.AnswerReserveTokens;
+        return Math.Max(window - reserve, window / 4);
+    }
+
+    private static AiChatRole RoleOf(MessageSender sender) => sender switch
+    {
+        MessageSender.User => AiChatRole.User,
+        MessageSender.Assistant => AiChatRole.Assistant,
+        _ => AiChatRole.System,
+    };
+
+    /// <summary>Sequences only grow, even past removed messages, so a replacement never reuses a number in the same save.</summary>
+    private static int NextSequence(IReadOnlyList<Message> history, AppDbContext db)
+    {
+        var removed = db.ChangeTracker.Entries<Message>().Where(e => e.State == EntityState.Deleted).Select(e => e.Entity.Sequence);
+        return history.Select(m => m.Sequence).Concat(removed).DefaultIfEmpty(0).Max() + 1;
+    }
+
+    internal static Task<ChatSession?> FindSessionAsync(AppDbContext db, Guid userId, Guid sessionId, CancellationToken cancellationToken) =>
+        db.ChatSessions.FirstOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
+
+    private static Task<List<Message>> HistoryAsync(AppDbContext db, Guid sessionId, CancellationToken cancellationToken) =>
+        db.Messages.Where(m => m.SessionId == sessionId).OrderBy(m => m.Sequence).ToListAsync(cancellationToken);
+}
+
+/// <summary>An answer ready to be saved and started: the new user message (none on regenerate), the assistant message and the call.</summary>
+internal sealed record AnswerPlan(Message? UserMessage, Message AssistantMessage, GatewayRequest Request);

@@ -1,0 +1,160 @@
+using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Chat;
+using MrPrompt.Infrastructure.Generation;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.Configurations;
+using NpgsqlTypes;
+
+namespace MrPrompt.Infrastructure.Chat;
+
+/// <summary>A line of the sidebar.</summary>
+public sealed record SessionSummary(Guid Id, string Title, DateTimeOffset LastActivityAt);
+
+public sealed record SessionPage(IReadOnlyList<SessionSummary> Items, int Total);
+
+/// <summary>A session with its messages in order.</summary>
+public sealed record ChatView(ChatSession Session, IReadOnlyList<Message> Messages);
+
+/// <summary>
+/// Reading and managing a user's chats. Every query is filtered by the owner: another user's id
+/// finds nothing, exactly like an id that never existed.
+/// </summary>
+public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, GenerationRunner runner, TimeProvider clock)
+{
+    /// <summary>The user's chats, newest activity first, optionally only those whose title or messages match <paramref name="search"/>.</summary>
+    public async Task<SessionPage> ListAsync(Guid userId, string? search, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var sessions = db.ChatSessions.Where(s => s.UserId == userId && s.CompareRunId == null);
+        if (FullTextQuery.From(search) is { } query)
+        {
+            sessions = sessions.Where(s =>
+                EF.Property<NpgsqlTsVector>(s, FullTextSearch.Column).Matches(EF.Functions.ToTsQuery("simple", query))
+                || db.Messages.Any(m => m.SessionId == s.Id
+                    && EF.Property<NpgsqlTsVector>(m, FullTextSearch.Column).Matches(EF.Functions.ToTsQuery("simple", query))));
+        }
+        var total = await sessions.CountAsync(cancellationToken);
+        var items = await sessions
+            .OrderByDescending(s => s.LastActivityAt).ThenByDescending(s => s.Id)
+            .Skip(skip).Take(take)
+            .Select(s => new SessionSummary(s.Id, s.Title, s.LastActivityAt))
+            .ToListAsync(cancellationToken);
+        return new SessionPage(items, total);
+    }
+
+    public async Task<ChatView?> GetAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var session = await db.ChatSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
+        if (session is null)
+        {
+            return null;
+        }
+        var messages = await db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId).OrderBy(m => m.Sequence).ToListAsync(cancellationToken);
+        return new ChatView(session, messages);
+    }
+
+    /// <summary>One message of the user's, as saved now (for a page that watched it finish).</summary>
+    public async Task<Message?> GetMessageAsync(Guid userId, Guid messageId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Messages.AsNoTracking()
+            .Where(m => m.Id == messageId && db.ChatSessions.Any(s => s.Id == m.SessionId && s.UserId == userId))
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public async Task<ChatProblem?> RenameAsync(Guid userId, Guid sessionId, string title, CancellationToken cancellationToken = default)
+    {
+        if (ChatRules.ValidateTitle(title) is { } invalid)
+        {
+            return ChatProblem.Invalid(invalid);
+        }
+        return await UpdateAsync(userId, sessionId, s =>
+        {
+            s.Title = title.Trim();
+            s.TitleIsProvisional = false;
+        }, cancellationToken);
+    }
+
+    public async Task<ChatProblem?> UpdateSettingsAsync(Guid userId, Guid sessionId, SessionSettings settings, CancellationToken cancellationToken = default)
+    {
+        if (settings.Validate() is { } invalid)
+        {
+            return ChatProblem.Invalid(invalid);
+        }
+        return await UpdateAsync(userId, sessionId, settings.ApplyTo, cancellationToken);
+    }
+
+    /// <summary>Deletes the chat and its messages; an answer still being written there is stopped first.</summary>
+    public async Task<bool> DeleteAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        await runner.StopSessionAsync(userId, sessionId);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ChatSessions.Where(s => s.Id == sessionId && s.UserId == userId).ExecuteDeleteAsync(cancellationToken) > 0;
+    }
+
+    /// <summary>
+    /// Makes a normal chat from a compare column: a copy with the column's model and messages, so the
+    /// compare run stays as it was.
+    /// </summary>
+    public async Task<ChatResult<Guid>> ContinueFromAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        var source = await GetAsync(userId, sessionId, cancellationToken);
+        if (source is null)
+        {
+            return ChatProblem.NotFound();
+        }
+        if (source.Messages.Any(m => m.Status == MessageStatus.Streaming))
+        {
+            return ChatProblem.Busy();
+        }
+        var now = clock.GetUtcNow();
+        var copy = new ChatSession
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = userId,
+            Title = source.Session.Title,
+            TitleIsProvisional = source.Session.TitleIsProvisional,
+            LastActivityAt = now,
+        };
+        SessionSettings.Of(source.Session).ApplyTo(copy);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.ChatSessions.Add(copy);
+        db.Messages.AddRange(source.Messages.Select(m => CopyOf(m, copy.Id, now)));
+        await db.SaveChangesAsync(cancellationToken);
+        return copy.Id;
+    }
+
+    private async Task<ChatProblem?> UpdateAsync(Guid userId, Guid sessionId, Action<ChatSession> change, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var session = await ChatService.FindSessionAsync(db, userId, sessionId, cancellationToken);
+        if (session is null)
+        {
+            return ChatProblem.NotFound();
+        }
+        change(session);
+        await db.SaveChangesAsync(cancellationToken);
+        return null;
+    }
+
+    private static Message CopyOf(Message source, Guid sessionId, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        SessionId = sessionId,
+        Sequence = source.Sequence,
+        Sender = source.Sender,
+        Content = source.Content,
+        Status = source.Status,
+        Provider = source.Provider,
+        Model = source.Model,
+        ProviderMessageId = source.ProviderMessageId,
+        InputTokens = source.InputTokens,
+        OutputTokens = source.OutputTokens,
+        TokensEstimated = source.TokensEstimated,
+        LatencyMs = source.LatencyMs,
+        CostUsd = source.CostUsd,
+        ErrorCode = source.ErrorCode,
+        ErrorMessage = source.ErrorMessage,
+    };
+}

@@ -1,0 +1,127 @@
+using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Chat;
+using MrPrompt.Domain.Providers;
+using MrPrompt.Infrastructure.Generation;
+using MrPrompt.Infrastructure.Persistence;
+
+namespace MrPrompt.Infrastructure.Chat;
+
+/// <summary>A saved compare run, for the list.</summary>
+public sealed record CompareRunSummary(Guid Id, string Prompt, IReadOnlyList<string> Models, DateTimeOffset CreatedAt);
+
+/// <summary>A column of a compare run: its session and the answer (the last message).</summary>
+public sealed record CompareColumn(ChatSession Session, Message? Answer);
+
+public sealed record CompareRunView(CompareRun Run, IReadOnlyList<CompareColumn> Columns);
+
+/// <summary>
+/// Sends one prompt to several models at once (seed 002). Every column is its own session and its own
+/// generation, so a slow or failing provider never holds up the others, and each column survives a
+/// closed browser like any chat.
+/// </summary>
+public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, ChatService chat, GenerationRunner runner, TimeProvider clock)
+{
+    private const int ListLength = 50;
+
+    public async Task<ChatResult<Guid>> StartAsync(Guid userId, string prompt, IReadOnlyList<string> models, CancellationToken cancellationToken = default)
+    {
+        if (Validate(prompt, models) is { } invalid)
+        {
+            return ChatProblem.Invalid(invalid);
+        }
+        var now = clock.GetUtcNow();
+        var run = new CompareRun { Id = Guid.CreateVersion7(now), UserId = userId, Prompt = prompt, Models = models.Select(Normalized).ToList() };
+        var columns = new List<(ChatSession Session, AnswerPlan Plan)>();
+        foreach (var model in run.Models)
+        {
+            var session = new ChatSession
+            {
+                Id = Guid.CreateVersion7(now),
+                UserId = userId,
+                Model = model,
+                CompareRunId = run.Id,
+                Title = ChatRules.TitleFromFirstWords(prompt),
+                LastActivityAt = now,
+            };
+            var planned = chat.PlanAnswer(session, [], prompt, nextSequence: 1);
+            if (planned.Value is not { } plan)
+            {
+                return planned.Problem!;
+            }
+            columns.Add((session, plan));
+        }
+
+        using var slot = runner.TryReserve(userId);
+        if (slot is null)
+        {
+            return ChatProblem.Limited(chat.Limits.MaxConcurrentGenerations);
+        }
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            db.CompareRuns.Add(run);
+            foreach (var (session, plan) in columns)
+            {
+                db.ChatSessions.Add(session);
+                db.Messages.AddRange(plan.UserMessage!, plan.AssistantMessage);
+            }
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        foreach (var (session, plan) in columns)
+        {
+            runner.Start(new GenerationJob(plan.AssistantMessage.Id, session.Id, plan.Request), slot);
+        }
+        return run.Id;
+    }
+
+    public async Task<IReadOnlyList<CompareRunSummary>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.CompareRuns.Where(r => r.UserId == userId)
+            .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
+            .Take(ListLength)
+            .Select(r => new CompareRunSummary(r.Id, r.Prompt, r.Models, r.CreatedAt))
+            .ToListAsync(cancellationToken);
+    }
+
+    public async Task<CompareRunView?> GetAsync(Guid userId, Guid runId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var run = await db.CompareRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && r.UserId == userId, cancellationToken);
+        if (run is null)
+        {
+            return null;
+        }
+        var sessions = await db.ChatSessions.AsNoTracking().Where(s => s.CompareRunId == runId && s.UserId == userId).ToListAsync(cancellationToken);
+        var sessionIds = sessions.Select(s => s.Id).ToList();
+        var answers = await db.Messages.AsNoTracking()
+            .Where(m => sessionIds.Contains(m.SessionId) && m.Sender == MessageSender.Assistant)
+            .ToListAsync(cancellationToken);
+        var columns = run.Models
+            .Select(model => sessions.FirstOrDefault(s => s.Model == model))
+            .OfType<ChatSession>()
+            .Select(s => new CompareColumn(s, answers.Where(a => a.SessionId == s.Id).MaxBy(a => a.Sequence)))
+            .ToList();
+        return new CompareRunView(run, columns);
+    }
+
+    private string? Validate(string prompt, IReadOnlyList<string> models)
+    {
+        if (chat.ValidateMessage(prompt) is { } invalid)
+        {
+            return invalid;
+        }
+        if (models.Count is < ChatRules.MinCompareModels or > ChatRules.MaxCompareModels)
+        {
+            return $"Pick {ChatRules.MinCompareModels} to {ChatRules.MaxCompareModels} models to compare.";
+        }
+        if (models.Any(m => !ModelRef.TryParse(m, out _)))
+        {
+            return "Pick a model for every column.";
+        }
+        return models.Select(Normalized).Distinct(StringComparer.Ordinal).Count() == models.Count
+            ? null
+            : "Each model can be compared once; pick different ones.";
+    }
+
+    private static string Normalized(string model) => ModelRef.TryParse(model, out var parsed) ? parsed.ToString() : model.Trim();
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MrPrompt.Infrastructure.Chat;
+
+/// <summary>The <c>Chat</c> section: limits on what people send and how much runs at once.</summary>
+public sealed class ConversationOptions
+{
+    public const string SectionName = "Chat";
+
+    [Range(1, 10_000_000)]
+    public int MaxMessageLength { get; set; } = 32_000;
+
+    /// <summary>Answers one user may have being written at once; a compare run counts as one.</summary>
+    [Range(1, 100)]
+    public int MaxConcurrentGenerations { get; set; } = 3;
+
+    /// <summary>How often the partial text of an answer is saved while it streams.</summary>
+    [Range(100, 60_000)]
+    public int PersistIntervalMilliseconds { get; set; } = 1000;
+
+    /// <summary>The context budget of models whose window is not configured (Providers:x:Models:y:ContextWindow).</summary>
+    [Range(256, 10_000_000)]
+    public int DefaultContextWindowTokens { get; set; } = 32_000;
+
+    /// <summary>Tokens kept free for the answer when a chat sets no max tokens.</summary>
+    [Range(16, 1_000_000)]
+    public int AnswerReserveTokens { get; set; } = 1024;
+
+    /// <summary>Ask the chat's model for a short title after the first exchange (else the first words stay).</summary>
+    public bool GenerateTitles { get; set; } = true;
+}

@@ -1,0 +1,70 @@
+using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Chat;
+using MrPrompt.Domain.Providers;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Providers;
+using MrPrompt.Infrastructure.Generation;
+using MrPrompt.Infrastructure.Persistence;
+using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+using AiChatRole = Microsoft.Extensions.AI.ChatRole;
+
+namespace MrPrompt.Infrastructure.Chat;
+
+/// <summary>
+/// Names a chat after its first exchange with a short call to the chat's own model. Until then, or if
+/// that call fails, the chat keeps the first words of its first message.
+/// </summary>
+public sealed class SessionTitler(IChatGateway gateway, IDbContextFactory<AppDbContext> contexts, ProviderCatalog providers, ChatEvents events)
+{
+    internal const string Instruction =
+        "You name conversations. Reply with a title of at most six words for the conversation below: no quotes, no final period, nothing else.";
+
+    private const int ExcerptLength = 1500;
+
+    public async Task TitleAfterFirstAnswerAsync(GenerationOutcome outcome)
+    {
+        if (outcome.Status != MessageStatus.Complete || outcome.Result is null)
+        {
+            return;
+        }
+        await using var db = await contexts.CreateDbContextAsync();
+        var question = await db.Messages
+            .Where(m => m.SessionId == outcome.SessionId && m.Sender == MessageSender.User)
+            .OrderBy(m => m.Sequence).Select(m => m.Content).FirstOrDefaultAsync();
+        var model = new ModelRef(outcome.Result.Provider, outcome.Result.Model);
+        // The offline demo would only echo the request back; the first words are the better title.
+        if (question is null || providers.Find(model.Provider)?.Kind == ProviderKind.Echo)
+        {
+            return;
+        }
+
+        var answer = await gateway.CompleteAsync(new GatewayRequest
+        {
+            UserId = outcome.UserId,
+            Model = model,
+            Messages =
+            [
+                new AiChatMessage(AiChatRole.System, Instruction),
+                new AiChatMessage(AiChatRole.User, $"Question:\n{Excerpt(question)}\n\nAnswer:\n{Excerpt(outcome.Text)}"),
+            ],
+            MaxOutputTokens = 24,
+            Source = UsageSource.Background,
+            ChatSessionId = outcome.SessionId,
+        });
+        if (ChatRules.CleanGeneratedTitle(answer.Result?.Text) is not { } title)
+        {
+            return;
+        }
+        // A title the user set meanwhile wins.
+        var changed = await db.ChatSessions
+            .Where(s => s.Id == outcome.SessionId && s.TitleIsProvisional)
+            .ExecuteUpdateAsync(set => set.SetProperty(s => s.Title, title).SetProperty(s => s.TitleIsProvisional, false));
+        if (changed > 0)
+        {
+            events.RaiseSessionsChanged(outcome.UserId);
+        }
+    }
+
+    private static string Excerpt(string text) => text.Length <= ExcerptLength ? text : text[..ExcerptLength] + "…";
+}

@@ -1,0 +1,73 @@
+using System.Text;
+using MrPrompt.Domain.Chat;
+
+namespace MrPrompt.Infrastructure.Generation;
+
+/// <summary>
+/// An answer being written now. Watchers read <see cref="Text"/> when they render and hear of
+/// every change through <see cref="Changed"/>, raised on the generation's own thread: handlers
+/// must be quick and marshal to their own context.
+/// </summary>
+public sealed class LiveGeneration
+{
+    private readonly Lock _gate = new();
+    private readonly StringBuilder _text = new();
+    private readonly CancellationTokenSource _cancellation = new();
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal LiveGeneration(Guid messageId, Guid sessionId, Guid userId)
+    {
+        MessageId = messageId;
+        SessionId = sessionId;
+        UserId = userId;
+    }
+
+    public Guid MessageId { get; }
+    public Guid SessionId { get; }
+    public Guid UserId { get; }
+
+    public event Action? Changed;
+
+    public string Text
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _text.ToString();
+            }
+        }
+    }
+
+    public MessageStatus Status { get; private set; } = MessageStatus.Streaming;
+
+    /// <summary>Completes once the final state is saved.</summary>
+    public Task Finished => _finished.Task;
+
+    internal CancellationToken Cancellation => _cancellation.Token;
+
+    /// <summary>Why the generation was cancelled: the user stopped it, or the server is going away.</summary>
+    internal MessageStatus CancelledAs { get; private set; } = MessageStatus.Cancelled;
+
+    internal void Append(string delta)
+    {
+        lock (_gate)
+        {
+            _text.Append(delta);
+        }
+        Changed?.Invoke();
+    }
+
+    internal void Cancel(MessageStatus reason)
+    {
+        CancelledAs = reason;
+        _cancellation.Cancel();
+    }
+
+    internal void Finish(MessageStatus status)
+    {
+        Status = status;
+        _finished.TrySetResult();
+        Changed?.Invoke();
+    }
+}

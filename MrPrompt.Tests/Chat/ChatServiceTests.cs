@@ -1,0 +1,270 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Chat;
+using MrPrompt.Infrastructure.Chat;
+using MrPrompt.Tests.Support;
+
+namespace MrPrompt.Tests.Chat;
+
+/// <summary>Sending, stopping, regenerating and editing on real Postgres, with the real SDKs against the fake upstream.</summary>
+public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFixture>, IAsyncLifetime
+{
+    private static readonly SessionSettings OpenAI = new(ChatFixture.OpenAIModel);
+
+    public ValueTask InitializeAsync()
+    {
+        fixture.Upstream.Reset();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        fixture.Upstream.Reset();
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task The_user_message_and_a_streaming_answer_are_saved_before_the_provider_answers()
+    {
+        var user = await fixture.NewUserAsync();
+        fixture.Upstream.Enqueue(Fault.SlowFirstByte(TimeSpan.FromMilliseconds(700)));
+
+        var sent = await fixture.Chat.StartChatAsync(user, OpenAI, "What are the best pizza toppings?", TestContext.Current.CancellationToken);
+
+        Assert.True(sent.Succeeded, sent.Problem?.Message);
+        var exchange = sent.Value!;
+        var question = await fixture.MessageAsync(exchange.UserMessageId!.Value);
+        var pending = await fixture.MessageAsync(exchange.AssistantMessageId);
+        Assert.Equal("What are the best pizza toppings?", question!.Content);
+        Assert.Equal(MessageStatus.Streaming, pending!.Status);
+        Assert.True(question.Sequence < pending.Sequence);
+
+        var answer = await fixture.FinishedAsync(exchange.AssistantMessageId);
+        Assert.Equal(MessageStatus.Complete, answer.Status);
+        Assert.Equal(ProviderFixtures.OpenAIStreamText(), answer.Content);
+        Assert.Equal((22, 712), (answer.InputTokens, answer.OutputTokens));
+        Assert.NotNull(answer.CostUsd);
+        Assert.NotNull(answer.ProviderMessageId);
+    }
+
+    [Fact]
+    public async Task The_partial_answer_is_saved_while_it_streams()
+    {
+        var user = await fixture.NewUserAsync();
+        fixture.Upstream.ChunkDelay = TimeSpan.FromMilliseconds(5);
+        var exchange = (await fixture.Chat.StartChatAsync(user, OpenAI, "Tell me a long story", TestContext.Current.CancellationToken)).Value!;
+
+        Message? checkpoint = null;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            checkpoint = await fixture.MessageAsync(exchange.AssistantMessageId);
+            if (checkpoint is { Status: MessageStatus.Streaming, Content.Length: > 0 })
+            {
+                break;
+            }
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(MessageStatus.Streaming, checkpoint!.Status);
+        Assert.StartsWith(checkpoint.Content, ProviderFixtures.OpenAIStreamText(), StringComparison.Ordinal);
+        Assert.NotEmpty(checkpoint.Content);
+        await fixture.FinishedAsync(exchange.AssistantMessageId);
+    }
+
+    [Fact]
+    public async Task Stop_cancels_upstream_and_keeps_what_was_written_marked_cancelled()
+    {
+        var user = await fixture.NewUserAsync();
+        fixture.Upstream.ChunkDelay = TimeSpan.FromMilliseconds(10);
+        var exchange = (await fixture.Chat.StartChatAsync(user, OpenAI, "Tell me a long story", TestContext.Current.CancellationToken)).Value!;
+        var live = fixture.Runner.Find(exchange.AssistantMessageId)!;
+        while (live.Text.Length < 20)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.False(fixture.Chat.Stop(Guid.NewGuid(), exchange.AssistantMessageId)); // not someone else's to stop
+        Assert.True(fixture.Chat.Stop(user, exchange.AssistantMessageId));
+        var answer = await fixture.FinishedAsync(exchange.AssistantMessageId);
+
+        Assert.Equal(MessageStatus.Cancelled, answer.Status);
+        Assert.NotEmpty(answer.Content);
+        Assert.StartsWith(answer.Content, ProviderFixtures.OpenAIStreamText(), StringComparison.Ordinal);
+        Assert.True(answer.Content.Length < ProviderFixtures.OpenAIStreamText().Length);
+        await fixture.Upstream.ClientDisconnected.Task.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Regenerate_replaces_the_last_answer()
+    {
+        var user = await fixture.NewUserAsync();
+        var first = (await fixture.Chat.StartChatAsync(user, OpenAI, "Hi", TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(first.AssistantMessageId);
+
+        var again = await fixture.Chat.RegenerateAsync(user, first.SessionId, TestContext.Current.CancellationToken);
+        Assert.True(again.Succeeded, again.Problem?.Message);
+        await fixture.FinishedAsync(again.Value!.AssistantMessageId);
+
+        var view = (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!;
+        Assert.Equal([MessageSender.User, MessageSender.Assistant], view.Messages.Select(m => m.Sender));
+        Assert.Equal(again.Value.AssistantMessageId, view.Messages[1].Id);
+        Assert.Null(again.Value.UserMessageId);
+    }
+
+    [Fact]
+    public async Task Edit_and_resend_replaces_the_edited_message_and_everything_after_it()
+    {
+        var user = await fixture.NewUserAsync();
+        var first = (await fixture.Chat.StartChatAsync(user, OpenAI, "First question", TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(first.AssistantMessageId);
+        var second = (await fixture.Chat.SendAsync(user, first.SessionId, "Second question", TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(second.AssistantMessageId);
+
+        var edited = await fixture.Chat.EditAndResendAsync(user, first.UserMessageId!.Value, "First question, rephrased", TestContext.Current.CancellationToken);
+        Assert.True(edited.Succeeded, edited.Problem?.Message);
+        await fixture.FinishedAsync(edited.Value!.AssistantMessageId);
+
+        var view = (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!;
+        Assert.Equal(["First question, rephrased", ProviderFixtures.OpenAIStreamText()], view.Messages.Select(m => m.Content));
+        // The upstream saw only the rephrased question: the replaced turns are gone from the history too.
+        var lastRequest = JsonNode.Parse(fixture.Upstream.Requests.Last(r => r.IsChat).Body!)!;
+        Assert.Single(lastRequest["messages"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_message_over_the_length_limit_is_refused_and_nothing_is_created_or_sent()
+    {
+        var user = await fixture.NewUserAsync();
+        var tooLong = new string('a', fixture.Chat.Limits.MaxMessageLength + 1);
+
+        var sent = await fixture.Chat.StartChatAsync(user, OpenAI, tooLong, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ChatProblemKind.Invalid, sent.Problem!.Kind);
+        Assert.Contains("at most 32,000 characters", sent.Problem.Message);
+        Assert.Equal(0, fixture.Upstream.ChatRequestCount);
+        Assert.Equal(0, (await fixture.Sessions.ListAsync(user, null, 0, 10, TestContext.Current.CancellationToken)).Total);
+    }
+
+    [Fact]
+    public async Task A_fourth_concurrent_answer_is_refused_without_calling_upstream()
+    {
+        var user = await fixture.NewUserAsync();
+        fixture.Upstream.ChunkDelay = TimeSpan.FromMilliseconds(10);
+        var running = new List<Exchange>();
+        for (var i = 0; i < 3; i++)
+        {
+            running.Add((await fixture.Chat.StartChatAsync(user, OpenAI, $"Story {i}", TestContext.Current.CancellationToken)).Value!);
+        }
+        while (fixture.Upstream.ChatRequestCount < 3)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        var fourth = await fixture.Chat.StartChatAsync(user, OpenAI, "One more", TestContext.Current.CancellationToken);
+        var otherUser = await fixture.NewUserAsync();
+        var someoneElse = await fixture.Chat.StartChatAsync(otherUser, new SessionSettings("echo/echo"), "Not limited by them", TestContext.Current.CancellationToken);
+
+        Assert.Equal(ChatProblemKind.Limited, fourth.Problem!.Kind);
+        Assert.Equal("You already have 3 answers being written. Wait for one to finish, then send again.", fourth.Problem.Message);
+        Assert.True(someoneElse.Succeeded);
+        Assert.Equal(3, fixture.Upstream.ChatRequestCount);
+        foreach (var exchange in running)
+        {
+            fixture.Chat.Stop(user, exchange.AssistantMessageId);
+            await fixture.FinishedAsync(exchange.AssistantMessageId);
+        }
+        var afterwards = await fixture.Chat.StartChatAsync(user, new SessionSettings("echo/echo"), "Now there is room", TestContext.Current.CancellationToken);
+        Assert.True(afterwards.Succeeded, afterwards.Problem?.Message);
+    }
+
+    [Fact]
+    public async Task Sending_while_an_answer_is_being_written_in_the_chat_is_refused()
+    {
+        var user = await fixture.NewUserAsync();
+        fixture.Upstream.ChunkDelay = TimeSpan.FromMilliseconds(10);
+        var first = (await fixture.Chat.StartChatAsync(user, OpenAI, "Long one", TestContext.Current.CancellationToken)).Value!;
+
+        var second = await fixture.Chat.SendAsync(user, first.SessionId, "Impatient follow-up", TestContext.Current.CancellationToken);
+
+        Assert.Equal(ChatProblemKind.Busy, second.Problem!.Kind);
+        fixture.Chat.Stop(user, first.AssistantMessageId);
+        await fixture.FinishedAsync(first.AssistantMessageId);
+    }
+
+    [Fact]
+    public async Task The_history_sent_is_trimmed_oldest_first_to_the_models_context_and_keeps_the_system_prompt()
+    {
+        var user = await fixture.NewUserAsync();
+        var settings = new SessionSettings(ChatFixture.SmallContextModel, SystemPrompt: "SYSTEM-RULES stay");
+        var words = string.Join(' ', Enumerable.Repeat("filler", 60));
+        var first = (await fixture.Chat.StartChatAsync(user, settings, "OLDEST " + words, TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(first.AssistantMessageId);
+        var second = (await fixture.Chat.SendAsync(user, first.SessionId, "NEWEST question", TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(second.AssistantMessageId);
+
+        var sent = JsonNode.Parse(fixture.Upstream.Requests.Last(r => r.IsChat).Body!)!["messages"]!.AsArray();
+        var contents = sent.Select(m => m!["content"]!.GetValue<string>()).ToList();
+        Assert.Equal("SYSTEM-RULES stay", contents[0]);
+        Assert.Equal("NEWEST question", contents[^1]);
+        Assert.DoesNotContain(contents, c => c.StartsWith("OLDEST", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_message_too_large_for_the_models_context_is_refused_with_the_reason()
+    {
+        var user = await fixture.NewUserAsync();
+        var huge = string.Join(' ', Enumerable.Repeat("word", 2000));
+
+        var sent = await fixture.Chat.StartChatAsync(user, new SessionSettings(ChatFixture.SmallContextModel), huge, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ChatProblemKind.Invalid, sent.Problem!.Kind);
+        Assert.Contains("too long for openai/gpt-4o", sent.Problem.Message);
+        Assert.Equal(0, fixture.Upstream.ChatRequestCount);
+    }
+
+    [Fact]
+    public async Task A_provider_error_is_saved_on_the_answer_as_the_gateways_readable_message()
+    {
+        var user = await fixture.NewUserAsync();
+
+        var exchange = (await fixture.Chat.StartChatAsync(user, new SessionSettings("broken/gpt-4o-mini"), "Hello", TestContext.Current.CancellationToken)).Value!;
+        var answer = await fixture.FinishedAsync(exchange.AssistantMessageId);
+
+        Assert.Equal(MessageStatus.Failed, answer.Status);
+        Assert.Equal("invalid_key", answer.ErrorCode);
+        Assert.Contains("rejected the API key", answer.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task The_first_exchange_names_the_chat_with_the_models_suggestion()
+    {
+        var user = await fixture.NewUserAsync();
+        var exchange = (await fixture.Chat.StartChatAsync(user, OpenAI, "What are the best pizza toppings?", TestContext.Current.CancellationToken)).Value!;
+        Assert.Equal("What are the best pizza toppings?", (await fixture.Sessions.GetAsync(user, exchange.SessionId, TestContext.Current.CancellationToken))!.Session.Title);
+        await fixture.FinishedAsync(exchange.AssistantMessageId);
+
+        var expected = ChatRules.CleanGeneratedTitle(
+            ProviderFixtures.OpenAISession("HelloWorldChat").GetProperty("ResponseBody").GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string title;
+        do
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            title = (await fixture.Sessions.GetAsync(user, exchange.SessionId, TestContext.Current.CancellationToken))!.Session.Title;
+        }
+        while (title != expected && DateTime.UtcNow < deadline);
+        Assert.Equal(expected, title);
+    }
+
+    [Fact]
+    public async Task An_echo_chat_keeps_the_first_words_as_its_title()
+    {
+        var user = await fixture.NewUserAsync();
+        var exchange = (await fixture.Chat.StartChatAsync(user, new SessionSettings("echo/echo"), "one two three four five six seven eight", TestContext.Current.CancellationToken)).Value!;
+        var answer = await fixture.FinishedAsync(exchange.AssistantMessageId);
+
+        Assert.Equal("one two three four five six seven eight", answer.Content);
+        Assert.Equal("one two three four five six…", (await fixture.Sessions.GetAsync(user, exchange.SessionId, TestContext.Current.CancellationToken))!.Session.Title);
+    }
+}
