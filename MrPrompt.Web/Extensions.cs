@@ -8,6 +8,7 @@ using MrPrompt.Infrastructure.Usage;
 using MrPrompt.Web.Components.Account;
 using MrPrompt.Web.Components.Layout;
 using MrPrompt.Web.Endpoints;
+using MrPrompt.Web.Rendering;
 using MudBlazor.Services;
 using Npgsql;
 using OpenTelemetry;
@@ -59,6 +60,7 @@ internal static partial class Extensions
         builder.Services.AddScoped<IdentityRedirectManager>();
         builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         builder.Services.AddScoped<ThemeState>();
+        builder.Services.AddSingleton<MarkdownRenderer>();
         builder.Services.AddAuthorization();
         builder.Services.AddAuthentication(options =>
             {

@@ -29,6 +29,7 @@ if (!await app.PrepareAsync())
 app.UseWebPipeline();
 app.MapHealth();
 app.MapAccountEndpoints();
+app.MapChatExport();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();

@@ -1,0 +1,42 @@
+using Ganss.Xss;
+using Markdig;
+using Markdig.Renderers;
+using Markdig.Renderers.Html;
+
+namespace MrPrompt.Web.Rendering;
+
+/// <summary>
+/// Model output to safe HTML: Markdig renders Markdown with raw HTML switched off (any tag in the
+/// text stays text), then HtmlSanitizer keeps only the elements and attributes Markdown produces. No
+/// script, event handler or <c>javascript:</c> link can come through either step.
+/// </summary>
+public sealed class MarkdownRenderer
+{
+    private readonly MarkdownPipeline _pipeline = new MarkdownPipelineBuilder()
+        .DisableHtml()
+        .UsePipeTables()
+        .UseGridTables()
+        .UseTaskLists()
+        .UseEmphasisExtras()
+        .UseAutoLinks()
+        .UseListExtras()
+        .UseSoftlineBreakAsHardlineBreak()
+        .Build();
+
+    private readonly HtmlSanitizer _sanitizer = SafeMarkup.CreateSanitizer();
+
+    public string ToHtml(string? markdown)
+    {
+        if (string.IsNullOrEmpty(markdown))
+        {
+            return "";
+        }
+        using var writer = new StringWriter();
+        var renderer = new HtmlRenderer(writer);
+        _pipeline.Setup(renderer);
+        renderer.ObjectRenderers.Replace<CodeBlockRenderer>(new HighlightedCodeBlockRenderer());
+        renderer.Render(Markdown.Parse(markdown, _pipeline));
+        writer.Flush();
+        return _sanitizer.Sanitize(writer.ToString());
+    }
+}

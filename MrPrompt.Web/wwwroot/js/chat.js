@@ -1,0 +1,73 @@
+// Browser-side helpers of the chat page: keyboard sending, scroll following and copying.
+// The page owns all state; these only touch the DOM elements they are given.
+
+/** Enter sends, Shift+Enter adds a line; typing with an IME (composition) never sends. */
+export function attachComposer(inputId, dotnet) {
+    const input = document.getElementById(inputId);
+    if (!input || input.dataset.composer === "on") {
+        return;
+    }
+    input.dataset.composer = "on";
+    input.addEventListener("keydown", event => {
+        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+            event.preventDefault();
+            // The text travels with the call: the input's own binding may not have reached the server yet.
+            dotnet.invokeMethodAsync("SubmitFromKeyboard", input.value);
+        }
+    });
+}
+
+/** Keeps the newest text in view while it grows, unless the reader scrolled up to read earlier text. */
+export function followScroll(container) {
+    if (!container || container.dataset.follow) {
+        return;
+    }
+    container.dataset.follow = "on";
+    const nearBottom = () => container.scrollHeight - container.scrollTop - container.clientHeight < 48;
+    container.addEventListener("scroll", () => {
+        container.dataset.follow = nearBottom() ? "on" : "off";
+    });
+    new MutationObserver(() => {
+        if (container.dataset.follow === "on") {
+            container.scrollTop = container.scrollHeight;
+        }
+    }).observe(container, { childList: true, subtree: true, characterData: true });
+    container.scrollTop = container.scrollHeight;
+}
+
+/** Scrolls to the end and resumes following (after sending a message). */
+export function scrollToEnd(container) {
+    if (container) {
+        container.dataset.follow = "on";
+        container.scrollTop = container.scrollHeight;
+    }
+}
+
+export async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(text);
+        return;
+    }
+    // Plain-HTTP installs have no clipboard API; the old selection route still works there.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+}
+
+// Copy buttons of code blocks come from rendered Markdown, which carries no handlers: one listener serves all.
+document.addEventListener("click", async event => {
+    const button = event.target instanceof Element ? event.target.closest(".mrp-code-copy") : null;
+    const code = button?.closest(".mrp-code")?.querySelector("pre");
+    if (!code) {
+        return;
+    }
+    await copyText(code.innerText);
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = "Copy"; }, 1500);
+});
