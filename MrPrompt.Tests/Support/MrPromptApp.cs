@@ -14,6 +14,8 @@ public sealed class MrPromptApp(PostgresServer server) : IAsyncLifetime
         _ = _factory.Server; // start now, so migrations run before the first test
     }
 
+    public IServiceProvider Services => _factory!.Services;
+
     /// <summary>A browser-like client: keeps cookies, does not follow redirects so tests can see them.</summary>
     public HttpClient CreateClient() => _factory!.CreateClient(new WebApplicationFactoryClientOptions
     {
