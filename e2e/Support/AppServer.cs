@@ -13,10 +13,14 @@ namespace MrPrompt.E2E.Support;
 /// </summary>
 public sealed class AppServer : WebApplicationFactory<Program>
 {
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "mrprompt-e2e", Guid.NewGuid().ToString("N"));
 
-    public AppServer()
+    /// <param name="settings">Configuration on top of the defaults, such as providers pointing at a fake upstream.</param>
+    public AppServer(IReadOnlyDictionary<string, string?>? settings = null)
     {
+        _settings = settings ?? new Dictionary<string, string?>();
         Directory.CreateDirectory(DataDirectory);
         UseKestrel(0);
     }
@@ -36,6 +40,10 @@ public sealed class AppServer : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Default", "");
         builder.UseSetting("Database:DataDir", DataDirectory);
         builder.UseSetting("urls", "http://127.0.0.1:0");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     public override async ValueTask DisposeAsync()

@@ -1,0 +1,178 @@
+using Microsoft.Playwright;
+using MrPrompt.E2E.Support;
+using MrPrompt.Tests.Support;
+using static Microsoft.Playwright.Assertions;
+
+namespace MrPrompt.E2E;
+
+/// <summary>Chatting in Chromium: live tokens, stop, regenerate, edit, reload mid-answer, and compare.</summary>
+public sealed class ChatJourneyTests(Browser browser) : IAsyncLifetime
+{
+    private FakeProviderServer _upstream = null!;
+    private AppServer _app = null!;
+
+    private ILocator Answers(IPage page) => page.Locator("[data-testid=message][data-sender=assistant]");
+
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await FakeProviderServer.StartAsync();
+        _app = new AppServer(new Dictionary<string, string?>
+        {
+            ["Providers:openai:Kind"] = "OpenAI",
+            ["Providers:openai:BaseUrl"] = _upstream.OpenAIBaseUrl,
+            ["Providers:openai:ApiKey"] = FakeProviderServer.ValidKey,
+            ["Providers:openai:Models:0"] = "gpt-4o-mini",
+            ["Providers:anthropic:Kind"] = "Anthropic",
+            ["Providers:anthropic:BaseUrl"] = _upstream.BaseUrl,
+            ["Providers:anthropic:ApiKey"] = FakeProviderServer.ValidKey,
+            ["Providers:anthropic:Models:0"] = "claude-3-opus-latest",
+            ["Providers:broken:Kind"] = "OpenAICompatible",
+            ["Providers:broken:DisplayName"] = "Broken",
+            ["Providers:broken:BaseUrl"] = _upstream.OpenAIBaseUrl,
+            ["Providers:broken:ApiKey"] = "sk-revoked-key-000000000000",
+            ["Providers:broken:Models:0"] = "gpt-4o-mini",
+            ["Chat:GenerateTitles"] = "false",
+        });
+    }
+
+    private async Task<IPage> OpenChatAsync(string email)
+    {
+        var page = await browser.NewPageAsync(_app.BaseUrl);
+        await page.RegisterAsync(email, "Passw0rd!");
+        await page.GotoAsync("/chat");
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid=chat-model]")).ToBeVisibleAsync();
+        return page;
+    }
+
+    [Fact]
+    public async Task A_new_user_chats_with_echo_at_once_and_enter_sends_while_shift_enter_adds_a_line()
+    {
+        var page = await OpenChatAsync("echo-chat@example.com");
+        await page.ChooseAsync("chat-model", "Echo (offline demo)");
+
+        var input = page.Locator("#chat-input");
+        await input.FillAsync("Hello echo, this answer arrives word by word");
+        await input.PressAsync("Shift+Enter");
+        await input.PressSequentiallyAsync("second line");
+        await input.PressAsync("Enter");
+
+        // The answer is written live, then settles with its accounting.
+        await Expect(Answers(page).Locator("[data-testid=stop]")).ToBeVisibleAsync();
+        await Expect(Answers(page).Last).ToContainTextAsync("second line");
+        await Expect(Answers(page).Last.Locator("[data-testid=message-meta]")).ToContainTextAsync("echo/echo");
+        await Expect(page.Locator("[data-testid=message][data-sender=user]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("Hello echo, this answer arrives word by word\\s*second line"));
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/chat/[0-9a-f-]{36}$"));
+        await Expect(page.Locator("[data-testid=session]")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#chat-input")).ToHaveValueAsync("");
+    }
+
+    [Fact]
+    public async Task Stop_keeps_the_partial_answer_then_regenerate_and_edit_replace_it()
+    {
+        var page = await OpenChatAsync("stop@example.com");
+        await page.ChooseAsync("chat-model", "openai · gpt-4o-mini");
+        var full = ProviderFixtures.OpenAIStreamText();
+
+        _upstream.ChunkDelay = TimeSpan.FromMilliseconds(30);
+        await page.FillAsync("#chat-input", "Pizza toppings?");
+        await page.ClickAsync("[data-testid=send]");
+        await Expect(Answers(page).Last).ToContainTextAsync(full[..20]);
+        await page.ClickAsync("[data-testid=stop]");
+        await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "cancelled");
+        await Expect(Answers(page).Last.Locator("[data-testid=message-note]")).ToContainTextAsync("Stopped");
+
+        _upstream.ChunkDelay = TimeSpan.Zero;
+        await Answers(page).Last.HoverAsync();
+        await page.ClickAsync("[data-testid=regenerate]");
+        await Expect(Answers(page)).ToHaveCountAsync(1);
+        await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+        await Expect(Answers(page).Last.Locator("[data-testid=message-meta]")).ToContainTextAsync("22 in · 712 out");
+        Directory.CreateDirectory(Path.Combine(RepositoryRoot.Path, "docs", "images"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(RepositoryRoot.Path, "docs", "images", "chat.png") });
+
+        var question = page.Locator("[data-testid=message][data-sender=user]");
+        await question.HoverAsync();
+        await question.Locator("[data-testid=edit]").ClickAsync();
+        await page.FillAsync("#edit-input", "Pasta shapes?");
+        await page.ClickAsync("[data-testid=edit-send]");
+        await Expect(question).ToHaveTextAsync("Pasta shapes?");
+        await Expect(page.Locator("[data-testid=message]")).ToHaveCountAsync(2);
+        await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+    }
+
+    [Fact]
+    public async Task Reloading_mid_answer_finds_the_answer_completed()
+    {
+        var page = await OpenChatAsync("reload@example.com");
+        await page.ChooseAsync("chat-model", "openai · gpt-4o-mini");
+        var full = ProviderFixtures.OpenAIStreamText();
+
+        _upstream.ChunkDelay = TimeSpan.FromMilliseconds(8);
+        await page.FillAsync("#chat-input", "Tell me everything");
+        await page.ClickAsync("[data-testid=send]");
+        await Expect(Answers(page).Last).ToContainTextAsync(full[..20]);
+
+        // The circuit goes away mid-answer; the server keeps writing.
+        await page.ReloadAsync();
+        await page.WaitForCircuitAsync();
+
+        await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete", new() { Timeout = 30_000 });
+        await Expect(Answers(page).Last.Locator("[data-testid=message-meta]")).ToContainTextAsync("712 out");
+        var text = await Answers(page).Last.Locator("[data-testid=message-text]").InnerTextAsync();
+        Assert.Contains(full[^40..].Trim(), text.ReplaceLineEndings(" "));
+    }
+
+    [Fact]
+    public async Task Compare_three_models_where_one_provider_fails_and_the_others_finish()
+    {
+        var page = await browser.NewPageAsync(_app.BaseUrl);
+        await page.RegisterAsync("compare@example.com", "Passw0rd!");
+        await page.GotoAsync("/compare");
+        await page.WaitForCircuitAsync();
+
+        await page.ChooseAsync("compare-model-0", "openai · gpt-4o-mini");
+        await page.ChooseAsync("compare-model-1", "Broken · gpt-4o-mini");
+        await page.ClickAsync("[data-testid=compare-add]");
+        await page.ChooseAsync("compare-model-2", "Anthropic · claude-3-opus-latest");
+        await page.FillAsync("#compare-prompt", "Say hello");
+        await page.ClickAsync("[data-testid=compare-send]");
+
+        var columns = page.Locator("[data-testid=compare-column]");
+        await Expect(columns).ToHaveCountAsync(3);
+        await Expect(columns.Nth(0).Locator("[data-testid=column-status]")).ToHaveTextAsync("done");
+        await Expect(columns.Nth(1).Locator("[data-testid=column-status]")).ToHaveTextAsync("failed");
+        await Expect(columns.Nth(1).Locator("[data-testid=message-error]")).ToContainTextAsync("rejected the API key");
+        await Expect(columns.Nth(2).Locator("[data-testid=column-status]")).ToHaveTextAsync("done");
+        await Expect(columns.Nth(2).Locator("[data-testid=message-meta]")).ToContainTextAsync("anthropic/");
+        await Expect(page.Locator("[data-testid=compare-run]")).ToHaveCountAsync(1);
+
+        await columns.Nth(0).Locator("[data-testid=continue]").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/chat/[0-9a-f-]{36}$"));
+        await Expect(page.Locator("[data-testid=message]")).ToHaveCountAsync(2);
+    }
+
+    [Fact]
+    public async Task Another_users_chat_by_address_is_not_found()
+    {
+        var owner = await OpenChatAsync("owner@example.com");
+        await owner.ChooseAsync("chat-model", "Echo (offline demo)");
+        await owner.FillAsync("#chat-input", "My private chat");
+        await owner.ClickAsync("[data-testid=send]");
+        await Expect(owner).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/chat/[0-9a-f-]{36}$"));
+        var address = new Uri(owner.Url).AbsolutePath;
+
+        var intruder = await OpenChatAsync("intruder@example.com");
+        await intruder.GotoAsync(address);
+        await intruder.WaitForCircuitAsync();
+
+        await Expect(intruder.Locator("[data-testid=chat-not-found]")).ToBeVisibleAsync();
+        await Expect(intruder.Locator("body")).Not.ToContainTextAsync("My private chat");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+}
