@@ -51,5 +51,6 @@ public static class ChatRules
     public static string? ValidateTitle(string? title) =>
         string.IsNullOrWhiteSpace(title) ? "A title cannot be empty."
         : title.Trim().Length > TitleMaxLength ? $"A title can be at most {TitleMaxLength} characters."
+        : title.Contains('\0', StringComparison.Ordinal) ? "A title cannot contain a NUL character."
         : null;
 }

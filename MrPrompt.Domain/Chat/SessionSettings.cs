@@ -11,6 +11,7 @@ public sealed record SessionSettings(string Model, string? SystemPrompt = null, 
     public string? Validate() =>
         !ModelRef.TryParse(Model, out _) ? "Pick a model for this chat."
         : SystemPrompt is { Length: > ChatRules.SystemPromptMaxLength } ? $"A system prompt can be at most {ChatRules.SystemPromptMaxLength:N0} characters."
+        : SystemPrompt?.Contains('\0', StringComparison.Ordinal) == true ? "A system prompt cannot contain a NUL character."
         : Temperature is < 0 or > ChatRules.MaxTemperature ? $"Temperature goes from 0 to {ChatRules.MaxTemperature:0}."
         : MaxOutputTokens is < 1 or > MaxOutputTokensLimit ? $"Max tokens goes from 1 to {MaxOutputTokensLimit:N0}."
         : null;

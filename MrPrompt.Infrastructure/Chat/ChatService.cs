@@ -34,6 +34,7 @@ public sealed class ChatService(
     public string? ValidateMessage(string? text) =>
         string.IsNullOrWhiteSpace(text) ? "Write a message first."
         : text.Length > Limits.MaxMessageLength ? $"A message can be at most {Limits.MaxMessageLength:N0} characters; this one has {text.Length:N0}."
+        : text.Contains('\0', StringComparison.Ordinal) ? "The message contains a NUL character, which cannot be stored. Remove it and send again."
         : null;
 
     /// <summary>Creates a chat with <paramref name="settings"/> and sends its first message; nothing is created when the message is refused.</summary>
@@ -122,7 +123,8 @@ public sealed class ChatService(
     private async Task<ChatResult<Exchange>> BeginAnswerAsync(
         AppDbContext db, ChatSession session, IReadOnlyList<Message> history, string? newText, CancellationToken cancellationToken, int? nextSequence = null)
     {
-        if (runner.IsWriting(session.Id))
+        using var claim = runner.TryClaimSession(session.Id);
+        if (claim is null || runner.IsWriting(session.Id))
         {
             return ChatProblem.Busy();
         }
@@ -152,10 +154,20 @@ public sealed class ChatService(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another tab removed a message this action replaces.
+            return ChatProblem.Busy();
+        }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             // Another tab sent into this chat at the same moment and took the sequence number.
             return ChatProblem.Busy();
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation })
+        {
+            // The chat was deleted (in another tab) while this message was on its way.
+            return ChatProblem.NotFound();
         }
 
         var titleAfter = firstExchange && session.TitleIsProvisional && Limits.GenerateTitles && newText is not null;
@@ -186,6 +198,11 @@ public sealed class ChatService(
 
         var budget = InputBudget(model, session.MaxOutputTokens);
         var window = ConversationWindow.Trim(turns, budget);
+        if (window is null && turns[0].Sender == MessageSender.System && turns[0].Tokens + ConversationWindow.OverheadPerTurn >= budget)
+        {
+            return ChatProblem.Invalid(
+                $"The system prompt of this chat is too long for {model}: it takes about {turns[0].Tokens:N0} tokens and the model accepts about {budget:N0} here. Shorten it in the chat options.");
+        }
         if (window is null)
         {
             return ChatProblem.Invalid(

@@ -134,7 +134,14 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
             return ChatProblem.NotFound();
         }
         change(session);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return ChatProblem.NotFound(); // deleted in another tab meanwhile
+        }
         return null;
     }
 

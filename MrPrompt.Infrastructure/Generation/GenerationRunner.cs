@@ -28,6 +28,7 @@ public sealed partial class GenerationRunner(
     private readonly ConcurrentDictionary<Guid, LiveGeneration> _live = new();
     private readonly Dictionary<Guid, int> _slotsInUse = [];
     private readonly Lock _slotsGate = new();
+    private readonly ConcurrentDictionary<Guid, byte> _claimedSessions = new();
     private volatile bool _stopping;
 
     /// <summary>
@@ -57,11 +58,22 @@ public sealed partial class GenerationRunner(
             throw new InvalidOperationException($"Message {job.MessageId} is already being written.");
         }
         slot.Attach();
+        if (_stopping)
+        {
+            live.Cancel(MessageStatus.Incomplete); // the server is going away: save what there is, start nothing
+        }
         _ = Task.Run(() => RunAsync(live, job, slot), CancellationToken.None);
         return live;
     }
 
     public LiveGeneration? Find(Guid messageId) => _live.GetValueOrDefault(messageId);
+
+    /// <summary>
+    /// Holds a session while an answer for it is checked, saved and started, so two tabs cannot both
+    /// pass the "nothing is being written here" check. Null when another action holds it.
+    /// </summary>
+    public IDisposable? TryClaimSession(Guid sessionId) =>
+        _claimedSessions.TryAdd(sessionId, 0) ? new SessionClaim(() => _claimedSessions.TryRemove(sessionId, out _)) : null;
 
     public bool IsWriting(Guid sessionId) => _live.Values.Any(g => g.SessionId == sessionId);
 
@@ -162,17 +174,13 @@ public sealed partial class GenerationRunner(
         var outcome = new GenerationOutcome(job.MessageId, job.SessionId, live.UserId, status, live.Text, result);
         try
         {
-            await SaveFinalAsync(outcome, status == MessageStatus.Failed ? error : null);
-        }
-        catch (Exception ex)
-        {
-            LogSaveFailed(logger, ex, job.MessageId);
+            await SaveFinalWithRetryAsync(outcome, status == MessageStatus.Failed ? error : null);
         }
         finally
         {
             _live.TryRemove(job.MessageId, out _);
-            live.Finish(status);
             slot.Detach();
+            live.Finish(status);
         }
 
         if (job.AfterFinish is not null)
@@ -206,12 +214,48 @@ public sealed partial class GenerationRunner(
         }
     }
 
+    /// <summary>
+    /// The final state must land, or the row would say <c>streaming</c> forever: retry a few times, and
+    /// at worst mark it incomplete with whatever the last checkpoint saved.
+    /// </summary>
+    private async Task SaveFinalWithRetryAsync(GenerationOutcome outcome, GatewayError? error)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await SaveFinalAsync(outcome, error);
+                return;
+            }
+            catch (Exception ex) when (attempt < 3)
+            {
+                LogSaveFailed(logger, ex, outcome.MessageId);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+            catch (Exception ex)
+            {
+                LogSaveFailed(logger, ex, outcome.MessageId);
+                try
+                {
+                    await using var db = await contexts.CreateDbContextAsync();
+                    await db.Messages.Where(m => m.Id == outcome.MessageId)
+                        .ExecuteUpdateAsync(set => set.SetProperty(m => m.Status, MessageStatus.Incomplete));
+                }
+                catch (Exception last)
+                {
+                    LogSaveFailed(logger, last, outcome.MessageId);
+                }
+                return;
+            }
+        }
+    }
+
     private async Task SaveFinalAsync(GenerationOutcome outcome, GatewayError? error)
     {
         await using var db = await contexts.CreateDbContextAsync();
         var now = clock.GetUtcNow();
         var result = outcome.Result;
-        var text = result?.Text ?? outcome.Text;
+        var text = (result?.Text ?? outcome.Text).Replace("\0", "", StringComparison.Ordinal);
         var (errorCode, errorMessage) = (error?.CodeName, error?.Message);
         // A message deleted meanwhile (its session went, or it was regenerated) simply matches no row.
         await db.Messages
@@ -268,4 +312,17 @@ public sealed partial class GenerationRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not save the partial text of message {MessageId} ({Reason}); will try again")]
     private static partial void LogCheckpointFailed(ILogger logger, Guid messageId, string reason);
+
+    private sealed class SessionClaim(Action release) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                release();
+            }
+        }
+    }
 }

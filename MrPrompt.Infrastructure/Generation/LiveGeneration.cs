@@ -53,7 +53,8 @@ public sealed class LiveGeneration
     {
         lock (_gate)
         {
-            _text.Append(delta);
+            // Postgres text cannot hold U+0000; one stray NUL from a model must not stop every save.
+            _text.Append(delta.Contains('\0', StringComparison.Ordinal) ? delta.Replace("\0", "", StringComparison.Ordinal) : delta);
         }
         Changed?.Invoke();
     }

@@ -147,6 +147,38 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
     }
 
     [Fact]
+    public async Task Two_tabs_sending_into_one_chat_at_once_start_one_answer()
+    {
+        var user = await fixture.NewUserAsync();
+        var first = (await fixture.Chat.StartChatAsync(user, new SessionSettings("echo/echo"), "hi", TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(first.AssistantMessageId);
+        fixture.Upstream.ChunkDelay = TimeSpan.FromMilliseconds(10);
+        await fixture.Sessions.UpdateSettingsAsync(user, first.SessionId, OpenAI, TestContext.Current.CancellationToken);
+
+        var both = await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
+            Task.Run(() => fixture.Chat.SendAsync(user, first.SessionId, $"tab {i}", TestContext.Current.CancellationToken))));
+
+        var started = Assert.Single(both, r => r.Succeeded);
+        Assert.All(both.Where(r => !r.Succeeded), r => Assert.Equal(ChatProblemKind.Busy, r.Problem!.Kind));
+        fixture.Chat.Stop(user, started.Value!.AssistantMessageId);
+        await fixture.FinishedAsync(started.Value.AssistantMessageId);
+        Assert.Equal(4, (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!.Messages.Count);
+    }
+
+    [Fact]
+    public async Task Text_postgres_cannot_store_and_an_oversized_system_prompt_get_clear_messages()
+    {
+        var user = await fixture.NewUserAsync();
+
+        var nul = await fixture.Chat.StartChatAsync(user, OpenAI, "a\0b", TestContext.Current.CancellationToken);
+        var system = await fixture.Chat.StartChatAsync(user, new SessionSettings(ChatFixture.SmallContextModel, string.Join(' ', Enumerable.Repeat("rule", 800))), "hi", TestContext.Current.CancellationToken);
+
+        Assert.Contains("NUL character", nul.Problem!.Message);
+        Assert.Contains("The system prompt of this chat is too long for openai/gpt-4o", system.Problem!.Message);
+        Assert.Equal(0, fixture.Upstream.ChatRequestCount);
+    }
+
+    [Fact]
     public async Task A_fourth_concurrent_answer_is_refused_without_calling_upstream()
     {
         var user = await fixture.NewUserAsync();

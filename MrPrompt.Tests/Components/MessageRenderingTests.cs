@@ -164,6 +164,33 @@ public sealed class MessageRenderingTests : IAsyncDisposable
     }
 
     [Fact]
+    public void Pathologically_nested_output_is_shown_as_plain_text_instead_of_breaking_the_page()
+    {
+        var nested = new string('>', 400) + " deep <script>alert(1)</script>";
+
+        var view = RenderAnswer(nested);
+
+        Assert.Contains("deep <script>alert(1)</script>", view.Find(".mrp-markdown pre").TextContent);
+        Assert.Empty(view.FindAll("script"));
+    }
+
+    [Fact]
+    public async Task Concurrent_renders_never_mix_one_answers_code_into_another()
+    {
+        var renderer = new MarkdownRenderer();
+
+        var outputs = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() =>
+            (Index: i, Html: renderer.ToHtml($"```csharp\nvar answer{i} = {i};\n// only {i}\n```")))));
+
+        foreach (var (index, html) in outputs)
+        {
+            Assert.Contains($"answer{index}", html);
+            Assert.DoesNotContain($"answer{(index + 1) % 64} ", html);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, "var</span> answer"));
+        }
+    }
+
+    [Fact]
     public void A_markdown_image_becomes_a_link_and_is_never_loaded()
     {
         var view = RenderAnswer("![chart](https://tracker.example/pixel.png?q=secret)");

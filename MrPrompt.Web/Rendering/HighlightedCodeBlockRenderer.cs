@@ -23,8 +23,6 @@ internal sealed class HighlightedCodeBlockRenderer : HtmlObjectRenderer<CodeBloc
         ["markdown"] = "markdown", ["python3"] = "python", ["matlab"] = "matlab", ["fortran"] = "fortran",
     };
 
-    private static readonly HtmlClassFormatter Formatter = new();
-
     protected override void Write(HtmlRenderer renderer, CodeBlock block)
     {
         var info = (block as FencedCodeBlock)?.Info?.Trim() ?? "";
@@ -42,7 +40,8 @@ internal sealed class HighlightedCodeBlockRenderer : HtmlObjectRenderer<CodeBloc
     /// <summary>ColorCode wraps its spans in its own div and pre; only the spans are kept.</summary>
     private static string Highlight(string code, ILanguage language)
     {
-        var html = Formatter.GetHtmlString(code, language);
+        // A formatter keeps its output writer in a field: one per call, since chats render concurrently.
+        var html = new HtmlClassFormatter().GetHtmlString(code, language);
         var start = html.IndexOf("<pre>", StringComparison.Ordinal);
         var end = html.LastIndexOf("</pre>", StringComparison.Ordinal);
         return start < 0 || end < start ? WebUtility.HtmlEncode(code) : html[(start + 5)..end].Trim('\r', '\n');

@@ -31,12 +31,21 @@ public sealed class MarkdownRenderer
         {
             return "";
         }
-        using var writer = new StringWriter();
-        var renderer = new HtmlRenderer(writer);
-        _pipeline.Setup(renderer);
-        renderer.ObjectRenderers.Replace<CodeBlockRenderer>(new HighlightedCodeBlockRenderer());
-        renderer.Render(Markdown.Parse(markdown, _pipeline));
-        writer.Flush();
-        return _sanitizer.Sanitize(writer.ToString());
+        try
+        {
+            using var writer = new StringWriter();
+            var renderer = new HtmlRenderer(writer);
+            _pipeline.Setup(renderer);
+            renderer.ObjectRenderers.Replace<CodeBlockRenderer>(new HighlightedCodeBlockRenderer());
+            renderer.Render(Markdown.Parse(markdown, _pipeline));
+            writer.Flush();
+            return _sanitizer.Sanitize(writer.ToString());
+        }
+        catch (ArgumentException)
+        {
+            // Markdig refuses pathological nesting (hundreds of levels); such output is shown as plain text
+            // rather than making the chat impossible to open.
+            return "<pre class=\"mrp-plain\">" + System.Net.WebUtility.HtmlEncode(markdown) + "</pre>";
+        }
     }
 }
