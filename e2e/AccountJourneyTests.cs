@@ -85,5 +85,9 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=profile-form]")).ToBeVisibleAsync();
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await browser.CloseContextsAsync();
+        await _app.DisposeAsync();
+    }
 }

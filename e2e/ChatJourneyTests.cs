@@ -172,6 +172,7 @@ public sealed class ChatJourneyTests(Browser browser) : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        await browser.CloseContextsAsync();
         await _app.DisposeAsync();
         await _upstream.DisposeAsync();
     }

@@ -61,6 +61,7 @@ public sealed class ProviderKeysJourneyTests(Browser browser) : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        await browser.CloseContextsAsync();
         await _app.DisposeAsync();
         await _upstream.DisposeAsync();
     }

@@ -11,6 +11,7 @@ public sealed class Browser : IAsyncLifetime
 
     private IPlaywright? _playwright;
     private IBrowser? _browser;
+    private readonly List<IBrowserContext> _contexts = [];
 
     public async ValueTask InitializeAsync()
     {
@@ -39,7 +40,21 @@ public sealed class Browser : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
         context.SetDefaultTimeout(20_000);
+        _contexts.Add(context);
         return await context.NewPageAsync();
+    }
+
+    /// <summary>
+    /// Closes every page a test opened. Call it before stopping the app: an open page holds a circuit's
+    /// WebSocket, and the server's graceful shutdown waits (up to 30 s) for such connections to close.
+    /// </summary>
+    public async Task CloseContextsAsync()
+    {
+        foreach (var context in _contexts)
+        {
+            await context.CloseAsync();
+        }
+        _contexts.Clear();
     }
 
     public async ValueTask DisposeAsync()
