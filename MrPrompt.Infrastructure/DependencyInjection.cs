@@ -13,6 +13,8 @@ using MrPrompt.Infrastructure.Gateway.Middleware;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Prompts;
+using MrPrompt.Infrastructure.Prompts.Loaders;
 using MrPrompt.Infrastructure.Persistence.Embedded;
 using MrPrompt.Infrastructure.Persistence.Interceptors;
 using MrPrompt.Infrastructure.Profiles;
@@ -32,6 +34,7 @@ public static class DependencyInjection
         services.AddUsageLog(configuration);
         services.AddGateway(configuration);
         services.AddChat(configuration);
+        services.AddPrompts();
         return services;
     }
 
@@ -138,6 +141,17 @@ public static class DependencyInjection
         services.AddSingleton<ChatService>();
         services.AddSingleton<ChatSessionStore>();
         services.AddSingleton<CompareService>();
+    }
+
+    private static void AddPrompts(this IServiceCollection services)
+    {
+        services.AddSingleton<IDataLoader, UserProfileLoader>();
+        services.AddSingleton<IDataLoader, RecentSessionsLoader>();
+        services.AddSingleton<IDataLoader, DateTimeLoader>();
+        services.AddSingleton<DataLoaderRegistry>();
+        services.AddSingleton<PromptLibrary>();
+        services.AddSingleton<PromptEditor>();
+        services.AddSingleton<PromptRunner>();
     }
 
     private static void AddAccounts(this IServiceCollection services, IConfiguration configuration)

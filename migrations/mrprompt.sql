@@ -410,3 +410,145 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    ALTER TABLE profiles ADD time_zone character varying(64) NOT NULL DEFAULT 'UTC';
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    ALTER TABLE messages ADD prompt_version_id uuid;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE TABLE prompts (
+        id uuid NOT NULL,
+        owner_id uuid NOT NULL,
+        key character varying(64) NOT NULL,
+        title character varying(120) NOT NULL,
+        description character varying(2000) NOT NULL,
+        tags text[] NOT NULL,
+        visibility character varying(16) NOT NULL,
+        latest_version integer NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_prompts PRIMARY KEY (id),
+        CONSTRAINT fk_prompts_asp_net_users_owner_id FOREIGN KEY (owner_id) REFERENCES users (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE TABLE prompt_versions (
+        id uuid NOT NULL,
+        prompt_id uuid NOT NULL,
+        number integer NOT NULL,
+        system_prompt character varying(100000) NOT NULL,
+        user_template character varying(100000) NOT NULL,
+        model character varying(300),
+        temperature real,
+        max_output_tokens integer,
+        response_format character varying(16) NOT NULL,
+        json_schema character varying(50000),
+        data_loaders text[] NOT NULL,
+        change_note character varying(500) NOT NULL,
+        author_id uuid NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_prompt_versions PRIMARY KEY (id),
+        CONSTRAINT fk_prompt_versions_asp_net_users_author_id FOREIGN KEY (author_id) REFERENCES users (id) ON DELETE CASCADE,
+        CONSTRAINT fk_prompt_versions_prompts_prompt_id FOREIGN KEY (prompt_id) REFERENCES prompts (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE TABLE prompt_labels (
+        prompt_id uuid NOT NULL,
+        name character varying(32) NOT NULL,
+        version_id uuid NOT NULL,
+        moved_by uuid NOT NULL,
+        moved_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_prompt_labels PRIMARY KEY (prompt_id, name),
+        CONSTRAINT fk_prompt_labels_prompt_versions_version_id FOREIGN KEY (version_id) REFERENCES prompt_versions (id) ON DELETE RESTRICT,
+        CONSTRAINT fk_prompt_labels_prompts_prompt_id FOREIGN KEY (prompt_id) REFERENCES prompts (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE INDEX ix_messages_prompt_version_id ON messages (prompt_version_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE INDEX ix_prompt_labels_version_id ON prompt_labels (version_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE INDEX ix_prompt_versions_author_id ON prompt_versions (author_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE UNIQUE INDEX ix_prompt_versions_prompt_id_number ON prompt_versions (prompt_id, number);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE UNIQUE INDEX ix_prompts_owner_id_key ON prompts (owner_id, key);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE INDEX ix_prompts_tags ON prompts USING GIN (tags);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    CREATE INDEX ix_prompts_visibility ON prompts (visibility);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    ALTER TABLE messages ADD CONSTRAINT fk_messages_prompt_versions_prompt_version_id FOREIGN KEY (prompt_version_id) REFERENCES prompt_versions (id) ON DELETE SET NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123121319_Prompts') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261123121319_Prompts', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -29,6 +29,9 @@ public sealed class Message : IAuditable
 
     public string? ErrorMessage { get; set; }
 
+    /// <summary>The prompt version a user message was written from, when it came from the prompt library.</summary>
+    public Guid? PromptVersionId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 

@@ -12,6 +12,9 @@ public sealed class Profile : IAuditable
     public string DisplayName { get; set; } = "";
     public string? AvatarUrl { get; set; }
     public ThemePreference Theme { get; set; } = ThemePreference.System;
+
+    /// <summary>An IANA time zone id; the <c>datetime</c> data loader tells prompts the time here.</summary>
+    public string TimeZone { get; set; } = ProfileRules.DefaultTimeZone;
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 

@@ -10,6 +10,15 @@ public static class ProfileRules
 
     public const string DisplayNameField = nameof(Profile.DisplayName);
     public const string AvatarUrlField = nameof(Profile.AvatarUrl);
+    public const string TimeZoneField = nameof(Profile.TimeZone);
+    public const string DefaultTimeZone = "UTC";
+    public const int TimeZoneMaxLength = 64;
+
+    /// <summary>Null when <paramref name="timeZone"/> is a time zone this server knows (IANA ids such as Europe/Paris), else why not.</summary>
+    public static string? ValidateTimeZone(string? timeZone) =>
+        string.IsNullOrWhiteSpace(timeZone) || timeZone.Length > TimeZoneMaxLength || !TimeZoneInfo.TryFindSystemTimeZoneById(timeZone.Trim(), out _)
+            ? "Pick a time zone from the list, such as Europe/Paris or UTC."
+            : null;
 
     public static string? ValidateDisplayName(string? displayName)
     {

@@ -23,6 +23,7 @@ internal static class AccountQueries
                     orderby role.Name == AppRoles.Admin ? 0 : role.Name == AppRoles.Author ? 1 : 2
                     select role.Name).FirstOrDefault() ?? AppRoles.User,
             Theme = profile.Theme,
+            TimeZone = profile.TimeZone,
             CreatedAt = profile.CreatedAt,
             UpdatedAt = profile.UpdatedAt,
         };

@@ -12,6 +12,7 @@ public sealed record AccountSummary
     public string? AvatarUrl { get; init; }
     public required string Role { get; init; }
     public ThemePreference Theme { get; init; }
+    public string TimeZone { get; init; } = ProfileRules.DefaultTimeZone;
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }

@@ -38,7 +38,11 @@ public sealed class ChatService(
         : null;
 
     /// <summary>Creates a chat with <paramref name="settings"/> and sends its first message; nothing is created when the message is refused.</summary>
-    public async Task<ChatResult<Exchange>> StartChatAsync(Guid userId, SessionSettings settings, string text, CancellationToken cancellationToken = default)
+    public Task<ChatResult<Exchange>> StartChatAsync(Guid userId, SessionSettings settings, string text, CancellationToken cancellationToken = default) =>
+        StartChatAsync(userId, settings, text, null, cancellationToken);
+
+    /// <summary>As above, for a message written from a library prompt (<paramref name="prompt"/>), which the message records.</summary>
+    public async Task<ChatResult<Exchange>> StartChatAsync(Guid userId, SessionSettings settings, string text, PromptUse? prompt, CancellationToken cancellationToken = default)
     {
         if ((ValidateMessage(text) ?? settings.Validate()) is { } invalid)
         {
@@ -48,10 +52,14 @@ public sealed class ChatService(
         settings.ApplyTo(session);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ChatSessions.Add(session);
-        return await BeginAnswerAsync(db, session, [], text, cancellationToken);
+        return await BeginAnswerAsync(db, session, [], text, cancellationToken, prompt: prompt);
     }
 
-    public async Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, CancellationToken cancellationToken = default)
+    public Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, CancellationToken cancellationToken = default) =>
+        SendAsync(userId, sessionId, text, null, cancellationToken);
+
+    /// <summary>Sends <paramref name="text"/>; when it was written from a library prompt, the message records the version.</summary>
+    public async Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, PromptUse? prompt, CancellationToken cancellationToken = default)
     {
         if (ValidateMessage(text) is { } invalid)
         {
@@ -64,7 +72,7 @@ public sealed class ChatService(
             return ChatProblem.NotFound();
         }
         var history = await HistoryAsync(db, sessionId, cancellationToken);
-        return await BeginAnswerAsync(db, session, history, text, cancellationToken);
+        return await BeginAnswerAsync(db, session, history, text, cancellationToken, prompt: prompt);
     }
 
     /// <summary>Replaces the last answer with a new one to the same question.</summary>
@@ -121,14 +129,24 @@ public sealed class ChatService(
     /// sees before <paramref name="newText"/>; pending removals on <paramref name="db"/> are saved with it.
     /// </summary>
     private async Task<ChatResult<Exchange>> BeginAnswerAsync(
-        AppDbContext db, ChatSession session, IReadOnlyList<Message> history, string? newText, CancellationToken cancellationToken, int? nextSequence = null)
+        AppDbContext db, ChatSession session, IReadOnlyList<Message> history, string? newText, CancellationToken cancellationToken,
+        int? nextSequence = null, PromptUse? prompt = null)
     {
         using var claim = runner.TryClaimSession(session.Id);
         if (claim is null || runner.IsWriting(session.Id))
         {
             return ChatProblem.Busy();
         }
-        var planned = PlanAnswer(session, history, newText, nextSequence ?? NextSequence(history, db));
+        // A prompt's system prompt becomes the chat's when the chat has none; a chat's own stays.
+        if (prompt?.SystemPrompt is { Length: > 0 } promptSystem && string.IsNullOrWhiteSpace(session.SystemPrompt))
+        {
+            if (promptSystem.Length > ChatRules.SystemPromptMaxLength)
+            {
+                return ChatProblem.Invalid($"This prompt's system prompt has {promptSystem.Length:N0} characters; a chat's can have at most {ChatRules.SystemPromptMaxLength:N0}.");
+            }
+            session.SystemPrompt = promptSystem;
+        }
+        var planned = PlanAnswer(session, history, newText, nextSequence ?? NextSequence(history, db), prompt?.VersionId);
         if (planned.Value is not { } plan)
         {
             return planned.Problem!;
@@ -176,7 +194,7 @@ public sealed class ChatService(
     }
 
     /// <summary>The messages and the gateway request of an answer, or why it cannot be asked for.</summary>
-    internal ChatResult<AnswerPlan> PlanAnswer(ChatSession session, IReadOnlyList<Message> history, string? newText, int nextSequence)
+    internal ChatResult<AnswerPlan> PlanAnswer(ChatSession session, IReadOnlyList<Message> history, string? newText, int nextSequence, Guid? promptVersionId = null)
     {
         if (!ModelRef.TryParse(session.Model, out var model))
         {
@@ -217,6 +235,7 @@ public sealed class ChatService(
             Sequence = nextSequence++,
             Sender = MessageSender.User,
             Content = newText,
+            PromptVersionId = promptVersionId,
         };
         var assistant = new Message
         {
@@ -237,6 +256,8 @@ public sealed class ChatService(
             MaxOutputTokens = session.MaxOutputTokens,
             Source = UsageSource.Ui,
             ChatSessionId = session.Id,
+            // The answer is attributed to the prompt version its question came from, also on regenerate.
+            PromptVersionId = userMessage?.PromptVersionId ?? history.LastOrDefault(m => m.Sender == MessageSender.User)?.PromptVersionId,
         };
         return new AnswerPlan(userMessage, assistant, request);
     }
@@ -274,3 +295,6 @@ public sealed class ChatService(
 
 /// <summary>An answer ready to be saved and started: the new user message (none on regenerate), the assistant message and the call.</summary>
 internal sealed record AnswerPlan(Message? UserMessage, Message AssistantMessage, GatewayRequest Request);
+
+/// <summary>A message written from a library prompt: the version it came from, and that version's rendered system prompt.</summary>
+public sealed record PromptUse(Guid? VersionId, string? SystemPrompt);

@@ -13,7 +13,15 @@ public sealed record SessionSummary(Guid Id, string Title, DateTimeOffset LastAc
 public sealed record SessionPage(IReadOnlyList<SessionSummary> Items, int Total);
 
 /// <summary>A session with its messages in order.</summary>
-public sealed record ChatView(ChatSession Session, IReadOnlyList<Message> Messages);
+public sealed record ChatView(ChatSession Session, IReadOnlyList<Message> Messages, IReadOnlyDictionary<Guid, PromptOrigin> Prompts)
+{
+    /// <summary>The library prompt a message was written from, if any.</summary>
+    public PromptOrigin? PromptOf(Message message) =>
+        message.PromptVersionId is { } id ? Prompts.GetValueOrDefault(id) : null;
+}
+
+/// <summary>Which prompt version a message came from, for the label shown on it.</summary>
+public sealed record PromptOrigin(Guid PromptId, string Key, int Version);
 
 /// <summary>
 /// Reading and managing a user's chats. Every query is filtered by the owner: another user's id
@@ -51,7 +59,14 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
             return null;
         }
         var messages = await db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId).OrderBy(m => m.Sequence).ToListAsync(cancellationToken);
-        return new ChatView(session, messages);
+        var versionIds = messages.Where(m => m.PromptVersionId is not null).Select(m => m.PromptVersionId!.Value).Distinct().ToList();
+        var prompts = versionIds.Count == 0 ? new Dictionary<Guid, PromptOrigin>() : await (
+            from v in db.PromptVersions
+            join p in db.Prompts on v.PromptId equals p.Id
+            where versionIds.Contains(v.Id)
+            select new { v.Id, Origin = new PromptOrigin(p.Id, p.Key, v.Number) })
+            .ToDictionaryAsync(x => x.Id, x => x.Origin, cancellationToken);
+        return new ChatView(session, messages, prompts);
     }
 
     /// <summary>One message of the user's, as saved now (for a page that watched it finish).</summary>

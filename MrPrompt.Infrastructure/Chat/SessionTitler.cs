@@ -1,25 +1,25 @@
 using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Chat;
+using MrPrompt.Domain.Prompts;
 using MrPrompt.Domain.Providers;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Prompts;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 using AiChatRole = Microsoft.Extensions.AI.ChatRole;
 
 namespace MrPrompt.Infrastructure.Chat;
 
 /// <summary>
-/// Names a chat after its first exchange with a short call to the chat's own model. Until then, or if
+/// Names a chat after its first exchange with a short call to the chat's own model, using the
+/// code-defined <c>chat-title</c> prompt. Until then, or if
 /// that call fails, the chat keeps the first words of its first message.
 /// </summary>
 public sealed class SessionTitler(IChatGateway gateway, IDbContextFactory<AppDbContext> contexts, ProviderCatalog providers, ChatEvents events)
 {
-    internal const string Instruction =
-        "You name conversations. Reply with a title of at most six words for the conversation below: no quotes, no final period, nothing else.";
-
     private const int ExcerptLength = 1500;
 
     public async Task TitleAfterFirstAnswerAsync(GenerationOutcome outcome)
@@ -39,16 +39,22 @@ public sealed class SessionTitler(IChatGateway gateway, IDbContextFactory<AppDbC
             return;
         }
 
+        var prompt = CodePrompts.ChatTitle.Content;
+        var exchange = PromptTemplate.Parse(prompt.UserTemplate).Template!.Render(new Dictionary<string, object?>
+        {
+            ["question"] = Excerpt(question),
+            ["answer"] = Excerpt(outcome.Text),
+        });
         var answer = await gateway.CompleteAsync(new GatewayRequest
         {
             UserId = outcome.UserId,
             Model = model,
             Messages =
             [
-                new AiChatMessage(AiChatRole.System, Instruction),
-                new AiChatMessage(AiChatRole.User, $"Question:\n{Excerpt(question)}\n\nAnswer:\n{Excerpt(outcome.Text)}"),
+                new AiChatMessage(AiChatRole.System, prompt.SystemPrompt),
+                new AiChatMessage(AiChatRole.User, exchange.Text!),
             ],
-            MaxOutputTokens = 24,
+            MaxOutputTokens = prompt.MaxOutputTokens,
             Source = UsageSource.Background,
             ChatSessionId = outcome.SessionId,
         });

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Credentials;
 using MrPrompt.Domain.Profiles;
+using MrPrompt.Domain.Prompts;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Security;
 
@@ -19,6 +20,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<CompareRun> CompareRuns => Set<CompareRun>();
+    public DbSet<Prompt> Prompts => Set<Prompt>();
+    public DbSet<PromptVersion> PromptVersions => Set<PromptVersion>();
+    public DbSet<PromptLabel> PromptLabels => Set<PromptLabel>();
 
     /// <summary>The Data Protection key ring; each key is itself encrypted by a certificate kept outside the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

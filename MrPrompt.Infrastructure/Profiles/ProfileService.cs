@@ -16,9 +16,14 @@ public sealed class ProfileService(IDbContextFactory<AppDbContext> contexts)
     }
 
     /// <summary>Validates and saves the display data; returns the errors per field, empty on success.</summary>
-    public async Task<FieldErrors> UpdateAsync(Guid userId, string displayName, string? avatarUrl, CancellationToken cancellationToken = default)
+    public async Task<FieldErrors> UpdateAsync(
+        Guid userId, string displayName, string? avatarUrl, string? timeZone = null, CancellationToken cancellationToken = default)
     {
         var errors = ProfileRules.Validate(displayName, avatarUrl);
+        if (timeZone is not null && ProfileRules.ValidateTimeZone(timeZone) is { } zoneError)
+        {
+            errors.Add(ProfileRules.TimeZoneField, zoneError);
+        }
         if (!errors.IsEmpty)
         {
             return errors;
@@ -27,6 +32,7 @@ public sealed class ProfileService(IDbContextFactory<AppDbContext> contexts)
         var profile = await db.Profiles.FirstOrDefaultAsync(p => p.Id == userId, cancellationToken)
             ?? throw new InvalidOperationException($"Account {userId} has no profile.");
         (profile.DisplayName, profile.AvatarUrl) = ProfileRules.Normalize(displayName, avatarUrl);
+        profile.TimeZone = timeZone?.Trim() ?? profile.TimeZone;
         await db.SaveChangesAsync(cancellationToken);
         return errors;
     }

@@ -17,10 +17,10 @@ public sealed class ProfileServiceTests(TestDatabase database) : IClassFixture<T
     public async Task Valid_changes_are_saved_trimmed()
     {
         var id = await NewUserAsync();
-        var errors = await Profiles.UpdateAsync(id, "  Ada Lovelace ", " https://example.com/ada.png ", TestContext.Current.CancellationToken);
+        var errors = await Profiles.UpdateAsync(id, "  Ada Lovelace ", " https://example.com/ada.png ", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(errors.IsEmpty);
-        var profile = await Profiles.GetAsync(id, TestContext.Current.CancellationToken);
+        var profile = await Profiles.GetAsync(id, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("Ada Lovelace", profile!.DisplayName);
         Assert.Equal("https://example.com/ada.png", profile.AvatarUrl);
     }
@@ -29,9 +29,9 @@ public sealed class ProfileServiceTests(TestDatabase database) : IClassFixture<T
     public async Task Invalid_changes_are_refused_and_nothing_is_saved()
     {
         var id = await NewUserAsync();
-        var before = await Profiles.GetAsync(id, TestContext.Current.CancellationToken);
+        var before = await Profiles.GetAsync(id, cancellationToken: TestContext.Current.CancellationToken);
 
-        var errors = await Profiles.UpdateAsync(id, "Fine name", "javascript:alert(1)", TestContext.Current.CancellationToken);
+        var errors = await Profiles.UpdateAsync(id, "Fine name", "javascript:alert(1)", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.NotEmpty(errors.For(ProfileRules.AvatarUrlField));
         Assert.Equal(before, await Profiles.GetAsync(id, TestContext.Current.CancellationToken));
@@ -42,9 +42,9 @@ public sealed class ProfileServiceTests(TestDatabase database) : IClassFixture<T
     {
         var mine = await NewUserAsync();
         var theirs = await NewUserAsync();
-        var theirsBefore = await Profiles.GetAsync(theirs, TestContext.Current.CancellationToken);
+        var theirsBefore = await Profiles.GetAsync(theirs, cancellationToken: TestContext.Current.CancellationToken);
 
-        await Profiles.UpdateAsync(mine, "Only me", null, TestContext.Current.CancellationToken);
+        await Profiles.UpdateAsync(mine, "Only me", null, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(theirsBefore, await Profiles.GetAsync(theirs, TestContext.Current.CancellationToken));
     }
@@ -53,7 +53,7 @@ public sealed class ProfileServiceTests(TestDatabase database) : IClassFixture<T
     public async Task Theme_choice_is_remembered()
     {
         var id = await NewUserAsync();
-        await Profiles.SetThemeAsync(id, ThemePreference.Dark, TestContext.Current.CancellationToken);
+        await Profiles.SetThemeAsync(id, ThemePreference.Dark, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(ThemePreference.Dark, await Profiles.GetThemeAsync(id, TestContext.Current.CancellationToken));
     }
 
@@ -61,7 +61,7 @@ public sealed class ProfileServiceTests(TestDatabase database) : IClassFixture<T
     public async Task Summary_carries_email_and_role()
     {
         var id = await NewUserAsync();
-        var summary = await Profiles.GetAsync(id, TestContext.Current.CancellationToken);
+        var summary = await Profiles.GetAsync(id, cancellationToken: TestContext.Current.CancellationToken);
         Assert.EndsWith("@example.com", summary!.Email);
         Assert.Contains(summary.Role, AppRoles.All);
     }
@@ -70,7 +70,7 @@ public sealed class ProfileServiceTests(TestDatabase database) : IClassFixture<T
     public async Task Directory_search_matches_email_or_name_and_treats_wildcards_literally()
     {
         var id = await NewUserAsync();
-        await Profiles.UpdateAsync(id, "Searchable_Person", null, TestContext.Current.CancellationToken);
+        await Profiles.UpdateAsync(id, "Searchable_Person", null, cancellationToken: TestContext.Current.CancellationToken);
         var directory = database.Services.GetRequiredService<AccountDirectory>();
 
         Assert.Contains(await directory.ListAsync("searchable_p", TestContext.Current.CancellationToken), a => a.Id == id);

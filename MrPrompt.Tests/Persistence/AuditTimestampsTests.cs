@@ -23,7 +23,7 @@ public sealed class AuditTimestampsTests(TestDatabase database) : IClassFixture<
 
         database.Clock.Advance(TimeSpan.FromHours(3));
         var errors = await database.Services.GetRequiredService<ProfileService>()
-            .UpdateAsync(userId, "Renamed", null, TestContext.Current.CancellationToken);
+            .UpdateAsync(userId, "Renamed", null, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(errors.IsEmpty);
 
         await using var db = await database.CreateContextAsync();

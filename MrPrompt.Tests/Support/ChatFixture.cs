@@ -1,9 +1,13 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Prompts;
+using MrPrompt.Infrastructure.Security;
+using MrPrompt.Domain.Accounts;
 
 namespace MrPrompt.Tests.Support;
 
@@ -20,6 +24,9 @@ public sealed class ChatFixture(PostgresServer server) : GatewayFixture(server)
     public ChatSessionStore Sessions => Services.GetRequiredService<ChatSessionStore>();
     public CompareService Compare => Services.GetRequiredService<CompareService>();
     public GenerationRunner Runner => Services.GetRequiredService<GenerationRunner>();
+    public PromptEditor PromptEditor => Services.GetRequiredService<PromptEditor>();
+    public PromptLibrary PromptLibrary => Services.GetRequiredService<PromptLibrary>();
+    public PromptRunner PromptRunner => Services.GetRequiredService<PromptRunner>();
 
     protected override void Configure(Dictionary<string, string?> settings)
     {
@@ -32,6 +39,18 @@ public sealed class ChatFixture(PostgresServer server) : GatewayFixture(server)
     }
 
     public async Task<Guid> NewUserAsync() => await TestUsers.RegisterAsync(Services, $"chat-{Guid.NewGuid():N}@example.com");
+
+    /// <summary>A new account with the Author role, which may publish prompts.</summary>
+    public async Task<Guid> NewAuthorAsync()
+    {
+        var id = await NewUserAsync();
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = await users.FindByIdAsync(id.ToString());
+        await users.RemoveFromRolesAsync(user!, await users.GetRolesAsync(user!));
+        await users.AddToRoleAsync(user!, AppRoles.Author);
+        return id;
+    }
 
     /// <summary>Waits until the answer is settled and returns it as saved.</summary>
     public async Task<Message> FinishedAsync(Guid messageId)

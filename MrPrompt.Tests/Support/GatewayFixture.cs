@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Accounts;
 using MrPrompt.Infrastructure.Gateway;
@@ -24,11 +25,15 @@ public class GatewayFixture(PostgresServer server) : IAsyncLifetime
     /// <summary>Extra settings a test class needs (for example a tighter circuit breaker).</summary>
     public Dictionary<string, string?> Overrides { get; } = [];
 
+    /// <summary>Every log entry of the services, for checks that something was (or was not) logged.</summary>
+    public CapturingLoggerProvider Logs { get; } = new();
+
     public virtual async ValueTask InitializeAsync()
     {
         Upstream = await FakeProviderServer.StartAsync();
         var connectionString = await server.CreateDatabaseAsync("gateway");
-        _services = TestDatabase.BuildServices(connectionString, TimeProvider.System, Settings());
+        _services = TestDatabase.BuildServices(connectionString, TimeProvider.System, Settings(),
+            services => services.AddLogging(logging => logging.AddProvider(Logs)));
         await _services.GetRequiredService<DatabaseStartup>().RunAsync();
         await _services.GetRequiredService<UsageLogWriter>().StartAsync(CancellationToken.None);
         UserId = await TestUsers.RegisterAsync(_services, "caller@example.com");

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using MrPrompt.Domain.Chat;
+using MrPrompt.Domain.Prompts;
 using NpgsqlTypes;
 
 namespace MrPrompt.Infrastructure.Persistence.Configurations;
@@ -32,6 +33,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         // Restart recovery looks for answers left streaming; few rows ever match.
         builder.HasIndex(m => m.Status).HasFilter("status = 'streaming'");
         builder.HasOne<ChatSession>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<PromptVersion>().WithMany().HasForeignKey(m => m.PromptVersionId).OnDelete(DeleteBehavior.SetNull);
     }
 
     private static Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<T, string> LowerCaseEnum<T>() where T : struct, Enum =>

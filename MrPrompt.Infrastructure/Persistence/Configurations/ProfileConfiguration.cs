@@ -15,6 +15,7 @@ internal sealed class ProfileConfiguration : IEntityTypeConfiguration<Profile>
         builder.Property(p => p.DisplayName).HasMaxLength(ProfileRules.DisplayNameMaxLength).IsRequired();
         builder.Property(p => p.AvatarUrl).HasMaxLength(ProfileRules.AvatarUrlMaxLength);
         builder.Property(p => p.Theme).HasConversion<string>().HasMaxLength(16);
+        builder.Property(p => p.TimeZone).HasMaxLength(ProfileRules.TimeZoneMaxLength).HasDefaultValue(ProfileRules.DefaultTimeZone);
 
         // The profile shares its key with the account and goes with it.
         builder.HasOne<ApplicationUser>()

@@ -371,6 +371,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("output_tokens");
 
+                    b.Property<Guid?>("PromptVersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("prompt_version_id");
+
                     b.Property<string>("Provider")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -417,6 +421,9 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_messages");
+
+                    b.HasIndex("PromptVersionId")
+                        .HasDatabaseName("ix_messages_prompt_version_id");
 
                     b.HasIndex("SearchVector")
                         .HasDatabaseName("ix_messages_search_vector");
@@ -532,6 +539,14 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("theme");
 
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasDefaultValue("UTC")
+                        .HasColumnName("time_zone");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -540,6 +555,190 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasName("pk_profiles");
 
                     b.ToTable("profiles", (string)null);
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Prompts.Prompt", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key");
+
+                    b.Property<int>("LatestVersion")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("latest_version");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_id");
+
+                    b.PrimitiveCollection<List<string>>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("tags");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("title");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.HasKey("Id")
+                        .HasName("pk_prompts");
+
+                    b.HasIndex("Tags")
+                        .HasDatabaseName("ix_prompts_tags");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Tags"), "GIN");
+
+                    b.HasIndex("Visibility")
+                        .HasDatabaseName("ix_prompts_visibility");
+
+                    b.HasIndex("OwnerId", "Key")
+                        .IsUnique()
+                        .HasDatabaseName("ix_prompts_owner_id_key");
+
+                    b.ToTable("prompts", (string)null);
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Prompts.PromptLabel", b =>
+                {
+                    b.Property<Guid>("PromptId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("prompt_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("MovedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("moved_at");
+
+                    b.Property<Guid>("MovedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("moved_by");
+
+                    b.Property<Guid>("VersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("PromptId", "Name")
+                        .HasName("pk_prompt_labels");
+
+                    b.HasIndex("VersionId")
+                        .HasDatabaseName("ix_prompt_labels_version_id");
+
+                    b.ToTable("prompt_labels", (string)null);
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Prompts.PromptVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_id");
+
+                    b.Property<string>("ChangeNote")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("change_note");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.PrimitiveCollection<List<string>>("DataLoaders")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("data_loaders");
+
+                    b.Property<string>("JsonSchema")
+                        .HasMaxLength(50000)
+                        .HasColumnType("character varying(50000)")
+                        .HasColumnName("json_schema");
+
+                    b.Property<int?>("MaxOutputTokens")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_output_tokens");
+
+                    b.Property<string>("Model")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("model");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer")
+                        .HasColumnName("number");
+
+                    b.Property<Guid>("PromptId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("prompt_id");
+
+                    b.Property<string>("ResponseFormat")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("response_format");
+
+                    b.Property<string>("SystemPrompt")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("character varying(100000)")
+                        .HasColumnName("system_prompt");
+
+                    b.Property<float?>("Temperature")
+                        .HasColumnType("real")
+                        .HasColumnName("temperature");
+
+                    b.Property<string>("UserTemplate")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("character varying(100000)")
+                        .HasColumnName("user_template");
+
+                    b.HasKey("Id")
+                        .HasName("pk_prompt_versions");
+
+                    b.HasIndex("AuthorId")
+                        .HasDatabaseName("ix_prompt_versions_author_id");
+
+                    b.HasIndex("PromptId", "Number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_prompt_versions_prompt_id_number");
+
+                    b.ToTable("prompt_versions", (string)null);
                 });
 
             modelBuilder.Entity("MrPrompt.Domain.Usage.UsageRecord", b =>
@@ -809,6 +1008,12 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
             modelBuilder.Entity("MrPrompt.Domain.Chat.Message", b =>
                 {
+                    b.HasOne("MrPrompt.Domain.Prompts.PromptVersion", null)
+                        .WithMany()
+                        .HasForeignKey("PromptVersionId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_messages_prompt_versions_prompt_version_id");
+
                     b.HasOne("MrPrompt.Domain.Chat.ChatSession", null)
                         .WithMany()
                         .HasForeignKey("SessionId")
@@ -835,6 +1040,50 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_profiles_asp_net_users_id");
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Prompts.Prompt", b =>
+                {
+                    b.HasOne("MrPrompt.Infrastructure.Security.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_prompts_asp_net_users_owner_id");
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Prompts.PromptLabel", b =>
+                {
+                    b.HasOne("MrPrompt.Domain.Prompts.Prompt", null)
+                        .WithMany()
+                        .HasForeignKey("PromptId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_prompt_labels_prompts_prompt_id");
+
+                    b.HasOne("MrPrompt.Domain.Prompts.PromptVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_prompt_labels_prompt_versions_version_id");
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Prompts.PromptVersion", b =>
+                {
+                    b.HasOne("MrPrompt.Infrastructure.Security.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("AuthorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_prompt_versions_asp_net_users_author_id");
+
+                    b.HasOne("MrPrompt.Domain.Prompts.Prompt", null)
+                        .WithMany()
+                        .HasForeignKey("PromptId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_prompt_versions_prompts_prompt_id");
                 });
 
             modelBuilder.Entity("MrPrompt.Domain.Usage.UsageRecord", b =>

@@ -5,4 +5,5 @@ public sealed class ProfileFormModel
 {
     public string DisplayName { get; set; } = "";
     public string? AvatarUrl { get; set; }
+    public string TimeZone { get; set; } = MrPrompt.Domain.Profiles.ProfileRules.DefaultTimeZone;
 }

@@ -1,0 +1,18 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using MrPrompt.Domain.Prompts;
+
+namespace MrPrompt.Infrastructure.Persistence.Configurations;
+
+internal sealed class PromptLabelConfiguration : IEntityTypeConfiguration<PromptLabel>
+{
+    public void Configure(EntityTypeBuilder<PromptLabel> builder)
+    {
+        builder.ToTable("prompt_labels");
+        builder.HasKey(l => new { l.PromptId, l.Name });
+        builder.Property(l => l.Name).HasMaxLength(PromptRules.LabelMaxLength);
+        builder.HasOne<Prompt>().WithMany().HasForeignKey(l => l.PromptId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<PromptVersion>().WithMany().HasForeignKey(l => l.VersionId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(l => l.VersionId);
+    }
+}

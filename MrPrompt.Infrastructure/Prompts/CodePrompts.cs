@@ -1,0 +1,38 @@
+using MrPrompt.Domain.Prompts;
+
+namespace MrPrompt.Infrastructure.Prompts;
+
+/// <summary>A prompt defined in code (seed 000's registry): shown read-only in the library, versioned with the application.</summary>
+public sealed record CodePrompt(string Key, string Title, string Description, IReadOnlyList<string> Tags, PromptContent Content);
+
+/// <summary>The prompts that ship with MrPrompt. Their keys are reserved next to every user's own.</summary>
+public static class CodePrompts
+{
+    /// <summary>Seed 000's test prompt, exactly as it defines it.</summary>
+    public static readonly CodePrompt EchoTest = new(
+        "echo-test",
+        "Echo Test",
+        "Simple test prompt that echoes user input",
+        ["test"],
+        new PromptContent(
+            SystemPrompt: "You are a helpful assistant. Respond concisely.",
+            UserTemplate: "The user says: {{message}}",
+            Model: "openai/gpt-4o-mini",
+            Temperature: 0.7f,
+            MaxOutputTokens: 500));
+
+    /// <summary>Names a chat after its first exchange (see <c>SessionTitler</c>).</summary>
+    public static readonly CodePrompt ChatTitle = new(
+        "chat-title",
+        "Chat title",
+        "Names a chat after its first question and answer, in at most six words. Runs on the chat's own model.",
+        ["system"],
+        new PromptContent(
+            SystemPrompt: "You name conversations. Reply with a title of at most six words for the conversation below: no quotes, no final period, nothing else.",
+            UserTemplate: "Question:\n{{question}}\n\nAnswer:\n{{answer}}",
+            MaxOutputTokens: 24));
+
+    public static IReadOnlyList<CodePrompt> All { get; } = [ChatTitle, EchoTest];
+
+    public static CodePrompt? Find(string key) => All.FirstOrDefault(p => p.Key == key);
+}

@@ -1,0 +1,306 @@
+using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Accounts;
+using MrPrompt.Domain.Common;
+using MrPrompt.Domain.Prompts;
+using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Prompts.Loaders;
+using Npgsql;
+
+namespace MrPrompt.Infrastructure.Prompts;
+
+/// <summary>
+/// Changing prompts: create, save a new version, restore, move labels, duplicate, delete. Only the
+/// owner changes a prompt; anyone else gets "not found" for a private prompt and "forbidden" for a
+/// public one, and the attempt is logged. Every check runs before anything is written.
+/// </summary>
+public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataLoaderRegistry loaders, PromptLibrary library, TimeProvider clock)
+{
+    public async Task<PromptResult<Guid>> CreateAsync(
+        Guid userId, PromptDetails details, PromptContent content, string? changeNote = null, CancellationToken cancellationToken = default)
+    {
+        details = details.Normalized();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var errors = await ValidateAsync(db, userId, null, details, cancellationToken);
+        await ValidateContentAsync(content, changeNote, errors);
+        if (!errors.IsEmpty)
+        {
+            return PromptProblem.Invalid(errors);
+        }
+        var prompt = new Prompt { Id = Guid.CreateVersion7(clock.GetUtcNow()), OwnerId = userId, LatestVersion = 1 };
+        Apply(details, prompt);
+        db.Prompts.Add(prompt);
+        db.PromptVersions.Add(NewVersion(prompt.Id, 1, userId, content, changeNote is { Length: > 0 } ? changeNote : "First version"));
+        return await SaveAsync(db, prompt.Id, cancellationToken);
+    }
+
+    /// <summary>Changes key, title, description, tags or visibility; the versions are untouched.</summary>
+    public async Task<PromptResult<Guid>> UpdateDetailsAsync(Guid userId, Guid promptId, PromptDetails details, CancellationToken cancellationToken = default)
+    {
+        details = details.Normalized();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var owned = await FindOwnedAsync(db, userId, promptId, "edit", cancellationToken);
+        if (owned.Value is not { } prompt)
+        {
+            return owned.Problem!;
+        }
+        var errors = await ValidateAsync(db, userId, prompt, details, cancellationToken);
+        if (!errors.IsEmpty)
+        {
+            return PromptProblem.Invalid(errors);
+        }
+        Apply(details, prompt);
+        return await SaveAsync(db, prompt.Id, cancellationToken);
+    }
+
+    /// <summary>Saves <paramref name="content"/> as the next version (n+1); the earlier ones never change.</summary>
+    public async Task<PromptResult<PromptVersion>> SaveVersionAsync(
+        Guid userId, Guid promptId, PromptContent content, string? changeNote, CancellationToken cancellationToken = default)
+    {
+        var errors = new FieldErrors();
+        await ValidateContentAsync(content, changeNote, errors);
+        if (!errors.IsEmpty)
+        {
+            return PromptProblem.Invalid(errors);
+        }
+        return await AppendVersionAsync(userId, promptId, content, changeNote?.Trim() ?? "", cancellationToken);
+    }
+
+    /// <summary>Writes an old version's content again as the newest version; history is never rewritten.</summary>
+    public async Task<PromptResult<PromptVersion>> RestoreAsync(Guid userId, Guid promptId, int number, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var owned = await FindOwnedAsync(db, userId, promptId, "restore a version of", cancellationToken);
+        if (owned.Problem is { } problem)
+        {
+            return problem;
+        }
+        var old = await db.PromptVersions.AsNoTracking().FirstOrDefaultAsync(v => v.PromptId == promptId && v.Number == number, cancellationToken);
+        if (old is null)
+        {
+            return PromptProblem.Invalid($"Version {number} does not exist.");
+        }
+        return await AppendVersionAsync(userId, promptId, old.Content, $"Restored version {number}", cancellationToken);
+    }
+
+    /// <summary>Points <paramref name="label"/> at version <paramref name="number"/>, creating the label if needed.</summary>
+    public async Task<PromptResult<PromptLabel>> MoveLabelAsync(Guid userId, Guid promptId, string label, int number, CancellationToken cancellationToken = default)
+    {
+        label = label.Trim().ToLowerInvariant();
+        if (PromptRules.ValidateLabel(label) is { } invalid)
+        {
+            return PromptProblem.Invalid(invalid);
+        }
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var owned = await FindOwnedAsync(db, userId, promptId, "move a label of", cancellationToken);
+        if (owned.Problem is { } problem)
+        {
+            return problem;
+        }
+        var versionId = await db.PromptVersions.Where(v => v.PromptId == promptId && v.Number == number).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(cancellationToken);
+        if (versionId is null)
+        {
+            return PromptProblem.Invalid($"Version {number} does not exist.");
+        }
+        var existing = await db.PromptLabels.FirstOrDefaultAsync(l => l.PromptId == promptId && l.Name == label, cancellationToken);
+        if (existing is null)
+        {
+            existing = new PromptLabel { PromptId = promptId, Name = label };
+            db.PromptLabels.Add(existing);
+        }
+        existing.VersionId = versionId.Value;
+        existing.MovedBy = userId;
+        existing.MovedAt = clock.GetUtcNow();
+        var saved = await SaveAsync(db, promptId, cancellationToken);
+        return saved.Problem is { } failed ? failed : existing;
+    }
+
+    public async Task<PromptResult<bool>> RemoveLabelAsync(Guid userId, Guid promptId, string label, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var owned = await FindOwnedAsync(db, userId, promptId, "remove a label of", cancellationToken);
+        if (owned.Problem is { } problem)
+        {
+            return problem;
+        }
+        return await db.PromptLabels.Where(l => l.PromptId == promptId && l.Name == label).ExecuteDeleteAsync(cancellationToken) > 0;
+    }
+
+    /// <summary>
+    /// Copies a prompt the caller can read (a public one or their own) into a new private prompt of
+    /// theirs, starting at version 1 with the source's default version.
+    /// </summary>
+    public async Task<PromptResult<Guid>> DuplicateAsync(Guid userId, Guid promptId, CancellationToken cancellationToken = default)
+    {
+        var source = await library.GetAsync(userId, promptId, cancellationToken);
+        return source.Value is { } view ? await DuplicateAsync(userId, view, cancellationToken) : source.Problem!;
+    }
+
+    /// <summary>Copies a built-in prompt into a new private prompt of the caller's, which they can then change.</summary>
+    public async Task<PromptResult<Guid>> DuplicateBuiltInAsync(Guid userId, string key, CancellationToken cancellationToken = default) =>
+        PromptLibrary.GetBuiltIn(key) is { } view ? await DuplicateAsync(userId, view, cancellationToken) : PromptProblem.NotFound();
+
+    private async Task<PromptResult<Guid>> DuplicateAsync(Guid userId, PromptView source, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var taken = await db.Prompts.Where(p => p.OwnerId == userId).Select(p => p.Key).ToListAsync(cancellationToken);
+        var key = FreeKey(source.Key, taken);
+        var from = source.Default;
+        var details = new PromptDetails(key, source.Title, source.Description, source.Tags, PromptVisibility.Private);
+        var origin = source.IsCodeDefined ? "the built-in" : $"{source.OwnerName}'s";
+        return await CreateAsync(userId, details, from.Content, $"Duplicated from {origin} {source.Key} v{from.Number}", cancellationToken);
+    }
+
+    public async Task<PromptResult<bool>> DeleteAsync(Guid userId, Guid promptId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var owned = await FindOwnedAsync(db, userId, promptId, "delete", cancellationToken);
+        if (owned.Value is not { } prompt)
+        {
+            return owned.Problem!;
+        }
+        db.Prompts.Remove(prompt);
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    private async Task<PromptResult<PromptVersion>> AppendVersionAsync(Guid userId, Guid promptId, PromptContent content, string changeNote, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The increment takes the prompt's row lock, so concurrent saves queue here and each gets its own number.
+        var bumped = await db.Prompts
+            .Where(p => p.Id == promptId && p.OwnerId == userId)
+            .ExecuteUpdateAsync(set => set.SetProperty(p => p.LatestVersion, p => p.LatestVersion + 1).SetProperty(p => p.UpdatedAt, clock.GetUtcNow()), cancellationToken);
+        if (bumped == 0)
+        {
+            return (await FindOwnedAsync(db, userId, promptId, "save a version of", cancellationToken)).Problem ?? PromptProblem.NotFound();
+        }
+        var number = await db.Prompts.Where(p => p.Id == promptId).Select(p => p.LatestVersion).FirstAsync(cancellationToken);
+        var version = NewVersion(promptId, number, userId, content, changeNote);
+        db.PromptVersions.Add(version);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return version;
+    }
+
+    /// <summary>The prompt if the caller owns it; otherwise not found (private) or forbidden (public), logged.</summary>
+    private async Task<PromptResult<Prompt>> FindOwnedAsync(AppDbContext db, Guid userId, Guid promptId, string action, CancellationToken cancellationToken)
+    {
+        var prompt = await db.Prompts.FirstOrDefaultAsync(p => p.Id == promptId, cancellationToken);
+        if (prompt is null)
+        {
+            return PromptProblem.NotFound();
+        }
+        if (prompt.OwnerId == userId)
+        {
+            return prompt;
+        }
+        var isPublic = prompt.Visibility == PromptVisibility.Public;
+        library.LogRefused(userId, action, promptId, isPublic ? "public prompt of another user" : "private prompt of another user");
+        return isPublic ? PromptProblem.Forbidden() : PromptProblem.NotFound();
+    }
+
+    private async Task<FieldErrors> ValidateAsync(AppDbContext db, Guid userId, Prompt? current, PromptDetails details, CancellationToken cancellationToken)
+    {
+        var errors = details.Validate();
+        if (CodePrompts.Find(details.Key) is not null)
+        {
+            errors.Add(nameof(PromptDetails.Key), $"'{details.Key}' is the key of a built-in prompt. Choose another.");
+        }
+        else if (errors.For(nameof(PromptDetails.Key)).Count == 0
+            && await db.Prompts.AnyAsync(p => p.OwnerId == userId && p.Key == details.Key && p.Id != (current == null ? Guid.Empty : current.Id), cancellationToken))
+        {
+            errors.Add(nameof(PromptDetails.Key), $"You already have a prompt with the key '{details.Key}'.");
+        }
+        var publishing = details.Visibility == PromptVisibility.Public && current?.Visibility != PromptVisibility.Public;
+        if (publishing && !await CanPublishAsync(db, userId, cancellationToken))
+        {
+            errors.Add(nameof(PromptDetails.Visibility), "Only authors and admins can publish prompts. Keep it private, or ask an admin for the Author role.");
+        }
+        return errors;
+    }
+
+    private async Task ValidateContentAsync(PromptContent content, string? changeNote, FieldErrors errors)
+    {
+        var found = content.Validate(loaders.Keys);
+        foreach (var (field, messages) in found.ByField)
+        {
+            messages.ForEach(m => errors.Add(field, m));
+        }
+        if (content.ResponseFormat == PromptResponseFormat.JsonSchema && found.For(nameof(PromptContent.JsonSchema)).Count == 0
+            && await JsonSchemaRules.ValidateSchemaAsync(content.JsonSchema!) is { } schemaError)
+        {
+            errors.Add(nameof(PromptContent.JsonSchema), schemaError);
+        }
+        if (PromptRules.ValidateChangeNote(changeNote) is { } noteError)
+        {
+            errors.Add("ChangeNote", noteError);
+        }
+    }
+
+    private static async Task<bool> CanPublishAsync(AppDbContext db, Guid userId, CancellationToken cancellationToken)
+    {
+        var role = await db.Summaries().Where(a => a.Id == userId).Select(a => a.Role).FirstOrDefaultAsync(cancellationToken);
+        return role is AppRoles.Admin or AppRoles.Author;
+    }
+
+    /// <summary>Saves, turning the race where two saves take the same key into the same message the check gives.</summary>
+    private static async Task<PromptResult<Guid>> SaveAsync(AppDbContext db, Guid promptId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return promptId;
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            var errors = new FieldErrors();
+            errors.Add(nameof(PromptDetails.Key), "You already have a prompt with this key.");
+            return PromptProblem.Invalid(errors);
+        }
+    }
+
+    private PromptVersion NewVersion(Guid promptId, int number, Guid authorId, PromptContent content, string changeNote) => new()
+    {
+        Id = Guid.CreateVersion7(clock.GetUtcNow()),
+        PromptId = promptId,
+        Number = number,
+        SystemPrompt = content.SystemPrompt,
+        UserTemplate = content.UserTemplate,
+        Model = string.IsNullOrWhiteSpace(content.Model) ? null : content.Model.Trim(),
+        Temperature = content.Temperature,
+        MaxOutputTokens = content.MaxOutputTokens,
+        ResponseFormat = content.ResponseFormat,
+        JsonSchema = content.ResponseFormat == PromptResponseFormat.JsonSchema ? content.JsonSchema : null,
+        DataLoaders = content.Loaders.Distinct(StringComparer.Ordinal).ToList(),
+        ChangeNote = changeNote,
+        AuthorId = authorId,
+        CreatedAt = clock.GetUtcNow(),
+    };
+
+    private static void Apply(PromptDetails details, Prompt prompt)
+    {
+        prompt.Key = details.Key;
+        prompt.Title = details.Title;
+        prompt.Description = details.Description ?? "";
+        prompt.Tags = [.. details.Tags];
+        prompt.Visibility = details.Visibility;
+    }
+
+    /// <summary><paramref name="key"/>, or key-copy, key-copy-2… whichever the caller does not have yet.</summary>
+    private static string FreeKey(string key, IReadOnlyCollection<string> taken)
+    {
+        if (!taken.Contains(key) && CodePrompts.Find(key) is null)
+        {
+            return key;
+        }
+        var stem = key.Length > PromptRules.KeyMaxLength - 8 ? key[..(PromptRules.KeyMaxLength - 8)].TrimEnd('-') : key;
+        var candidate = $"{stem}-copy";
+        for (var n = 2; taken.Contains(candidate); n++)
+        {
+            candidate = $"{stem}-copy-{n}";
+        }
+        return candidate;
+    }
+}

@@ -1,0 +1,161 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using MrPrompt.Domain.Prompts;
+using MrPrompt.Infrastructure.Persistence;
+
+namespace MrPrompt.Infrastructure.Prompts;
+
+/// <summary>
+/// Reading prompts: the library list, one prompt with its versions and labels, and per-version usage
+/// figures. A caller sees their own prompts, public ones and the built-in ones; another user's
+/// private prompt is "not found", and the attempt is logged.
+/// </summary>
+public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contexts, ILogger<PromptLibrary> logger)
+{
+    public const int MaxListed = 200;
+
+    public async Task<IReadOnlyList<PromptSummary>> ListAsync(Guid userId, PromptQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var prompts = db.Prompts.AsNoTracking().Where(p => p.OwnerId == userId || p.Visibility == PromptVisibility.Public);
+        prompts = query.Scope switch
+        {
+            PromptScope.Mine => prompts.Where(p => p.OwnerId == userId),
+            PromptScope.Public => prompts.Where(p => p.Visibility == PromptVisibility.Public),
+            _ => prompts,
+        };
+        if (Normalize(query.Tag) is { } tag)
+        {
+            prompts = prompts.Where(p => p.Tags.Contains(tag));
+        }
+        if (LikePattern(query.Search) is { } pattern)
+        {
+            prompts = prompts.Where(p => EF.Functions.ILike(p.Key, pattern, "\\")
+                || EF.Functions.ILike(p.Title, pattern, "\\")
+                || EF.Functions.ILike(p.Description, pattern, "\\"));
+        }
+        var stored = await (
+            from p in prompts
+            join owner in db.Profiles on p.OwnerId equals owner.Id
+            orderby p.UpdatedAt descending
+            select new PromptSummary(
+                p.Id, p.Key, p.Title, p.Description, p.Tags, p.Visibility, owner.DisplayName, p.OwnerId == userId, p.LatestVersion,
+                (from l in db.PromptLabels
+                 join v in db.PromptVersions on l.VersionId equals v.Id
+                 where l.PromptId == p.Id && l.Name == PromptLabel.Production
+                 select (int?)v.Number).FirstOrDefault(),
+                p.UpdatedAt))
+            .Take(MaxListed)
+            .ToListAsync(cancellationToken);
+
+        var builtIn = query.Scope == PromptScope.Mine ? [] : CodePrompts.All.Where(p => Matches(p, query)).Select(Summary);
+        return [.. builtIn, .. stored];
+    }
+
+    /// <summary>Every tag on a prompt the caller can see, for the library's filter.</summary>
+    public async Task<IReadOnlyList<string>> TagsAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var tags = await db.Prompts.AsNoTracking()
+            .Where(p => p.OwnerId == userId || p.Visibility == PromptVisibility.Public)
+            .SelectMany(p => p.Tags)
+            .Distinct()
+            .ToListAsync(cancellationToken);
+        return tags.Concat(CodePrompts.All.SelectMany(p => p.Tags)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A stored prompt with its versions and labels, if the caller may read it.</summary>
+    public async Task<PromptResult<PromptView>> GetAsync(Guid userId, Guid promptId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var prompt = await db.Prompts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == promptId, cancellationToken);
+        if (prompt is null)
+        {
+            return PromptProblem.NotFound();
+        }
+        if (prompt.OwnerId != userId && prompt.Visibility != PromptVisibility.Public)
+        {
+            LogRefused(userId, "read", promptId, "private prompt of another user");
+            return PromptProblem.NotFound();
+        }
+        var versions = await db.PromptVersions.AsNoTracking()
+            .Where(v => v.PromptId == promptId)
+            .OrderByDescending(v => v.Number)
+            .ToListAsync(cancellationToken);
+        var labels = await db.PromptLabels.AsNoTracking()
+            .Where(l => l.PromptId == promptId)
+            .OrderBy(l => l.Name)
+            .ToListAsync(cancellationToken);
+        var ownerName = await db.Profiles.Where(p => p.Id == prompt.OwnerId).Select(p => p.DisplayName).FirstOrDefaultAsync(cancellationToken);
+        return new PromptView(
+            prompt.Id, prompt.Key, prompt.Title, prompt.Description, prompt.Tags, prompt.Visibility,
+            ownerName ?? "", prompt.OwnerId == userId, versions, labels);
+    }
+
+    /// <summary>A built-in prompt, read-only.</summary>
+    public static PromptView? GetBuiltIn(string key) => CodePrompts.Find(key) is { } prompt ? PromptView.FromCode(prompt) : null;
+
+    /// <summary>
+    /// Uses, average tokens, p95 latency, error rate and cost per version, from every call logged
+    /// against it (one row per attempt). Only the owner sees them, as they count everyone's calls.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, PromptVersionStats>> StatsAsync(Guid userId, Guid promptId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!await db.Prompts.AnyAsync(p => p.Id == promptId && p.OwnerId == userId, cancellationToken))
+        {
+            return new Dictionary<Guid, PromptVersionStats>();
+        }
+        // Column names are snake_case: the naming convention also applies to raw query results.
+        var rows = await db.Database.SqlQuery<StatsRow>($"""
+            SELECT u.prompt_version_id AS version_id,
+                   count(*)::int AS uses,
+                   coalesce(avg(u.input_tokens + u.output_tokens), 0)::float8 AS average_tokens,
+                   (percentile_cont(0.95) WITHIN GROUP (ORDER BY u.latency_ms))::int AS slow_latency_ms,
+                   avg(CASE WHEN u.status = 'Error' THEN 1.0 ELSE 0.0 END)::float8 AS error_rate,
+                   sum(u.cost_usd) AS cost_usd
+            FROM prompt_usage_logs u
+            JOIN prompt_versions v ON v.id = u.prompt_version_id
+            WHERE v.prompt_id = {promptId}
+            GROUP BY u.prompt_version_id
+            """).ToListAsync(cancellationToken);
+        return rows.ToDictionary(r => r.VersionId, r => new PromptVersionStats(r.VersionId, r.Uses, r.AverageTokens, r.SlowLatencyMs, r.ErrorRate, r.CostUsd));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId} was refused to {Action} prompt {PromptId}: {Reason}")]
+    internal partial void LogRefused(Guid userId, string action, Guid promptId, string reason);
+
+    private static PromptSummary Summary(CodePrompt p) =>
+        new(null, p.Key, p.Title, p.Description, p.Tags, PromptVisibility.Public, "MrPrompt", false, 1, null, null);
+
+    private static bool Matches(CodePrompt prompt, PromptQuery query) =>
+        (Normalize(query.Tag) is not { } tag || prompt.Tags.Contains(tag))
+        && (string.IsNullOrWhiteSpace(query.Search)
+            || new[] { prompt.Key, prompt.Title, prompt.Description }.Any(t => t.Contains(query.Search.Trim(), StringComparison.OrdinalIgnoreCase)));
+
+    private static string? Normalize(string? tag) => string.IsNullOrWhiteSpace(tag) ? null : tag.Trim().ToLowerInvariant();
+
+    /// <summary>A contains-pattern for ILIKE with the wildcard characters of the search escaped.</summary>
+    private static string? LikePattern(string? search)
+    {
+        if (string.IsNullOrWhiteSpace(search))
+        {
+            return null;
+        }
+        var escaped = search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal)
+            .Replace("%", "\\%", StringComparison.Ordinal)
+            .Replace("_", "\\_", StringComparison.Ordinal);
+        return $"%{escaped}%";
+    }
+
+    private sealed class StatsRow
+    {
+        public Guid VersionId { get; set; }
+        public int Uses { get; set; }
+        public double AverageTokens { get; set; }
+        /// <summary>The 95th percentile (a digit in the name would not survive the snake_case mapping).</summary>
+        public int? SlowLatencyMs { get; set; }
+        public double ErrorRate { get; set; }
+        public decimal? CostUsd { get; set; }
+    }
+}

@@ -1,0 +1,92 @@
+using MrPrompt.Domain.Prompts;
+using MrPrompt.Infrastructure.Prompts.Loaders;
+
+namespace MrPrompt.Infrastructure.Prompts;
+
+/// <summary>Which prompt and which of its versions: a stored prompt by id or a built-in one by key, then a version number or a label.</summary>
+public sealed record PromptSelector(Guid? PromptId = null, string? BuiltInKey = null, int? Version = null, string? Label = null);
+
+/// <summary>
+/// Turns a prompt into the messages of a call: picks the version (asked for by number or label,
+/// else production, else the latest), runs its data loaders for the caller, and renders both
+/// templates. Chat, the playground and the API all prepare prompts here.
+/// </summary>
+public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loaders)
+{
+    public async Task<PromptResult<(PromptView Prompt, PromptVersion Version)>> ResolveAsync(
+        Guid userId, PromptSelector selector, CancellationToken cancellationToken = default)
+    {
+        PromptView prompt;
+        if (selector.PromptId is { } id)
+        {
+            var found = await library.GetAsync(userId, id, cancellationToken);
+            if (found.Value is null)
+            {
+                return found.Problem!;
+            }
+            prompt = found.Value;
+        }
+        else if (selector.BuiltInKey is { } key && PromptLibrary.GetBuiltIn(key) is { } builtIn)
+        {
+            prompt = builtIn;
+        }
+        else
+        {
+            return PromptProblem.NotFound();
+        }
+
+        if (selector.Version is { } number)
+        {
+            return prompt.Version(number) is { } version ? (prompt, version) : PromptProblem.Invalid($"{prompt.Key} has no version {number}.");
+        }
+        if (!string.IsNullOrWhiteSpace(selector.Label))
+        {
+            var label = selector.Label.Trim().ToLowerInvariant();
+            return prompt.Labelled(label) is { } version ? (prompt, version) : PromptProblem.Invalid($"{prompt.Key} has no label '{label}'.");
+        }
+        return (prompt, prompt.Default);
+    }
+
+    /// <summary>What the version's data loaders give for the caller, each under its variable name.</summary>
+    public Task<Dictionary<string, object?>> LoadDataAsync(Guid userId, PromptVersion version, CancellationToken cancellationToken = default) =>
+        loaders.LoadAsync(version.DataLoaders, userId, cancellationToken);
+
+    /// <summary>
+    /// Renders the system prompt and the user template with the loaded data and the caller's
+    /// variables (variables win, as in seed 000). Every variable still without a value is named.
+    /// </summary>
+    public static PromptResult<PreparedPrompt> Render(
+        PromptView prompt, PromptVersion version, IReadOnlyDictionary<string, object?> loadedData, IReadOnlyDictionary<string, object?> variables)
+    {
+        var values = TemplateValues.Merge(loadedData, variables);
+        var system = PromptTemplate.Parse(version.SystemPrompt).Template;
+        var user = PromptTemplate.Parse(version.UserTemplate).Template;
+        if (system is null || user is null)
+        {
+            // Saved versions were validated; this only guards against rows written some other way.
+            return PromptProblem.Invalid($"Version {version.Number} of {prompt.Key} has a template error. Open it in the library to fix it.");
+        }
+        var systemText = system.Render(values);
+        var userText = user.Render(values);
+        var missing = systemText.MissingVariables.Concat(userText.MissingVariables).Distinct(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            return PromptProblem.Invalid(new TemplateRendering(null, missing).Problem!);
+        }
+        return new PreparedPrompt(prompt, version, systemText.Text!, userText.Text!, loadedData);
+    }
+
+    /// <summary><see cref="ResolveAsync"/>, <see cref="LoadDataAsync"/> and <see cref="Render"/> in one go.</summary>
+    public async Task<PromptResult<PreparedPrompt>> PrepareAsync(
+        Guid userId, PromptSelector selector, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default)
+    {
+        var resolved = await ResolveAsync(userId, selector, cancellationToken);
+        if (resolved.Problem is { } problem)
+        {
+            return problem;
+        }
+        var (prompt, version) = resolved.Value;
+        var data = await LoadDataAsync(userId, version, cancellationToken);
+        return Render(prompt, version, data, variables);
+    }
+}

@@ -1,0 +1,179 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MrPrompt.Domain.Chat;
+using MrPrompt.Domain.Prompts;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Chat;
+using MrPrompt.Infrastructure.Profiles;
+using MrPrompt.Infrastructure.Prompts;
+using MrPrompt.Tests.Support;
+using static MrPrompt.Tests.Prompts.PromptSamples;
+
+namespace MrPrompt.Tests.Prompts;
+
+/// <summary>Data loaders, using a prompt in chat, and the per-version figures from the usage log.</summary>
+public sealed class PromptUseTests(ChatFixture fixture) : IClassFixture<ChatFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private async Task<Guid> CreateAsync(Guid user, PromptContent content, string key = "listing-description") =>
+        (await fixture.PromptEditor.CreateAsync(user, Details(key), content, null, Token)).Value;
+
+    [Fact]
+    public async Task Loaders_fill_variables_with_the_callers_own_data_only()
+    {
+        var ada = await TestUsers.RegisterAsync(fixture.Services, $"ada-{Guid.NewGuid():N}@example.com");
+        var bob = await TestUsers.RegisterAsync(fixture.Services, $"bob-{Guid.NewGuid():N}@example.com");
+        await fixture.Chat.StartChatAsync(ada, new SessionSettings("echo/echo"), "Ada's secret plans", Token);
+        await fixture.Chat.StartChatAsync(bob, new SessionSettings("echo/echo"), "Bob's holiday", Token);
+        var content = Content("I am {{user.displayName}} ({{user.email}}, {{user.role}}). Recent:\n{{recentSessions.list}}", "user-profile", "recent-sessions");
+        var id = await CreateAsync(ada, content);
+        await fixture.PromptEditor.UpdateDetailsAsync(ada, id, Details() with { Visibility = PromptVisibility.Private }, Token);
+
+        var forAda = (await fixture.PromptRunner.PrepareAsync(ada, new PromptSelector(id), new Dictionary<string, object?>(), Token)).Value!;
+
+        Assert.StartsWith("I am ada-", forAda.UserText, StringComparison.Ordinal);
+        Assert.Contains("@example.com, User). Recent:\n- Ada's secret plans", forAda.UserText, StringComparison.Ordinal);
+        Assert.DoesNotContain("Bob", forAda.UserText, StringComparison.Ordinal);
+
+        // The same prompt run by someone else (a duplicate of it) loads their data, not the author's.
+        var bobsCopy = (await fixture.PromptEditor.CreateAsync(bob, Details(), content, null, Token)).Value;
+        var forBob = (await fixture.PromptRunner.PrepareAsync(bob, new PromptSelector(bobsCopy), new Dictionary<string, object?>(), Token)).Value!;
+        Assert.Contains("- Bob's holiday", forBob.UserText, StringComparison.Ordinal);
+        Assert.DoesNotContain("Ada", forBob.UserText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_datetime_loader_tells_the_time_in_the_users_time_zone()
+    {
+        var user = await fixture.NewUserAsync();
+        var errors = await fixture.Services.GetRequiredService<ProfileService>().UpdateAsync(user, "Kenji", null, "Asia/Tokyo", Token);
+        Assert.True(errors.IsEmpty);
+        var id = await CreateAsync(user, Content("{{now.date}}|{{now.timeZone}}|{{now.iso}}", "datetime"));
+
+        var text = (await fixture.PromptRunner.PrepareAsync(user, new PromptSelector(id), new Dictionary<string, object?>(), Token)).Value!.UserText;
+
+        var parts = text.Split('|');
+        Assert.Equal("Asia/Tokyo", parts[1]);
+        Assert.EndsWith("+09:00", parts[2], StringComparison.Ordinal);
+        var tokyo = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo"));
+        Assert.True(Math.Abs((DateTimeOffset.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) - tokyo).TotalMinutes) < 2);
+    }
+
+    [Fact]
+    public async Task An_unknown_time_zone_is_refused_in_the_profile()
+    {
+        var user = await fixture.NewUserAsync();
+
+        var errors = await fixture.Services.GetRequiredService<ProfileService>().UpdateAsync(user, "Kenji", null, "Mars/Olympus", Token);
+
+        Assert.Contains("time zone", errors.For("TimeZone")[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_chat_message_written_from_a_prompt_records_its_version_and_the_usage_row_too()
+    {
+        var user = await fixture.NewUserAsync();
+        var id = await CreateAsync(user, Content("Summarise {{topic}}") with { SystemPrompt = "Answer as a pirate." });
+        await fixture.PromptEditor.SaveVersionAsync(user, id, Content("Summarise {{topic}} briefly") with { SystemPrompt = "Answer as a pirate." }, "shorter", Token);
+        await fixture.PromptEditor.MoveLabelAsync(user, id, "production", 2, Token);
+        var marker = $"tides-{Guid.NewGuid():N}";
+        var prepared = (await fixture.PromptRunner.PrepareAsync(user, new PromptSelector(id), new Dictionary<string, object?> { ["topic"] = marker }, Token)).Value!;
+
+        var sent = (await fixture.Chat.StartChatAsync(user, new SessionSettings(ChatFixture.OpenAIModel), prepared.UserText, new PromptUse(prepared.VersionId, prepared.SystemText), Token)).Value!;
+        await fixture.FinishedAsync(sent.AssistantMessageId);
+
+        var view = (await fixture.Sessions.GetAsync(user, sent.SessionId, Token))!;
+        var question = view.Messages.Single(m => m.Sender == MessageSender.User);
+        Assert.Equal($"Summarise {marker} briefly", question.Content);
+        Assert.Equal(prepared.VersionId, question.PromptVersionId);
+        Assert.Equal(new PromptOrigin(id, "listing-description", 2), view.PromptOf(question));
+        Assert.Equal("Answer as a pirate.", view.Session.SystemPrompt);
+        Assert.Contains(fixture.Upstream.Requests, r => r.IsChat && r.Body!.Contains(marker, StringComparison.Ordinal) && r.Body.Contains("Answer as a pirate.", StringComparison.Ordinal));
+
+        Assert.Equal(prepared.VersionId, Assert.Single(await UiUsageRowsAsync(sent.SessionId, 1)).PromptVersionId);
+
+        // Regenerating keeps the attribution: the answer still comes from that version's question.
+        var again = (await fixture.Chat.RegenerateAsync(user, sent.SessionId, Token)).Value!;
+        await fixture.FinishedAsync(again.AssistantMessageId);
+        var rows = await UiUsageRowsAsync(sent.SessionId, 2);
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal(prepared.VersionId, r.PromptVersionId));
+    }
+
+    private async Task<List<UsageRecord>> UiUsageRowsAsync(Guid sessionId, int expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            await using var db = await fixture.DbAsync();
+            var rows = await db.UsageRecords.AsNoTracking().Where(u => u.ChatSessionId == sessionId && u.Source == UsageSource.Ui).ToListAsync(Token);
+            if (rows.Count >= expected || DateTime.UtcNow > deadline)
+            {
+                return rows;
+            }
+            await Task.Delay(50, Token);
+        }
+    }
+
+    [Fact]
+    public async Task Per_version_figures_come_from_the_usage_log()
+    {
+        var user = await fixture.NewUserAsync();
+        var id = await CreateAsync(user, Content());
+        var v2 = (await fixture.PromptEditor.SaveVersionAsync(user, id, Content("second {{a}}"), "2", Token)).Value!;
+        var v1 = (await fixture.PromptLibrary.GetAsync(user, id, Token)).Value!.Version(1)!;
+        await using (var db = await fixture.DbAsync())
+        {
+            // v1: 20 calls, latencies 100..2000 ms, 2 errors; v2: none.
+            db.UsageRecords.AddRange(Enumerable.Range(1, 20).Select(i => new UsageRecord
+            {
+                Id = Guid.NewGuid(), UserId = user, Provider = "openai", Model = "gpt-4o-mini", PromptVersionId = v1.Id,
+                Status = i <= 2 ? UsageStatus.Error : UsageStatus.Success, InputTokens = 10 * i, OutputTokens = 10,
+                LatencyMs = 100 * i, CostUsd = 0.001m, ExecutedAt = DateTimeOffset.UtcNow,
+            }));
+            await db.SaveChangesAsync(Token);
+        }
+
+        var stats = await fixture.PromptLibrary.StatsAsync(user, id, Token);
+
+        var first = stats[v1.Id];
+        Assert.Equal(20, first.Uses);
+        Assert.Equal(115, first.AverageTokens, 3); // (10+20+…+200)/20 + 10
+        Assert.Equal(1905, first.P95LatencyMs); // interpolated between 1900 and 2000
+        Assert.Equal(0.1, first.ErrorRate, 3);
+        Assert.Equal(0.020m, first.CostUsd);
+        Assert.False(stats.ContainsKey(v2.Id));
+    }
+
+    [Fact]
+    public async Task A_prompt_renders_into_a_gateway_request_with_its_defaults_and_format()
+    {
+        var user = await fixture.NewUserAsync();
+        var schema = """{"type":"object","properties":{"title":{"type":"string"}},"required":["title"]}""";
+        var id = await CreateAsync(user, Content("Title for {{thing}}") with { ResponseFormat = PromptResponseFormat.JsonSchema, JsonSchema = schema });
+        var prepared = (await fixture.PromptRunner.PrepareAsync(user, new PromptSelector(id), new Dictionary<string, object?> { ["thing"] = "a boat" }, Token)).Value!;
+
+        var request = prepared.ToRequest(user, prepared.ModelOr(null)!.Value, UsageSource.Ui);
+
+        Assert.Equal("openai/gpt-4o-mini", request.Model.ToString());
+        Assert.Equal((0.5f, 200), (request.Temperature, request.MaxOutputTokens));
+        Assert.Equal(Infrastructure.Gateway.GatewayResponseFormat.JsonSchema, request.ResponseFormat);
+        Assert.Equal("object", request.JsonSchema!.Value.GetProperty("type").GetString());
+        Assert.Equal(prepared.VersionId, request.PromptVersionId);
+        Assert.Equal(["You write property listings.", "Title for a boat"], request.Messages.Select(m => m.Text));
+    }
+
+    [Theory]
+    [InlineData("{\"title\": \"Sea Breeze\"}", true)]
+    [InlineData("```json\n{\"title\": \"Sea Breeze\"}\n```", true)]
+    [InlineData("{\"name\": \"Sea Breeze\"}", false)]
+    [InlineData("Sure! Here it is.", false)]
+    public async Task Answers_are_checked_against_the_schema(string answer, bool valid)
+    {
+        var check = await JsonSchemaRules.CheckAnswerAsync(answer, """{"type":"object","properties":{"title":{"type":"string"}},"required":["title"]}""");
+
+        Assert.Equal(valid, check.IsValid);
+        Assert.Equal(valid, check.Errors.Count == 0);
+    }
+}
