@@ -32,6 +32,19 @@ public sealed class PromptVersion
     public Guid AuthorId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>A version holding <paramref name="content"/>, cleaned up: no blank model, the schema only with its format, each loader once.</summary>
+    public static PromptVersion Of(PromptContent content) => new()
+    {
+        SystemPrompt = content.SystemPrompt,
+        UserTemplate = content.UserTemplate,
+        Model = string.IsNullOrWhiteSpace(content.Model) ? null : content.Model.Trim(),
+        Temperature = content.Temperature,
+        MaxOutputTokens = content.MaxOutputTokens,
+        ResponseFormat = content.ResponseFormat,
+        JsonSchema = content.ResponseFormat == PromptResponseFormat.JsonSchema ? content.JsonSchema : null,
+        DataLoaders = content.Loaders.Distinct(StringComparer.Ordinal).ToList(),
+    };
+
     public PromptContent Content => new(SystemPrompt, UserTemplate, Model, Temperature, MaxOutputTokens, ResponseFormat, JsonSchema, DataLoaders);
 }
 

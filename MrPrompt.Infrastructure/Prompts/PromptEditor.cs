@@ -261,23 +261,17 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
         }
     }
 
-    private PromptVersion NewVersion(Guid promptId, int number, Guid authorId, PromptContent content, string changeNote) => new()
+    private PromptVersion NewVersion(Guid promptId, int number, Guid authorId, PromptContent content, string changeNote)
     {
-        Id = Guid.CreateVersion7(clock.GetUtcNow()),
-        PromptId = promptId,
-        Number = number,
-        SystemPrompt = content.SystemPrompt,
-        UserTemplate = content.UserTemplate,
-        Model = string.IsNullOrWhiteSpace(content.Model) ? null : content.Model.Trim(),
-        Temperature = content.Temperature,
-        MaxOutputTokens = content.MaxOutputTokens,
-        ResponseFormat = content.ResponseFormat,
-        JsonSchema = content.ResponseFormat == PromptResponseFormat.JsonSchema ? content.JsonSchema : null,
-        DataLoaders = content.Loaders.Distinct(StringComparer.Ordinal).ToList(),
-        ChangeNote = changeNote,
-        AuthorId = authorId,
-        CreatedAt = clock.GetUtcNow(),
-    };
+        var version = PromptVersion.Of(content);
+        version.Id = Guid.CreateVersion7(clock.GetUtcNow());
+        version.PromptId = promptId;
+        version.Number = number;
+        version.ChangeNote = changeNote;
+        version.AuthorId = authorId;
+        version.CreatedAt = clock.GetUtcNow();
+        return version;
+    }
 
     private static void Apply(PromptDetails details, Prompt prompt)
     {

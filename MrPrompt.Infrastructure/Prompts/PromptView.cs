@@ -35,20 +35,16 @@ public sealed record PromptView(
 
     public static PromptView FromCode(CodePrompt prompt) => new(
         null, prompt.Key, prompt.Title, prompt.Description, prompt.Tags, PromptVisibility.Public, "MrPrompt", false,
-        [new PromptVersion
-        {
-            Number = 1,
-            SystemPrompt = prompt.Content.SystemPrompt,
-            UserTemplate = prompt.Content.UserTemplate,
-            Model = prompt.Content.Model,
-            Temperature = prompt.Content.Temperature,
-            MaxOutputTokens = prompt.Content.MaxOutputTokens,
-            ResponseFormat = prompt.Content.ResponseFormat,
-            JsonSchema = prompt.Content.JsonSchema,
-            DataLoaders = [.. prompt.Content.Loaders],
-            ChangeNote = "Defined in code; changes with the application.",
-        }],
+        [CodeVersion(prompt.Content)],
         []);
+
+    private static PromptVersion CodeVersion(PromptContent content)
+    {
+        var version = PromptVersion.Of(content);
+        version.Number = 1;
+        version.ChangeNote = "Defined in code; changes with the application.";
+        return version;
+    }
 }
 
 /// <summary>One line of the library list.</summary>

@@ -86,5 +86,30 @@ public sealed class ComposerTests : IAsyncDisposable
         Assert.Empty(_sent);
     }
 
+    [Fact]
+    public async Task Typing_a_slash_into_the_empty_box_asks_for_a_prompt_and_sends_nothing()
+    {
+        var asked = 0;
+        var composer = _context.Render<Composer>(p => p
+            .Add(c => c.OnSend, text =>
+            {
+                _sent.Add(text);
+                return Task.FromResult(true);
+            })
+            .Add(c => c.OnPromptRequested, () => asked++));
+
+        await composer.Find("textarea").InputAsync(new() { Value = "/" });
+
+        Assert.Equal(1, asked);
+        Assert.Empty(_sent);
+        Assert.Equal("", composer.Find("textarea").GetAttribute("value") ?? "");
+
+        // A slash inside a message is just text.
+        await composer.Find("textarea").InputAsync(new() { Value = "a/b" });
+        Assert.Equal(1, asked);
+        await composer.Find("[data-testid=use-prompt]").ClickAsync(new());
+        Assert.Equal(2, asked);
+    }
+
     public async ValueTask DisposeAsync() => await _context.DisposeAsync();
 }

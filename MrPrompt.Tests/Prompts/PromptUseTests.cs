@@ -117,6 +117,23 @@ public sealed class PromptUseTests(ChatFixture fixture) : IClassFixture<ChatFixt
     }
 
     [Fact]
+    public async Task Deleting_a_labelled_prompt_keeps_the_messages_written_from_it()
+    {
+        var user = await fixture.NewUserAsync();
+        var id = await CreateAsync(user, Content("Say {{word}}"));
+        await fixture.PromptEditor.MoveLabelAsync(user, id, "production", 1, Token);
+        var prepared = (await fixture.PromptRunner.PrepareAsync(user, new PromptSelector(id), new Dictionary<string, object?> { ["word"] = "hi" }, Token)).Value!;
+        var sent = (await fixture.Chat.StartChatAsync(user, new SessionSettings("echo/echo"), prepared.UserText, new PromptUse(prepared.VersionId, null), Token)).Value!;
+        await fixture.FinishedAsync(sent.AssistantMessageId);
+
+        Assert.True((await fixture.PromptEditor.DeleteAsync(user, id, Token)).Value);
+
+        Assert.Equal(PromptProblemKind.NotFound, (await fixture.PromptLibrary.GetAsync(user, id, Token)).Problem!.Kind);
+        var question = (await fixture.MessageAsync(sent.UserMessageId!.Value))!;
+        Assert.Equal(("Say hi", null), (question.Content, question.PromptVersionId));
+    }
+
+    [Fact]
     public async Task Per_version_figures_come_from_the_usage_log()
     {
         var user = await fixture.NewUserAsync();

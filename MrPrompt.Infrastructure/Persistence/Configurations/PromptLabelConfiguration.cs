@@ -12,7 +12,8 @@ internal sealed class PromptLabelConfiguration : IEntityTypeConfiguration<Prompt
         builder.HasKey(l => new { l.PromptId, l.Name });
         builder.Property(l => l.Name).HasMaxLength(PromptRules.LabelMaxLength);
         builder.HasOne<Prompt>().WithMany().HasForeignKey(l => l.PromptId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasOne<PromptVersion>().WithMany().HasForeignKey(l => l.VersionId).OnDelete(DeleteBehavior.Restrict);
+        // Versions are only ever deleted with their prompt, and its labels go with them.
+        builder.HasOne<PromptVersion>().WithMany().HasForeignKey(l => l.VersionId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(l => l.VersionId);
     }
 }

@@ -1064,7 +1064,7 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.HasOne("MrPrompt.Domain.Prompts.PromptVersion", null)
                         .WithMany()
                         .HasForeignKey("VersionId")
-                        .OnDelete(DeleteBehavior.Restrict)
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_prompt_labels_prompt_versions_version_id");
                 });

@@ -106,7 +106,7 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         column: x => x.version_id,
                         principalTable: "prompt_versions",
                         principalColumn: "id",
-                        onDelete: ReferentialAction.Restrict);
+                        onDelete: ReferentialAction.Cascade);
                     table.ForeignKey(
                         name: "fk_prompt_labels_prompts_prompt_id",
                         column: x => x.prompt_id,

@@ -14,7 +14,7 @@ using NpgsqlTypes;
 namespace MrPrompt.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261123121319_Prompts")]
+    [Migration("20261123123344_Prompts")]
     partial class Prompts
     {
         /// <inheritdoc />
@@ -1067,7 +1067,7 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.HasOne("MrPrompt.Domain.Prompts.PromptVersion", null)
                         .WithMany()
                         .HasForeignKey("VersionId")
-                        .OnDelete(DeleteBehavior.Restrict)
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_prompt_labels_prompt_versions_version_id");
                 });
