@@ -30,6 +30,7 @@ app.UseWebPipeline();
 app.MapHealth();
 app.MapAccountEndpoints();
 app.MapChatExport();
+app.MapPromptsApi();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
