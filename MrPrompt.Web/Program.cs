@@ -4,6 +4,9 @@ using MrPrompt.Web.Components;
 using MrPrompt.Web.Components.Account;
 using MrPrompt.Web.Endpoints;
 
+// Prompt authors write regular expressions into JSON Schemas; no match may run for ever. Set before any Regex exists.
+AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(2));
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

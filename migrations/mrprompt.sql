@@ -414,21 +414,21 @@ START TRANSACTION;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     ALTER TABLE profiles ADD time_zone character varying(64) NOT NULL DEFAULT 'UTC';
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     ALTER TABLE messages ADD prompt_version_id uuid;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE TABLE prompts (
         id uuid NOT NULL,
         owner_id uuid NOT NULL,
@@ -448,7 +448,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE TABLE prompt_versions (
         id uuid NOT NULL,
         prompt_id uuid NOT NULL,
@@ -473,7 +473,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE TABLE prompt_labels (
         prompt_id uuid NOT NULL,
         name character varying(32) NOT NULL,
@@ -489,65 +489,72 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
+    CREATE INDEX ix_prompt_usage_logs_prompt_version_id ON prompt_usage_logs (prompt_version_id) WHERE prompt_version_id IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE INDEX ix_messages_prompt_version_id ON messages (prompt_version_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE INDEX ix_prompt_labels_version_id ON prompt_labels (version_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE INDEX ix_prompt_versions_author_id ON prompt_versions (author_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE UNIQUE INDEX ix_prompt_versions_prompt_id_number ON prompt_versions (prompt_id, number);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE UNIQUE INDEX ix_prompts_owner_id_key ON prompts (owner_id, key);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE INDEX ix_prompts_tags ON prompts USING GIN (tags);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     CREATE INDEX ix_prompts_visibility ON prompts (visibility);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     ALTER TABLE messages ADD CONSTRAINT fk_messages_prompt_versions_prompt_version_id FOREIGN KEY (prompt_version_id) REFERENCES prompt_versions (id) ON DELETE SET NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123123344_Prompts') THEN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123131143_Prompts') THEN
     INSERT INTO __ef_migrations_history (migration_id, product_version)
-    VALUES ('20261123123344_Prompts', '10.0.15');
+    VALUES ('20261123131143_Prompts', '10.0.15');
     END IF;
 END $EF$;
 COMMIT;

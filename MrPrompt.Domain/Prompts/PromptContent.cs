@@ -18,6 +18,7 @@ public sealed record PromptContent(
 {
     public const int TemplateMaxLength = 100_000;
     public const int JsonSchemaMaxLength = 50_000;
+    public const int ModelMaxLength = 300;
 
     public IReadOnlyList<string> Loaders => DataLoaders ?? [];
 
@@ -34,7 +35,7 @@ public sealed record PromptContent(
         {
             errors.Add(nameof(UserTemplate), "Write the user template: the message this prompt sends.");
         }
-        if (!string.IsNullOrWhiteSpace(Model) && !ModelRef.TryParse(Model, out _))
+        if (!string.IsNullOrWhiteSpace(Model) && (Model.Length > ModelMaxLength || Model.Any(char.IsControl) || !ModelRef.TryParse(Model, out _)))
         {
             errors.Add(nameof(Model), "Name the model as provider/model, for example openai/gpt-4o-mini.");
         }
@@ -50,11 +51,24 @@ public sealed record PromptContent(
         {
             errors.Add(nameof(DataLoaders), $"There is no data loader called '{unknown}'. Known loaders: {string.Join(", ", knownLoaders.Order(StringComparer.Ordinal))}.");
         }
+        if (!Enum.IsDefined(ResponseFormat))
+        {
+            errors.Add(nameof(ResponseFormat), "The response format is Text, Json or JsonSchema.");
+        }
         if (ResponseFormat == PromptResponseFormat.JsonSchema)
         {
             CheckSchemaShape(errors);
         }
         return errors;
+    }
+
+    /// <summary>Whether <paramref name="other"/> would be stored as the same version content.</summary>
+    public bool SameAs(PromptContent other)
+    {
+        var (a, b) = (PromptVersion.Of(this), PromptVersion.Of(other));
+        return a.SystemPrompt == b.SystemPrompt && a.UserTemplate == b.UserTemplate && a.Model == b.Model && a.Temperature == b.Temperature
+            && a.MaxOutputTokens == b.MaxOutputTokens && a.ResponseFormat == b.ResponseFormat && a.JsonSchema == b.JsonSchema
+            && a.DataLoaders.SequenceEqual(b.DataLoaders, StringComparer.Ordinal);
     }
 
     /// <summary>The variables of the system prompt and the user template together, each once; null when either does not parse.</summary>

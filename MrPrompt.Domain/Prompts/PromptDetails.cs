@@ -41,6 +41,14 @@ public sealed record PromptDetails(string Key, string Title, string? Description
         return errors;
     }
 
+    /// <summary>Whether the two describe the prompt the same way once normalised.</summary>
+    public bool SameAs(PromptDetails other)
+    {
+        var (a, b) = (Normalized(), other.Normalized());
+        return a.Key == b.Key && a.Title == b.Title && (a.Description ?? "") == (b.Description ?? "") && a.Visibility == b.Visibility
+            && a.Tags.SequenceEqual(b.Tags, StringComparer.Ordinal);
+    }
+
     /// <summary>Trimmed, the key and tags lower-cased, tags without duplicates.</summary>
     public PromptDetails Normalized() => this with
     {

@@ -14,6 +14,9 @@ public sealed class PromptTemplate
     private const string Close = "}}";
     private const string EscapedOpen = "\\{{";
 
+    /// <summary>More errors than this are not listed: the first ones are what an author fixes first.</summary>
+    public const int MaxReportedErrors = 20;
+
     private readonly IReadOnlyList<Part> _parts;
 
     private PromptTemplate(string source, IReadOnlyList<Part> parts)
@@ -32,15 +35,20 @@ public sealed class PromptTemplate
     /// <summary>Each variable once, in the order it first appears.</summary>
     public IReadOnlyList<TemplateVariable> Variables { get; }
 
-    /// <summary>Parses <paramref name="source"/> in one pass; the result lists every syntax error, not just the first.</summary>
+    /// <summary>
+    /// Parses <paramref name="source"/> in one linear pass; the result lists the syntax errors (up to
+    /// <see cref="MaxReportedErrors"/>), not just the first.
+    /// </summary>
     public static TemplateParse Parse(string? source)
     {
         source ??= "";
         var parts = new List<Part>();
         var errors = new List<TemplateSyntaxError>();
         var literal = new StringBuilder();
+        var position = new SourcePosition(source);
+        var close = -1;
         var i = 0;
-        while (i < source.Length)
+        while (i < source.Length && errors.Count < MaxReportedErrors)
         {
             if (string.CompareOrdinal(source, i, EscapedOpen, 0, EscapedOpen.Length) == 0)
             {
@@ -55,16 +63,20 @@ public sealed class PromptTemplate
                 continue;
             }
 
-            var close = source.IndexOf(Close, i + Open.Length, StringComparison.Ordinal);
-            var nextOpen = source.IndexOf(Open, i + Open.Length, StringComparison.Ordinal);
+            // The next '}}' is found once and reused until passed, so a run of '{{' costs linear time.
+            if (close < i + Open.Length)
+            {
+                close = source.IndexOf(Close, i + Open.Length, StringComparison.Ordinal);
+            }
             if (close < 0)
             {
-                errors.Add(ErrorAt(source, i, "'{{' is never closed with '}}'. Write \\{{ for a literal '{{'."));
+                errors.Add(position.ErrorAt(i, "'{{' is never closed with '}}'. Write \\{{ for a literal '{{'."));
                 break;
             }
-            if (nextOpen >= 0 && nextOpen < close)
+            var nextOpen = source.IndexOf(Open, i + Open.Length, close - i - Open.Length, StringComparison.Ordinal);
+            if (nextOpen >= 0)
             {
-                errors.Add(ErrorAt(source, i, "'{{' is not closed before the next '{{'. Write \\{{ for a literal '{{'."));
+                errors.Add(position.ErrorAt(i, "'{{' is not closed before the next '{{'. Write \\{{ for a literal '{{'."));
                 i = nextOpen;
                 continue;
             }
@@ -72,7 +84,7 @@ public sealed class PromptTemplate
             var inner = source[(i + Open.Length)..close];
             if (ParsePlaceholder(inner) is { } problem)
             {
-                errors.Add(ErrorAt(source, i, problem));
+                errors.Add(position.ErrorAt(i, problem));
             }
             else
             {
@@ -197,19 +209,25 @@ public sealed class PromptTemplate
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
-    private static TemplateSyntaxError ErrorAt(string source, int index, string problem)
+    /// <summary>Turns offsets into line and column, scanning forward only: errors are reported in order.</summary>
+    private sealed class SourcePosition(string source)
     {
-        var line = 1;
-        var lineStart = 0;
-        for (var i = 0; i < index; i++)
+        private int _scanned;
+        private int _line = 1;
+        private int _lineStart;
+
+        public TemplateSyntaxError ErrorAt(int index, string problem)
         {
-            if (source[i] == '\n')
+            for (; _scanned < index; _scanned++)
             {
-                line++;
-                lineStart = i + 1;
+                if (source[_scanned] == '\n')
+                {
+                    _line++;
+                    _lineStart = _scanned + 1;
+                }
             }
+            return new TemplateSyntaxError(_line, index - _lineStart + 1, problem);
         }
-        return new TemplateSyntaxError(line, index - lineStart + 1, problem);
     }
 
     private abstract record Part;

@@ -1,14 +1,20 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using NJsonSchema;
 
 namespace MrPrompt.Infrastructure.Prompts;
 
 /// <summary>
 /// JSON Schema checks with NJsonSchema: a prompt's schema against the draft-07 meta-schema when it is
-/// saved, and a model's answer against the prompt's schema when it arrives.
+/// saved, and a model's answer against the prompt's schema when it arrives. Schemas come from users,
+/// so two things NJsonSchema would do with them are refused first: fetching a <c>$ref</c> from the
+/// network (the server would request any address an author writes) and running a regular expression
+/// that does not compile or could run away.
 /// </summary>
 public static class JsonSchemaRules
 {
     private static readonly Lazy<JsonSchema> MetaSchema = new(LoadMetaSchema);
+    private static readonly TimeSpan PatternCheckTimeout = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Null when <paramref name="schemaText"/> is a JSON Schema we can validate against, else what is wrong with it.</summary>
     public static async Task<string?> ValidateSchemaAsync(string schemaText)
@@ -25,6 +31,10 @@ public static class JsonSchemaRules
         if (errors.Count > 0)
         {
             return "This is not a valid JSON Schema: " + string.Join("; ", errors.Take(5).Select(Describe)) + ".";
+        }
+        if (UnsafePart(schemaText) is { } unsafePart)
+        {
+            return unsafePart;
         }
         try
         {
@@ -53,9 +63,81 @@ public static class JsonSchemaRules
         {
             return new JsonCheck(true, []);
         }
-        var schema = await JsonSchema.FromJsonAsync(schemaText);
-        var errors = schema.Validate(json);
-        return new JsonCheck(errors.Count == 0, errors.Select(Describe).ToList());
+        // Stored schemas passed these checks when saved; checking again costs little and guards older rows.
+        if (UnsafePart(schemaText) is { } unsafePart)
+        {
+            return new JsonCheck(false, [unsafePart]);
+        }
+        try
+        {
+            var schema = await JsonSchema.FromJsonAsync(schemaText);
+            var errors = schema.Validate(json);
+            return new JsonCheck(errors.Count == 0, errors.Select(Describe).ToList());
+        }
+        catch (Exception ex) when (ex is RegexMatchTimeoutException or ArgumentException or Newtonsoft.Json.JsonException or InvalidOperationException)
+        {
+            return new JsonCheck(false, [$"The answer could not be checked against the schema: {ex.Message}"]);
+        }
+    }
+
+    /// <summary>
+    /// Null when every <c>$ref</c> points inside the schema and every <c>pattern</c> compiles, else the
+    /// problem. Patterns must also compile for the non-backtracking engine, which rules out the
+    /// constructs (backreferences, lookarounds) that make catastrophic backtracking possible.
+    /// </summary>
+    internal static string? UnsafePart(string schemaText)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(schemaText);
+            return UnsafePart(document.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            return $"The schema is not valid JSON: {ex.Message}";
+        }
+    }
+
+    private static string? UnsafePart(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    var problem = property.Name switch
+                    {
+                        "$ref" when property.Value.ValueKind != JsonValueKind.String || !property.Value.GetString()!.StartsWith('#') =>
+                            "A $ref can only point inside the schema (starting with #); references to other documents are not fetched.",
+                        "pattern" when property.Value.ValueKind == JsonValueKind.String => PatternProblem(property.Value.GetString()!),
+                        "patternProperties" when property.Value.ValueKind == JsonValueKind.Object =>
+                            property.Value.EnumerateObject().Select(p => PatternProblem(p.Name)).FirstOrDefault(p => p is not null),
+                        _ => null,
+                    };
+                    if ((problem ?? UnsafePart(property.Value)) is { } found)
+                    {
+                        return found;
+                    }
+                }
+                return null;
+            case JsonValueKind.Array:
+                return element.EnumerateArray().Select(UnsafePart).FirstOrDefault(p => p is not null);
+            default:
+                return null;
+        }
+    }
+
+    private static string? PatternProblem(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.NonBacktracking, PatternCheckTimeout);
+            return null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            return $"The pattern '{(pattern.Length > 40 ? pattern[..40] + "…" : pattern)}' cannot be used: {ex.Message} Backreferences and lookarounds are not supported.";
+        }
     }
 
     /// <summary>Models often wrap JSON in a ```json fence even when asked not to; the fence is not part of the answer.</summary>

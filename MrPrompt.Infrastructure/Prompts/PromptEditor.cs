@@ -16,6 +16,9 @@ namespace MrPrompt.Infrastructure.Prompts;
 /// </summary>
 public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataLoaderRegistry loaders, PromptLibrary library, TimeProvider clock)
 {
+    /// <summary>The unique index that keeps keys unique per owner (see <c>PromptConfiguration</c>).</summary>
+    private const string OwnerKeyIndex = "ix_prompts_owner_id_key";
+
     public async Task<PromptResult<Guid>> CreateAsync(
         Guid userId, PromptDetails details, PromptContent content, string? changeNote = null, CancellationToken cancellationToken = default)
     {
@@ -57,6 +60,14 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
     public async Task<PromptResult<PromptVersion>> SaveVersionAsync(
         Guid userId, Guid promptId, PromptContent content, string? changeNote, CancellationToken cancellationToken = default)
     {
+        // Ownership first: someone else's prompt is refused (and logged) before its content is looked at.
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            if ((await FindOwnedAsync(db, userId, promptId, "save a version of", cancellationToken)).Problem is { } problem)
+            {
+                return problem;
+            }
+        }
         var errors = new FieldErrors();
         await ValidateContentAsync(content, changeNote, errors);
         if (!errors.IsEmpty)
@@ -64,6 +75,50 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
             return PromptProblem.Invalid(errors);
         }
         return await AppendVersionAsync(userId, promptId, content, changeNote?.Trim() ?? "", cancellationToken);
+    }
+
+    /// <summary>
+    /// The editor's Save: new details and, when the content differs from the latest version, the next
+    /// version, in one transaction. Both are validated first, so either everything is saved or nothing.
+    /// </summary>
+    public async Task<PromptResult<PromptUpdate>> UpdateAsync(
+        Guid userId, Guid promptId, PromptDetails details, PromptContent content, string? changeNote, CancellationToken cancellationToken = default)
+    {
+        details = details.Normalized();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var owned = await FindOwnedAsync(db, userId, promptId, "edit", cancellationToken);
+        if (owned.Value is not { } prompt)
+        {
+            return owned.Problem!;
+        }
+        var latest = await db.PromptVersions.AsNoTracking().Where(v => v.PromptId == promptId).OrderByDescending(v => v.Number).FirstAsync(cancellationToken);
+        var contentChanged = !latest.Content.SameAs(content);
+        var detailsChanged = !Details(prompt).SameAs(details);
+        var errors = await ValidateAsync(db, userId, prompt, details, cancellationToken);
+        if (contentChanged)
+        {
+            await ValidateContentAsync(content, changeNote, errors);
+        }
+        if (!errors.IsEmpty)
+        {
+            return PromptProblem.Invalid(errors);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        Apply(details, prompt);
+        PromptVersion? version = null;
+        if (contentChanged)
+        {
+            version = NewVersion(promptId, await NextNumberAsync(db, promptId, cancellationToken), userId, content, changeNote?.Trim() ?? "");
+            db.PromptVersions.Add(version);
+        }
+        var saved = await SaveAsync(db, promptId, cancellationToken);
+        if (saved.Problem is { } failed)
+        {
+            return failed;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return new PromptUpdate(detailsChanged, version);
     }
 
     /// <summary>Writes an old version's content again as the newest version; history is never rewritten.</summary>
@@ -79,6 +134,13 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
         if (old is null)
         {
             return PromptProblem.Invalid($"Version {number} does not exist.");
+        }
+        // What was valid then may not be now, for instance a data loader that no longer exists.
+        var errors = new FieldErrors();
+        await ValidateContentAsync(old.Content, null, errors);
+        if (!errors.IsEmpty)
+        {
+            return PromptProblem.Invalid($"Version {number} cannot be restored as it is: {PromptProblem.Invalid(errors).Message}");
         }
         return await AppendVersionAsync(userId, promptId, old.Content, $"Restored version {number}", cancellationToken);
     }
@@ -160,28 +222,38 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
             return owned.Problem!;
         }
         db.Prompts.Remove(prompt);
-        await db.SaveChangesAsync(cancellationToken);
-        return true;
+        var deleted = await SaveAsync(db, promptId, cancellationToken);
+        return deleted.Problem is { } problem ? problem : true;
     }
 
     private async Task<PromptResult<PromptVersion>> AppendVersionAsync(Guid userId, Guid promptId, PromptContent content, string changeNote, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // The increment takes the prompt's row lock, so concurrent saves queue here and each gets its own number.
-        var bumped = await db.Prompts
-            .Where(p => p.Id == promptId && p.OwnerId == userId)
-            .ExecuteUpdateAsync(set => set.SetProperty(p => p.LatestVersion, p => p.LatestVersion + 1).SetProperty(p => p.UpdatedAt, clock.GetUtcNow()), cancellationToken);
-        if (bumped == 0)
+        if (!await db.Prompts.AnyAsync(p => p.Id == promptId && p.OwnerId == userId, cancellationToken))
         {
             return (await FindOwnedAsync(db, userId, promptId, "save a version of", cancellationToken)).Problem ?? PromptProblem.NotFound();
         }
-        var number = await db.Prompts.Where(p => p.Id == promptId).Select(p => p.LatestVersion).FirstAsync(cancellationToken);
-        var version = NewVersion(promptId, number, userId, content, changeNote);
+        var version = NewVersion(promptId, await NextNumberAsync(db, promptId, cancellationToken), userId, content, changeNote);
         db.PromptVersions.Add(version);
-        await db.SaveChangesAsync(cancellationToken);
+        var saved = await SaveAsync(db, promptId, cancellationToken);
+        if (saved.Problem is { } failed)
+        {
+            return failed;
+        }
         await transaction.CommitAsync(cancellationToken);
         return version;
+    }
+
+    /// <summary>
+    /// Hands out the next version number inside the caller's transaction. The increment takes the
+    /// prompt's row lock, so concurrent saves queue here and each gets its own number.
+    /// </summary>
+    private async Task<int> NextNumberAsync(AppDbContext db, Guid promptId, CancellationToken cancellationToken)
+    {
+        await db.Prompts.Where(p => p.Id == promptId)
+            .ExecuteUpdateAsync(set => set.SetProperty(p => p.LatestVersion, p => p.LatestVersion + 1).SetProperty(p => p.UpdatedAt, clock.GetUtcNow()), cancellationToken);
+        return await db.Prompts.Where(p => p.Id == promptId).Select(p => p.LatestVersion).FirstAsync(cancellationToken);
     }
 
     /// <summary>The prompt if the caller owns it; otherwise not found (private) or forbidden (public), logged.</summary>
@@ -253,11 +325,25 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
             await db.SaveChangesAsync(cancellationToken);
             return promptId;
         }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateConcurrencyException)
         {
-            var errors = new FieldErrors();
-            errors.Add(nameof(PromptDetails.Key), "You already have a prompt with this key.");
-            return PromptProblem.Invalid(errors);
+            // Deleted (in another tab) between reading and saving.
+            return PromptProblem.NotFound();
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
+        {
+            if (unique.ConstraintName == OwnerKeyIndex)
+            {
+                var errors = new FieldErrors();
+                errors.Add(nameof(PromptDetails.Key), "You already have a prompt with this key.");
+                return PromptProblem.Invalid(errors);
+            }
+            return PromptProblem.Invalid("This prompt was changed at the same moment elsewhere. Reload it and try again.");
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation })
+        {
+            // The prompt or version went away (deleted in another tab) while this change was on its way.
+            return PromptProblem.NotFound();
         }
     }
 
@@ -272,6 +358,8 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
         version.CreatedAt = clock.GetUtcNow();
         return version;
     }
+
+    private static PromptDetails Details(Prompt prompt) => new(prompt.Key, prompt.Title, prompt.Description, prompt.Tags, prompt.Visibility);
 
     private static void Apply(PromptDetails details, Prompt prompt)
     {
@@ -298,3 +386,6 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
         return candidate;
     }
 }
+
+/// <summary>What the editor's Save changed: the details, and the new version when the content differed.</summary>
+public sealed record PromptUpdate(bool DetailsChanged, PromptVersion? NewVersion);

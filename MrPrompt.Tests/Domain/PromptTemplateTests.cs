@@ -171,11 +171,15 @@ public sealed class PromptTemplateTests
     }
 
     [Fact]
-    public void A_long_run_of_open_braces_is_an_error_not_a_hang()
+    public void A_long_run_of_open_braces_reports_a_bounded_number_of_errors()
     {
-        var parse = PromptTemplate.Parse(new string('{', 200_000));
+        var unclosed = PromptTemplate.Parse(new string('{', 200_000));
+        var manyOpenOneClose = PromptTemplate.Parse(string.Concat(Enumerable.Repeat("{{", 50_000)) + "}}");
+        var manyLines = PromptTemplate.Parse(string.Concat(Enumerable.Repeat("{{\n", 30_000)) + "}}");
 
-        Assert.False(parse.Succeeded);
+        Assert.False(unclosed.Succeeded);
+        Assert.Equal(PromptTemplate.MaxReportedErrors, manyOpenOneClose.Errors.Count);
+        Assert.Equal((20, 1), (manyLines.Errors[^1].Line, manyLines.Errors[^1].Column));
     }
 
     [Fact]

@@ -32,6 +32,9 @@ public sealed class PromptAccessTests(ChatFixture fixture) : IClassFixture<ChatF
         };
 
         Assert.All(problems, p => Assert.Equal(PromptProblemKind.NotFound, p!.Kind));
+        // Even content that would be refused is refused as "not found": nothing about the prompt is revealed.
+        Assert.Equal(PromptProblemKind.NotFound, (await editor.SaveVersionAsync(intruder, id, Content("{{ broken"), "x", Token)).Problem!.Kind);
+        Assert.Equal(PromptProblemKind.NotFound, (await editor.UpdateAsync(intruder, id, Details(), Content(), "x", Token)).Problem!.Kind);
         Assert.True(fixture.Logs.Entries.Count(e => e.Contains($"User {intruder} was refused", StringComparison.Ordinal) && e.Contains(id.ToString(), StringComparison.Ordinal)) >= problems.Length);
         var view = (await fixture.PromptLibrary.GetAsync(owner, id, Token)).Value!;
         Assert.Equal(("listing-description", 1), (view.Key, view.Versions.Count));

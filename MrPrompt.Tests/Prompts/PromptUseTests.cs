@@ -22,25 +22,25 @@ public sealed class PromptUseTests(ChatFixture fixture) : IClassFixture<ChatFixt
     [Fact]
     public async Task Loaders_fill_variables_with_the_callers_own_data_only()
     {
-        var ada = await TestUsers.RegisterAsync(fixture.Services, $"ada-{Guid.NewGuid():N}@example.com");
-        var bob = await TestUsers.RegisterAsync(fixture.Services, $"bob-{Guid.NewGuid():N}@example.com");
+        var ada = await fixture.NewAuthorAsync();
+        var bob = await fixture.NewUserAsync();
         await fixture.Chat.StartChatAsync(ada, new SessionSettings("echo/echo"), "Ada's secret plans", Token);
         await fixture.Chat.StartChatAsync(bob, new SessionSettings("echo/echo"), "Bob's holiday", Token);
         var content = Content("I am {{user.displayName}} ({{user.email}}, {{user.role}}). Recent:\n{{recentSessions.list}}", "user-profile", "recent-sessions");
-        var id = await CreateAsync(ada, content);
-        await fixture.PromptEditor.UpdateDetailsAsync(ada, id, Details() with { Visibility = PromptVisibility.Private }, Token);
+        var id = (await fixture.PromptEditor.CreateAsync(ada, Details(visibility: PromptVisibility.Public), content, null, Token)).Value;
+        await using var db = await fixture.DbAsync();
+        var adaEmail = (await db.Users.FindAsync([ada], Token))!.Email!;
+        var bobEmail = (await db.Users.FindAsync([bob], Token))!.Email!;
 
         var forAda = (await fixture.PromptRunner.PrepareAsync(ada, new PromptSelector(id), new Dictionary<string, object?>(), Token)).Value!;
+        // Bob runs Ada's public prompt: the loaders read Bob's rows, never its author's.
+        var forBob = (await fixture.PromptRunner.PrepareAsync(bob, new PromptSelector(id), new Dictionary<string, object?>(), Token)).Value!;
 
-        Assert.StartsWith("I am ada-", forAda.UserText, StringComparison.Ordinal);
-        Assert.Contains("@example.com, User). Recent:\n- Ada's secret plans", forAda.UserText, StringComparison.Ordinal);
+        Assert.Contains($"({adaEmail}, Author). Recent:\n- Ada's secret plans", forAda.UserText, StringComparison.Ordinal);
         Assert.DoesNotContain("Bob", forAda.UserText, StringComparison.Ordinal);
-
-        // The same prompt run by someone else (a duplicate of it) loads their data, not the author's.
-        var bobsCopy = (await fixture.PromptEditor.CreateAsync(bob, Details(), content, null, Token)).Value;
-        var forBob = (await fixture.PromptRunner.PrepareAsync(bob, new PromptSelector(bobsCopy), new Dictionary<string, object?>(), Token)).Value!;
-        Assert.Contains("- Bob's holiday", forBob.UserText, StringComparison.Ordinal);
+        Assert.Contains($"({bobEmail}, User). Recent:\n- Bob's holiday", forBob.UserText, StringComparison.Ordinal);
         Assert.DoesNotContain("Ada", forBob.UserText, StringComparison.Ordinal);
+        Assert.DoesNotContain(adaEmail, forBob.UserText, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -164,6 +164,15 @@ public sealed class PromptUseTests(ChatFixture fixture) : IClassFixture<ChatFixt
     }
 
     [Fact]
+    public async Task An_answer_check_with_an_unusable_schema_reports_it_instead_of_throwing()
+    {
+        var check = await JsonSchemaRules.CheckAnswerAsync("{\"a\": \"x\"}", """{"properties":{"a":{"type":"string","pattern":"("}}}""");
+
+        Assert.False(check.IsValid);
+        Assert.Contains("cannot be used", check.Errors[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_prompt_renders_into_a_gateway_request_with_its_defaults_and_format()
     {
         var user = await fixture.NewUserAsync();
@@ -186,6 +195,7 @@ public sealed class PromptUseTests(ChatFixture fixture) : IClassFixture<ChatFixt
     [InlineData("```json\n{\"title\": \"Sea Breeze\"}\n```", true)]
     [InlineData("{\"name\": \"Sea Breeze\"}", false)]
     [InlineData("Sure! Here it is.", false)]
+    [InlineData("{\"title\": 3}", false)]
     public async Task Answers_are_checked_against_the_schema(string answer, bool valid)
     {
         var check = await JsonSchemaRules.CheckAnswerAsync(answer, """{"type":"object","properties":{"title":{"type":"string"}},"required":["title"]}""");

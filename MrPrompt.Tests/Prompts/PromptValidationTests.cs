@@ -73,6 +73,10 @@ public sealed class PromptValidationTests(ChatFixture fixture) : IClassFixture<C
     [InlineData("{\"type\": \"object\",", "not valid JSON")]
     [InlineData("[1, 2]", "JSON object")]
     [InlineData("", "Paste the JSON Schema")]
+    [InlineData("{\"$ref\": \"http://169.254.169.254/latest/meta-data\"}", "only point inside the schema")]
+    [InlineData("{\"properties\": {\"a\": {\"$ref\": \"https://example.com/schema.json\"}}}", "only point inside the schema")]
+    [InlineData("{\"properties\": {\"a\": {\"type\": \"string\", \"pattern\": \"(\"}}}", "cannot be used")]
+    [InlineData("{\"patternProperties\": {\"^(a)\\\\1$\": {}}}", "cannot be used")]
     public async Task A_schema_that_is_not_valid_json_schema_is_refused(string schema, string expected)
     {
         var content = Content() with { ResponseFormat = PromptResponseFormat.JsonSchema, JsonSchema = schema };
@@ -94,6 +98,32 @@ public sealed class PromptValidationTests(ChatFixture fixture) : IClassFixture<C
         var created = await fixture.PromptEditor.CreateAsync(await fixture.NewUserAsync(), Details(), content, null, Token);
 
         Assert.True(created.Succeeded, created.Problem?.Message);
+    }
+
+    [Fact]
+    public async Task Saving_details_and_bad_content_together_saves_neither()
+    {
+        var user = await fixture.NewUserAsync();
+        var id = (await fixture.PromptEditor.CreateAsync(user, Details("before"), Content(), null, Token)).Value;
+
+        var saved = await fixture.PromptEditor.UpdateAsync(user, id, Details("after") with { Visibility = PromptVisibility.Private }, Content("{{ broken"), "x", Token);
+
+        Assert.Equal(PromptProblemKind.Invalid, saved.Problem!.Kind);
+        var view = (await fixture.PromptLibrary.GetAsync(user, id, Token)).Value!;
+        Assert.Equal(("before", 1), (view.Key, view.Versions.Count));
+
+        var good = await fixture.PromptEditor.UpdateAsync(user, id, Details("after"), Content("fixed {{a}}"), "fix", Token);
+        Assert.Equal((true, 2), (good.Value!.DetailsChanged, good.Value.NewVersion!.Number));
+        var unchanged = await fixture.PromptEditor.UpdateAsync(user, id, Details("after"), Content("fixed {{a}}"), "again", Token);
+        Assert.Equal((false, null), (unchanged.Value!.DetailsChanged, unchanged.Value.NewVersion));
+    }
+
+    [Fact]
+    public async Task A_model_name_too_long_for_storage_is_a_field_error()
+    {
+        var problem = await RefusedCreateAsync(await fixture.NewUserAsync(), Details(), Content() with { Model = "openai/" + new string('m', 400) });
+
+        Assert.NotEmpty(problem.Fields!.For(nameof(PromptContent.Model)));
     }
 
     [Fact]

@@ -18,9 +18,6 @@ internal sealed class PromptConfiguration : IEntityTypeConfiguration<Prompt>
         builder.Property(p => p.Tags).HasColumnType("text[]");
         builder.Property(p => p.Visibility).HasConversion<string>().HasMaxLength(16);
 
-        // Saving a version increments this counter under the row lock, so version numbers never collide.
-        builder.Property(p => p.LatestVersion).IsConcurrencyToken();
-
         builder.HasIndex(p => new { p.OwnerId, p.Key }).IsUnique();
         builder.HasIndex(p => p.Visibility);
         builder.HasIndex(p => p.Tags).HasMethod("GIN");

@@ -21,6 +21,8 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         builder.Property(u => u.TraceId).HasMaxLength(64);
         builder.HasIndex(u => u.ExecutedAt);
         builder.HasIndex(u => new { u.UserId, u.ExecutedAt });
+        // Per-version figures on the prompt pages; most calls come from no prompt, so only those that do are indexed.
+        builder.HasIndex(u => u.PromptVersionId).HasFilter("prompt_version_id IS NOT NULL");
         builder.HasOne<ApplicationUser>().WithMany().HasForeignKey(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -580,7 +580,6 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnName("key");
 
                     b.Property<int>("LatestVersion")
-                        .IsConcurrencyToken()
                         .HasColumnType("integer")
                         .HasColumnName("latest_version");
 
@@ -835,6 +834,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
                     b.HasIndex("ExecutedAt")
                         .HasDatabaseName("ix_prompt_usage_logs_executed_at");
+
+                    b.HasIndex("PromptVersionId")
+                        .HasDatabaseName("ix_prompt_usage_logs_prompt_version_id")
+                        .HasFilter("prompt_version_id IS NOT NULL");
 
                     b.HasIndex("UserId", "ExecutedAt")
                         .HasDatabaseName("ix_prompt_usage_logs_user_id_executed_at");

@@ -16,7 +16,8 @@ public sealed class RecentSessionsLoader(IDbContextFactory<AppDbContext> context
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var titles = await db.ChatSessions.AsNoTracking()
-            .Where(s => s.UserId == userId)
+            // Compare columns are not in the chat list, so they are not "recent chats" either.
+            .Where(s => s.UserId == userId && s.CompareRunId == null)
             .OrderByDescending(s => s.LastActivityAt)
             .Take(Count)
             .Select(s => s.Title)

@@ -116,6 +116,12 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "ix_prompt_usage_logs_prompt_version_id",
+                table: "prompt_usage_logs",
+                column: "prompt_version_id",
+                filter: "prompt_version_id IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_messages_prompt_version_id",
                 table: "messages",
                 column: "prompt_version_id");
@@ -177,6 +183,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "prompts");
+
+            migrationBuilder.DropIndex(
+                name: "ix_prompt_usage_logs_prompt_version_id",
+                table: "prompt_usage_logs");
 
             migrationBuilder.DropIndex(
                 name: "ix_messages_prompt_version_id",

@@ -14,7 +14,7 @@ using NpgsqlTypes;
 namespace MrPrompt.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261123123344_Prompts")]
+    [Migration("20261123131143_Prompts")]
     partial class Prompts
     {
         /// <inheritdoc />
@@ -583,7 +583,6 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnName("key");
 
                     b.Property<int>("LatestVersion")
-                        .IsConcurrencyToken()
                         .HasColumnType("integer")
                         .HasColumnName("latest_version");
 
@@ -838,6 +837,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
                     b.HasIndex("ExecutedAt")
                         .HasDatabaseName("ix_prompt_usage_logs_executed_at");
+
+                    b.HasIndex("PromptVersionId")
+                        .HasDatabaseName("ix_prompt_usage_logs_prompt_version_id")
+                        .HasFilter("prompt_version_id IS NOT NULL");
 
                     b.HasIndex("UserId", "ExecutedAt")
                         .HasDatabaseName("ix_prompt_usage_logs_user_id_executed_at");
