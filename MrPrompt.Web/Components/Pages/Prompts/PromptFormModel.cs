@@ -25,8 +25,9 @@ public sealed class PromptFormModel
     public IReadOnlyCollection<string> DataLoaders { get; set; } = [];
     public string? ChangeNote { get; set; }
 
+    /// <summary>The details to save; an empty key becomes the one made from the title, as the form shows.</summary>
     public PromptDetails Details => new(
-        Key, Title, Description, Tags.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), Visibility);
+        string.IsNullOrWhiteSpace(Key) ? PromptRules.KeyFromTitle(Title) : Key, Title, Description, Tags.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), Visibility);
 
     public PromptContent Content => new(
         SystemPrompt, UserTemplate, string.IsNullOrWhiteSpace(Model) ? null : Model, Temperature, MaxOutputTokens, ResponseFormat,
