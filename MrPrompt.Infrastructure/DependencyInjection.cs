@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.ApiKeys;
 using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Credentials;
 using MrPrompt.Infrastructure.Gateway;
@@ -169,6 +170,7 @@ public static class DependencyInjection
             .AddDefaultTokenProviders();
 
         services.AddScoped<AccountRegistrar>();
+        services.AddSingleton<ApiKeyService>();
         services.AddScoped<AdminAccountSeeder>();
         services.AddSingleton<ProfileService>();
         services.AddSingleton<AccountDirectory>();

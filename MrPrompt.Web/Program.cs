@@ -28,6 +28,10 @@ if (!await app.PrepareAsync())
 {
     return 1;
 }
+if (OperatorCommands.IsCommand(args))
+{
+    return await OperatorCommands.RunAsync(app.Services, args, Console.Out, Console.Error);
+}
 
 app.UseWebPipeline();
 app.MapHealth();

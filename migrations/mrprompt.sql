@@ -559,3 +559,55 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123132945_PersonalApiKeys') THEN
+    ALTER TABLE users ADD disabled_at timestamp with time zone;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123132945_PersonalApiKeys') THEN
+    CREATE TABLE personal_api_keys (
+        id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        name character varying(80) NOT NULL,
+        prefix character varying(16) NOT NULL,
+        hash character varying(64) NOT NULL,
+        allowed_models text[] NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        expires_at timestamp with time zone,
+        last_used_at timestamp with time zone,
+        revoked_at timestamp with time zone,
+        CONSTRAINT pk_personal_api_keys PRIMARY KEY (id),
+        CONSTRAINT fk_personal_api_keys_asp_net_users_user_id FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123132945_PersonalApiKeys') THEN
+    CREATE UNIQUE INDEX ix_personal_api_keys_hash ON personal_api_keys (hash);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123132945_PersonalApiKeys') THEN
+    CREATE INDEX ix_personal_api_keys_user_id ON personal_api_keys (user_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123132945_PersonalApiKeys') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261123132945_PersonalApiKeys', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -20,7 +20,11 @@ public sealed partial class AccountRegistrar(
     // Any constant works; it only has to be the same for every registration so they queue on it.
     private const long FirstAdminLockKey = 0x4D7250726F6D7074; // "MrPrompt"
 
-    public async Task<RegistrationResult> RegisterAsync(string email, string password, CancellationToken cancellationToken = default)
+    public Task<RegistrationResult> RegisterAsync(string email, string password, CancellationToken cancellationToken = default) =>
+        RegisterAsync(email, password, null, cancellationToken);
+
+    /// <summary>Creates an account with <paramref name="role"/> (one of <see cref="AppRoles.All"/>), or by the first-admin rule when null.</summary>
+    public async Task<RegistrationResult> RegisterAsync(string email, string password, string? role, CancellationToken cancellationToken = default)
     {
         email = email.Trim();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -35,7 +39,7 @@ public sealed partial class AccountRegistrar(
             return RegistrationResult.Failed(IdentityErrorFields.ToFieldErrors(created.Errors));
         }
 
-        var role = (await users.GetUsersInRoleAsync(AppRoles.Admin)).Count == 0 ? AppRoles.Admin : AppRoles.User;
+        role ??= (await users.GetUsersInRoleAsync(AppRoles.Admin)).Count == 0 ? AppRoles.Admin : AppRoles.User;
         var roleAdded = await users.AddToRoleAsync(user, role);
         if (!roleAdded.Succeeded)
         {

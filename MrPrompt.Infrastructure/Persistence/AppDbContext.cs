@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.ApiKeys;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Credentials;
 using MrPrompt.Domain.Profiles;
@@ -23,6 +24,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<Prompt> Prompts => Set<Prompt>();
     public DbSet<PromptVersion> PromptVersions => Set<PromptVersion>();
     public DbSet<PromptLabel> PromptLabels => Set<PromptLabel>();
+    public DbSet<PersonalApiKey> PersonalApiKeys => Set<PersonalApiKey>();
 
     /// <summary>The Data Protection key ring; each key is itself encrypted by a certificate kept outside the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

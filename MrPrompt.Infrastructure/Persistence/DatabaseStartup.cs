@@ -47,6 +47,13 @@ public sealed partial class DatabaseStartup(
         }
     }
 
+    /// <summary>Applies pending migrations now, whatever <c>Database:MigrateOnStartup</c> says (the <c>migrate</c> command).</summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        await MigrateAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), cancellationToken);
+    }
+
     private static async Task MigrateAsync(AppDbContext db, CancellationToken cancellationToken)
     {
         // Npgsql's migrator queries the history table before creating it and logs the expected

@@ -5,7 +5,7 @@ namespace MrPrompt.Tests.Support;
 /// <summary>The app's real executable, started the way an operator starts it.</summary>
 public static class AppProcess
 {
-    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -15,6 +15,10 @@ public static class AppProcess
             UseShellExecute = false,
         };
         startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MrPrompt.Web.dll"));
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         foreach (var (key, value) in environment)

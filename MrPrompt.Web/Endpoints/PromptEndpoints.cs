@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MrPrompt.Domain.Prompts;
 using MrPrompt.Infrastructure.Prompts;
+using MrPrompt.Web.Authentication;
 using MrPrompt.Web.Components.Shared;
 
 namespace MrPrompt.Web.Endpoints;
@@ -16,7 +17,7 @@ public static class PromptEndpoints
 {
     public static void MapPromptsApi(this IEndpointRouteBuilder app)
     {
-        var prompts = app.MapGroup("/api/prompts").RequireAuthorization().WithTags("Prompts");
+        var prompts = app.MapGroup("/api/prompts").RequireAuthorization(ApiAuthorization.Policy).WithTags("Prompts");
         prompts.MapGet("/", ListAsync).WithName("ListPrompts").WithSummary("The caller's, public and built-in prompts");
         prompts.MapGet("/{id:guid}", GetAsync).WithName("GetPrompt").WithSummary("A prompt with its versions and labels");
         prompts.MapPost("/{id:guid}/versions", SaveVersionAsync).WithName("SavePromptVersion").WithSummary("Save new content as the next version");

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using MrPrompt.Infrastructure.ApiKeys;
+using MrPrompt.Tests.Support;
+
+namespace MrPrompt.Tests.Web;
+
+/// <summary>The operator commands run by the real executable against a real database, as an install script would.</summary>
+public sealed class OperatorCommandTests(PostgresServer server) : IDisposable
+{
+    private readonly string _workDir = TestDirectories.Create("commands");
+
+    private async Task<(int ExitCode, string Output, string Errors)> RunAsync(string connectionString, params string[] arguments)
+    {
+        using var process = AppProcess.Start(_workDir, new Dictionary<string, string> { ["ConnectionStrings__Default"] = connectionString }, arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task Migrate_create_user_and_create_api_key_script_an_install()
+    {
+        var database = await server.CreateDatabaseAsync("commands");
+
+        var migrate = await RunAsync(database, "migrate");
+        var user = await RunAsync(database, "create-user", "--email", "bot-owner@example.com", "--password", "Passw0rd!", "--role", "author");
+        var key = await RunAsync(database, "create-api-key", "--email", "bot-owner@example.com", "--name", "deploy bot");
+
+        Assert.Equal((0, ""), (migrate.ExitCode, migrate.Errors));
+        Assert.Contains("up to date", migrate.Output, StringComparison.Ordinal);
+        Assert.Equal(0, user.ExitCode);
+        Assert.Contains("with the role Author", user.Output, StringComparison.Ordinal);
+        Assert.Equal(0, key.ExitCode);
+        var secret = Assert.Single(key.Output.Split('\n'), line => line.StartsWith("mrp_", StringComparison.Ordinal)).Trim();
+
+        await using var services = TestDatabase.BuildServices(database, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        var caller = await services.GetRequiredService<ApiKeyService>().AuthenticateAsync(secret, TestContext.Current.CancellationToken);
+        Assert.Equal(("bot-owner@example.com", "Author"), (caller!.Email, caller.Role));
+    }
+
+    [Fact]
+    public async Task Mistakes_are_one_line_and_exit_code_2()
+    {
+        var database = await server.CreateDatabaseAsync("command-mistakes");
+
+        var badRole = await RunAsync(database, "create-user", "--email", "x@example.com", "--password", "Passw0rd!", "--role", "root");
+        var noUser = await RunAsync(database, "create-api-key", "--email", "nobody@example.com", "--name", "n");
+        var missing = await RunAsync(database, "create-user", "--email", "x@example.com");
+
+        Assert.Equal((2, 2, 2), (badRole.ExitCode, noUser.ExitCode, missing.ExitCode));
+        Assert.Contains("Unknown role 'root'", badRole.Errors, StringComparison.Ordinal);
+        Assert.Contains("no account with the email nobody@example.com", noUser.Errors, StringComparison.Ordinal);
+        Assert.Contains("--password", missing.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", badRole.Errors + noUser.Errors + missing.Errors, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => TestDirectories.Delete(_workDir);
+}
