@@ -38,6 +38,7 @@ app.MapHealth();
 app.MapAccountEndpoints();
 app.MapChatExport();
 app.MapPromptsApi();
+app.MapOpenAiApi();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
