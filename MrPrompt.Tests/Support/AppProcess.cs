@@ -28,6 +28,27 @@ public static class AppProcess
         return Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start the app.");
     }
 
+    /// <summary>Runs the app to its exit (a command, or a start-up that must fail); a hang is killed and reported.</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunToExitAsync(
+        string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        using var process = Start(workingDirectory, environment, arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("The app did not exit: it hangs.");
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
     /// <summary>Asks for a graceful stop, as systemd or Ctrl+C would.</summary>
     public static void Terminate(Process process)
     {

@@ -10,16 +10,8 @@ public sealed class OperatorCommandTests(PostgresServer server) : IDisposable
 {
     private readonly string _workDir = TestDirectories.Create("commands");
 
-    private async Task<(int ExitCode, string Output, string Errors)> RunAsync(string connectionString, params string[] arguments)
-    {
-        using var process = AppProcess.Start(_workDir, new Dictionary<string, string> { ["ConnectionStrings__Default"] = connectionString }, arguments);
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int ExitCode, string Output, string Errors)> RunAsync(string connectionString, params string[] arguments) =>
+        AppProcess.RunToExitAsync(_workDir, new Dictionary<string, string> { ["ConnectionStrings__Default"] = connectionString }, arguments);
 
     [Fact]
     public async Task Migrate_create_user_and_create_api_key_script_an_install()

@@ -12,21 +12,8 @@ public sealed class StartupFailureTests : IDisposable
 
     private async Task<(int ExitCode, string Output)> RunAppAsync(Dictionary<string, string> environment)
     {
-        using var process = AppProcess.Start(_workDir, environment);
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The app neither started nor exited: it hangs on a bad setting.");
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        var (exitCode, output, errors) = await AppProcess.RunToExitAsync(_workDir, environment);
+        return (exitCode, output + errors);
     }
 
     [Fact]
