@@ -22,6 +22,8 @@ public sealed class SessionTitler(IChatGateway gateway, IDbContextFactory<AppDbC
 {
     private const int ExcerptLength = 1500;
 
+    private static readonly PromptTemplate ExchangeTemplate = PromptTemplate.Parse(CodePrompts.ChatTitle.Content.UserTemplate).Template!;
+
     public async Task TitleAfterFirstAnswerAsync(GenerationOutcome outcome)
     {
         if (outcome.Status != MessageStatus.Complete || outcome.Result is null)
@@ -40,7 +42,7 @@ public sealed class SessionTitler(IChatGateway gateway, IDbContextFactory<AppDbC
         }
 
         var prompt = CodePrompts.ChatTitle.Content;
-        var exchange = PromptTemplate.Parse(prompt.UserTemplate).Template!.Render(new Dictionary<string, object?>
+        var exchange = ExchangeTemplate.Render(new Dictionary<string, object?>
         {
             ["question"] = Excerpt(question),
             ["answer"] = Excerpt(outcome.Text),

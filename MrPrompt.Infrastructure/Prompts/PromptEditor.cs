@@ -37,25 +37,6 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
         return await SaveAsync(db, prompt.Id, cancellationToken);
     }
 
-    /// <summary>Changes key, title, description, tags or visibility; the versions are untouched.</summary>
-    public async Task<PromptResult<Guid>> UpdateDetailsAsync(Guid userId, Guid promptId, PromptDetails details, CancellationToken cancellationToken = default)
-    {
-        details = details.Normalized();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var owned = await FindOwnedAsync(db, userId, promptId, "edit", cancellationToken);
-        if (owned.Value is not { } prompt)
-        {
-            return owned.Problem!;
-        }
-        var errors = await ValidateAsync(db, userId, prompt, details, cancellationToken);
-        if (!errors.IsEmpty)
-        {
-            return PromptProblem.Invalid(errors);
-        }
-        Apply(details, prompt);
-        return await SaveAsync(db, prompt.Id, cancellationToken);
-    }
-
     /// <summary>Saves <paramref name="content"/> as the next version (n+1); the earlier ones never change.</summary>
     public async Task<PromptResult<PromptVersion>> SaveVersionAsync(
         Guid userId, Guid promptId, PromptContent content, string? changeNote, CancellationToken cancellationToken = default)

@@ -22,7 +22,7 @@ public sealed class PromptAccessTests(ChatFixture fixture) : IClassFixture<ChatF
         {
             (await fixture.PromptLibrary.GetAsync(intruder, id, Token)).Problem,
             (await editor.SaveVersionAsync(intruder, id, Content("mine now {{a}}"), "x", Token)).Problem,
-            (await editor.UpdateDetailsAsync(intruder, id, Details("stolen"), Token)).Problem,
+            (await editor.UpdateAsync(intruder, id, Details("stolen"), Content(), "x", Token)).Problem,
             (await editor.RestoreAsync(intruder, id, 1, Token)).Problem,
             (await editor.MoveLabelAsync(intruder, id, "production", 1, Token)).Problem,
             (await editor.RemoveLabelAsync(intruder, id, "production", Token)).Problem,

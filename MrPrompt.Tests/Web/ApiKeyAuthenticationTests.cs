@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using MrPrompt.Infrastructure.ApiKeys;
-using MrPrompt.Infrastructure.Security;
 using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Web;
@@ -12,16 +10,6 @@ namespace MrPrompt.Tests.Web;
 public sealed class ApiKeyAuthenticationTests(MrPromptApp app) : IClassFixture<MrPromptApp>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private async Task<(Guid UserId, string Key)> KeyAsync()
-    {
-        var email = $"key-{Guid.NewGuid():N}@example.com";
-        await AccountForms.RegisterAsync(app.CreateClient(), email, "Passw0rd!");
-        await using var scope = app.Services.CreateAsyncScope();
-        var user = (await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByEmailAsync(email))!;
-        var key = (await app.Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, "test", null, [], Ct)).Created!;
-        return (user.Id, key.Secret);
-    }
 
     private HttpClient Client(string? bearer)
     {
@@ -36,7 +24,7 @@ public sealed class ApiKeyAuthenticationTests(MrPromptApp app) : IClassFixture<M
     [Fact]
     public async Task A_valid_key_reaches_the_api_as_its_owner()
     {
-        var (_, key) = await KeyAsync();
+        var (_, key) = await app.NewApiKeyAsync();
 
         var response = await Client(key).GetAsync("/api/prompts?scope=Mine", Ct);
 
@@ -47,7 +35,7 @@ public sealed class ApiKeyAuthenticationTests(MrPromptApp app) : IClassFixture<M
     [Fact]
     public async Task A_bad_or_missing_key_is_a_401_problem_not_a_redirect()
     {
-        var (userId, key) = await KeyAsync();
+        var (userId, key) = await app.NewApiKeyAsync();
         await app.Services.GetRequiredService<ApiKeyService>().RevokeAsync(userId, (await app.Services.GetRequiredService<ApiKeyService>().ListAsync(userId, Ct))[0].Id, cancellationToken: Ct);
 
         foreach (var bearer in new[] { key, "mrp_" + new string('x', 43), null })

@@ -1,8 +1,4 @@
 using System.ClientModel;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.DependencyInjection;
-using MrPrompt.Infrastructure.ApiKeys;
-using MrPrompt.Infrastructure.Security;
 using MrPrompt.Tests.Support;
 using OpenAI;
 
@@ -13,15 +9,6 @@ public sealed class OpenAiModelsTests(MrPromptApp app) : IClassFixture<MrPromptA
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<string> KeyAsync(IReadOnlyCollection<string> allowedModels)
-    {
-        var email = $"sdk-{Guid.NewGuid():N}@example.com";
-        await AccountForms.RegisterAsync(app.CreateClient(), email, "Passw0rd!");
-        await using var scope = app.Services.CreateAsyncScope();
-        var user = (await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByEmailAsync(email))!;
-        return (await app.Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, "sdk", null, allowedModels, Ct)).Created!.Secret;
-    }
-
     private OpenAIClient Sdk(string key) => new(new ApiKeyCredential(key), new OpenAIClientOptions
     {
         Endpoint = new Uri(app.CreateClient().BaseAddress!, "/v1"),
@@ -31,7 +18,7 @@ public sealed class OpenAiModelsTests(MrPromptApp app) : IClassFixture<MrPromptA
     [Fact]
     public async Task The_sdk_lists_models_as_provider_slash_model()
     {
-        var models = await Sdk(await KeyAsync([])).GetOpenAIModelClient().GetModelsAsync(Ct);
+        var models = await Sdk((await app.NewApiKeyAsync()).Key).GetOpenAIModelClient().GetModelsAsync(Ct);
 
         Assert.Contains(models.Value, m => m.Id == "echo/echo" && m.OwnedBy == "echo");
     }
@@ -39,7 +26,7 @@ public sealed class OpenAiModelsTests(MrPromptApp app) : IClassFixture<MrPromptA
     [Fact]
     public async Task A_key_limited_to_some_models_lists_only_those_and_a_bad_key_is_refused()
     {
-        var limited = await Sdk(await KeyAsync(["openai/not-configured"])).GetOpenAIModelClient().GetModelsAsync(Ct);
+        var limited = await Sdk((await app.NewApiKeyAsync(["openai/not-configured"])).Key).GetOpenAIModelClient().GetModelsAsync(Ct);
         var refused = await Assert.ThrowsAsync<ClientResultException>(() => Sdk("mrp_" + new string('z', 43)).GetOpenAIModelClient().GetModelsAsync(Ct));
 
         Assert.DoesNotContain(limited.Value, m => m.Id == "echo/echo");
