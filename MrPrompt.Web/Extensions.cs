@@ -55,6 +55,10 @@ internal static partial class Extensions
         // Enums travel by name ("JsonSchema", "Public") so API clients need no number table.
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddOptions<ApiOptions>()
+            .Bind(builder.Configuration.GetSection(ApiOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
     }
 
     public static void AddWebServices(this WebApplicationBuilder builder)
@@ -130,6 +134,7 @@ internal static partial class Extensions
 
     public static void UseWebPipeline(this WebApplication app)
     {
+        app.UseTraceIdHeader();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);

@@ -80,21 +80,8 @@ public class GatewayFixture(PostgresServer server) : IAsyncLifetime
     {
     }
 
-    /// <summary>Usage rows of this fixture's user, once at least <paramref name="expected"/> have been written.</summary>
-    public async Task<List<UsageRecord>> UsageRowsAsync(string traceId, int expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            await using var db = await Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
-            var rows = await db.UsageRecords.AsNoTracking().Where(u => u.TraceId == traceId).OrderBy(u => u.ExecutedAt).ThenBy(u => u.Attempt).ToListAsync();
-            if (rows.Count >= expected || DateTime.UtcNow > deadline)
-            {
-                return rows;
-            }
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Usage rows of a trace, once at least <paramref name="expected"/> have been written.</summary>
+    public Task<List<UsageRecord>> UsageRowsAsync(string traceId, int expected) => UsageRows.WaitForAsync(Services, traceId, expected);
 
     public virtual async ValueTask DisposeAsync()
     {

@@ -8,14 +8,21 @@ using MrPrompt.Infrastructure.Security;
 namespace MrPrompt.Tests.Support;
 
 /// <summary>The real app in-process, on a database of its own on the shared test server.</summary>
-public sealed class MrPromptApp(PostgresServer server) : IAsyncLifetime
+public class MrPromptApp(PostgresServer server) : IAsyncLifetime
 {
     private Factory? _factory;
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
-        _factory = new Factory(await server.CreateDatabaseAsync("web"));
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Default"] = await server.CreateDatabaseAsync("web") };
+        Configure(settings);
+        _factory = new Factory(settings);
         _ = _factory.Server; // start now, so migrations run before the first test
+    }
+
+    /// <summary>Settings a derived app adds before it starts.</summary>
+    protected virtual void Configure(Dictionary<string, string?> settings)
+    {
     }
 
     public IServiceProvider Services => _factory!.Services;
@@ -38,7 +45,7 @@ public sealed class MrPromptApp(PostgresServer server) : IAsyncLifetime
         HandleCookies = true,
     });
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_factory is not null)
         {
@@ -46,12 +53,15 @@ public sealed class MrPromptApp(PostgresServer server) : IAsyncLifetime
         }
     }
 
-    private sealed class Factory(string connectionString) : WebApplicationFactory<Program>
+    private sealed class Factory(Dictionary<string, string?> settings) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Production");
-            builder.UseSetting("ConnectionStrings:Default", connectionString);
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
         }
     }
 }

@@ -4,9 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Web.Authentication;
-using MrPrompt.Web.Components.Shared;
 
-namespace MrPrompt.Web.Endpoints;
+namespace MrPrompt.Web.Endpoints.OpenAi;
 
 /// <summary>
 /// The OpenAI-compatible surface under <c>/v1</c>, so OpenAI's SDKs and tools work against MrPrompt
@@ -18,15 +17,20 @@ public static class OpenAiEndpoints
     {
         var v1 = app.MapGroup("/v1").RequireAuthorization(ApiAuthorization.Policy).WithTags("OpenAI-compatible");
         v1.MapGet("/models", ListModelsAsync).WithName("ListModels").WithSummary("The models the caller can use, as provider/model");
+        v1.MapPost("/chat/completions", ChatCompletionsEndpoint.HandleAsync)
+            .WithName("CreateChatCompletion")
+            .WithSummary("A chat answer, streamed as chat.completion.chunk events when stream is true")
+            .Accepts<ChatCompletionRequest>("application/json")
+            .Produces<ChatCompletion>()
+            .Produces<OpenAiError>(StatusCodes.Status400BadRequest)
+            .Produces<OpenAiError>(StatusCodes.Status429TooManyRequests);
     }
 
     private static async Task<Ok<ModelList>> ListModelsAsync(ClaimsPrincipal user, [FromServices] UserModelCatalog catalog, CancellationToken cancellationToken)
     {
-        var userId = UserId.Of(user) ?? throw new InvalidOperationException("An authorized request without a user id.");
-        // A key limited to some models lists only those.
-        var allowed = user.FindAll(ApiKeyAuthenticationHandler.AllowedModelClaim).Select(c => c.Value).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var models = (await catalog.ListAsync(userId, cancellationToken))
-            .Where(m => allowed.Count == 0 || allowed.Contains(m.Ref.ToString()))
+        var caller = ApiCaller.From(user);
+        var models = (await catalog.ListAsync(caller.UserId, cancellationToken))
+            .Where(m => caller.MayUse(m.Ref))
             .Select(m => new ModelEntry(m.Ref.ToString(), "model", 0, m.Ref.Provider))
             .ToList();
         return TypedResults.Ok(new ModelList("list", models));

@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MrPrompt.Web.Endpoints;
+
+/// <summary>The <c>Api</c> section: limits and timings of the HTTP API for programs.</summary>
+public sealed class ApiOptions
+{
+    public const string SectionName = "Api";
+
+    /// <summary>Largest request body accepted by the model endpoints; a larger one is a 413 before anything is sent upstream.</summary>
+    [Range(1_024, 64 * 1024 * 1024)]
+    public int MaxRequestBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Seconds between <c>keepalive</c> frames of a quiet stream, so proxies do not close it.</summary>
+    [Range(1, 300)]
+    public int KeepAliveSeconds { get; set; } = 15;
+}

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Web.Authentication;
+
+namespace MrPrompt.Web.Endpoints.OpenAi;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: an OpenAI-compatible call through the gateway, streamed as
+/// <c>chat.completion.chunk</c> events or answered whole. A failure before the first token is a real
+/// HTTP error status; one after it is an error event that ends the stream.
+/// </summary>
+internal static class ChatCompletionsEndpoint
+{
+    public static async Task<IResult> HandleAsync(
+        HttpContext context, IChatGateway gateway, IOptions<ApiOptions> options,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, TimeProvider clock)
+    {
+        var cancellationToken = context.RequestAborted;
+        var json = jsonOptions.Value.SerializerOptions;
+        var (body, failure) = await RequestBody.ReadJsonAsync<ChatCompletionRequest>(context.Request, options.Value.MaxRequestBytes, json, cancellationToken);
+        if (failure is not null)
+        {
+            var code = failure.Status == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "invalid_json";
+            return OpenAiError.Of(failure.Status, failure.Message, "invalid_request_error", code).ToResult(context);
+        }
+        var traceId = TraceIds.Of(context);
+        var (request, error) = body!.ToGatewayRequest(ApiCaller.From(context.User), traceId);
+        if (error is not null)
+        {
+            return error.ToResult(context);
+        }
+
+        var answer = new AnswerIdentity($"chatcmpl-{traceId}", clock.GetUtcNow().ToUnixTimeSeconds(), request!.Model.ToString());
+        try
+        {
+            await using var events = gateway.StreamAsync(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            return body.Streamed
+                ? await StreamAsync(context, events, answer, body.IncludeUsage, json)
+                : await CollectAsync(context, events, answer);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Results.Empty; // the client went away; the gateway logged what was used
+        }
+    }
+
+    private sealed record AnswerIdentity(string Id, long Created, string Model);
+
+    private static async Task<IResult> CollectAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events, AnswerIdentity answer)
+    {
+        while (await events.MoveNextAsync())
+        {
+            switch (events.Current)
+            {
+                case GatewayCompleted completed:
+                    return TypedResults.Json(ChatCompletion.Of(answer.Id, answer.Created, completed.Result));
+                case GatewayFailed failed:
+                    return OpenAiError.From(failed.Error).ToResult(context);
+            }
+        }
+        throw new InvalidOperationException("The gateway ended a call without an outcome.");
+    }
+
+    private static async Task<IResult> StreamAsync(
+        HttpContext context, IAsyncEnumerator<GatewayEvent> events, AnswerIdentity answer, bool includeUsage, JsonSerializerOptions json)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (!await events.MoveNextAsync())
+        {
+            throw new InvalidOperationException("The gateway ended a call without an outcome.");
+        }
+        if (events.Current is GatewayFailed early)
+        {
+            return OpenAiError.From(early.Error).ToResult(context);
+        }
+
+        var sse = new ServerSentEventWriter(context.Response, json);
+        await sse.StartAsync(cancellationToken);
+        await sse.WriteAsync(null, Chunk(answer, new ChunkDelta(Role: "assistant", Content: ""), null), cancellationToken);
+        do
+        {
+            switch (events.Current)
+            {
+                case GatewayDelta delta:
+                    await sse.WriteAsync(null, Chunk(answer, new ChunkDelta(Content: delta.Text), null), cancellationToken);
+                    break;
+                case GatewayCompleted completed:
+                    await sse.WriteAsync(null, Chunk(answer, new ChunkDelta(), ChatCompletion.FinishReasonOf(completed.Result)), cancellationToken);
+                    if (includeUsage)
+                    {
+                        var usage = new ChatCompletionChunk(answer.Id, ChatCompletionChunk.ObjectName, answer.Created, answer.Model, [], CompletionUsage.Of(completed.Result));
+                        await sse.WriteAsync(null, usage, cancellationToken);
+                    }
+                    await sse.WriteRawAsync(null, "[DONE]", cancellationToken);
+                    return Results.Empty;
+                case GatewayFailed failed:
+                    // Mid-stream the status is already sent; OpenAI's clients read an error object in the stream.
+                    await sse.WriteAsync(null, OpenAiError.From(failed.Error), cancellationToken);
+                    return Results.Empty;
+            }
+        }
+        while (await events.MoveNextAsync());
+        return Results.Empty;
+    }
+
+    private static ChatCompletionChunk Chunk(AnswerIdentity answer, ChunkDelta delta, string? finishReason) =>
+        new(answer.Id, ChatCompletionChunk.ObjectName, answer.Created, answer.Model, [new ChunkChoice(0, delta, finishReason)]);
+}
