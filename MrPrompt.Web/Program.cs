@@ -3,6 +3,7 @@ using MrPrompt.Web;
 using MrPrompt.Web.Components;
 using MrPrompt.Web.Components.Account;
 using MrPrompt.Web.Endpoints;
+using MrPrompt.Web.Endpoints.GatewayApi;
 using MrPrompt.Web.Endpoints.OpenAi;
 
 // Prompt authors write regular expressions into JSON Schemas; no match may run for ever. Set before any Regex exists.
@@ -40,6 +41,7 @@ app.MapAccountEndpoints();
 app.MapChatExport();
 app.MapPromptsApi();
 app.MapOpenAiApi();
+app.MapGatewayApi();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();

@@ -32,6 +32,7 @@ public sealed partial class ChatGateway(
             yield break;
         }
 
+        yield return new GatewayStarted(call.TraceId);
         var client = pipeline.Build(targets[0], targets.Skip(1).ToList());
         var text = new StringBuilder();
         string? finishReason = null;

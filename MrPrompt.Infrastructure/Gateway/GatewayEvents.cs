@@ -2,8 +2,15 @@ using MrPrompt.Domain.Gateway;
 
 namespace MrPrompt.Infrastructure.Gateway;
 
-/// <summary>What a streamed call yields: text deltas, then exactly one <see cref="GatewayCompleted"/> or <see cref="GatewayFailed"/>.</summary>
+/// <summary>
+/// What a streamed call yields: <see cref="GatewayStarted"/> once the call is accepted and under way,
+/// text deltas, then exactly one <see cref="GatewayCompleted"/> or <see cref="GatewayFailed"/>. A call
+/// refused up front yields only its <see cref="GatewayFailed"/>.
+/// </summary>
 public abstract record GatewayEvent;
+
+/// <summary>The call passed every check and went to a provider: an HTTP stream can now commit to success.</summary>
+public sealed record GatewayStarted(string TraceId) : GatewayEvent;
 
 public sealed record GatewayDelta(string Text) : GatewayEvent;
 
@@ -27,6 +34,9 @@ public sealed record GatewayResult
     public TimeSpan? TimeToFirstToken { get; init; }
     public string? ResponseId { get; init; }
     public required string TraceId { get; init; }
+
+    /// <summary>Served from the response cache: no provider was called for it.</summary>
+    public bool Cached { get; init; }
 }
 
 /// <summary>The outcome of a non-streamed call: a result or an error, never an exception for provider trouble.</summary>

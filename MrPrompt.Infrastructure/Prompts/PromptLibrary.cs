@@ -92,6 +92,17 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
             ownerName ?? "", prompt.OwnerId == userId, versions, labels);
     }
 
+    /// <summary>The id of the caller's own prompt with <paramref name="key"/>, if they have one.</summary>
+    public async Task<Guid?> FindOwnIdAsync(Guid userId, string key, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var normalized = key.Trim().ToLowerInvariant();
+        return await db.Prompts.AsNoTracking()
+            .Where(p => p.OwnerId == userId && p.Key == normalized)
+            .Select(p => (Guid?)p.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>A built-in prompt, read-only.</summary>
     public static PromptView? GetBuiltIn(string key) => CodePrompts.Find(key) is { } prompt ? PromptView.FromCode(prompt) : null;
 

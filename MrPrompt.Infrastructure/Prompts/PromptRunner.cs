@@ -3,8 +3,12 @@ using MrPrompt.Infrastructure.Prompts.Loaders;
 
 namespace MrPrompt.Infrastructure.Prompts;
 
-/// <summary>Which prompt and which of its versions: a stored prompt by id or a built-in one by key, then a version number or a label.</summary>
-public sealed record PromptSelector(Guid? PromptId = null, string? BuiltInKey = null, int? Version = null, string? Label = null);
+/// <summary>
+/// Which prompt and which of its versions: a stored prompt by id, a built-in one by key, or any by
+/// <see cref="Key"/> (the caller's own prompt with that key, else the built-in one); then a version
+/// number or a label.
+/// </summary>
+public sealed record PromptSelector(Guid? PromptId = null, string? BuiltInKey = null, int? Version = null, string? Label = null, string? Key = null);
 
 /// <summary>
 /// Turns a prompt into the messages of a call: picks the version (asked for by number or label,
@@ -17,6 +21,14 @@ public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loade
         Guid userId, PromptSelector selector, CancellationToken cancellationToken = default)
     {
         PromptView prompt;
+        if (selector.Key is { } anyKey)
+        {
+            // Another user's prompt is never found by key, even a public one: keys are unique per owner only.
+            var ownId = await library.FindOwnIdAsync(userId, anyKey, cancellationToken);
+            return ownId is { } found
+                ? await ResolveAsync(userId, selector with { Key = null, PromptId = found }, cancellationToken)
+                : await ResolveAsync(userId, selector with { Key = null, BuiltInKey = anyKey }, cancellationToken);
+        }
         if (selector.PromptId is { } id)
         {
             var found = await library.GetAsync(userId, id, cancellationToken);
@@ -47,9 +59,14 @@ public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loade
         return (prompt, prompt.Default);
     }
 
-    /// <summary>What the version's data loaders give for the caller, each under its variable name.</summary>
-    public Task<Dictionary<string, object?>> LoadDataAsync(Guid userId, PromptVersion version, CancellationToken cancellationToken = default) =>
-        loaders.LoadAsync(version.DataLoaders, userId, cancellationToken);
+    /// <summary>What the version's data loaders, and any more the caller asked for, give for the caller, each under its variable name.</summary>
+    public Task<Dictionary<string, object?>> LoadDataAsync(
+        Guid userId, PromptVersion version, CancellationToken cancellationToken = default, IEnumerable<string>? extraLoaders = null) =>
+        loaders.LoadAsync(version.DataLoaders.Union(extraLoaders ?? [], StringComparer.Ordinal), userId, cancellationToken);
+
+    /// <summary>The loader keys in <paramref name="requested"/> that do not exist.</summary>
+    public IReadOnlyList<string> UnknownLoaders(IEnumerable<string> requested) =>
+        requested.Where(key => loaders.Find(key) is null).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// Renders the system prompt and the user template with the loaded data and the caller's
@@ -78,15 +95,20 @@ public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loade
 
     /// <summary><see cref="ResolveAsync"/>, <see cref="LoadDataAsync"/> and <see cref="Render"/> in one go.</summary>
     public async Task<PromptResult<PreparedPrompt>> PrepareAsync(
-        Guid userId, PromptSelector selector, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default)
+        Guid userId, PromptSelector selector, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default,
+        IReadOnlyCollection<string>? extraLoaders = null)
     {
+        if (UnknownLoaders(extraLoaders ?? []) is { Count: > 0 } unknown)
+        {
+            return PromptProblem.Invalid($"Unknown data loader: {string.Join(", ", unknown)}. Known: {string.Join(", ", loaders.Keys.Order(StringComparer.Ordinal))}.");
+        }
         var resolved = await ResolveAsync(userId, selector, cancellationToken);
         if (resolved.Problem is { } problem)
         {
             return problem;
         }
         var (prompt, version) = resolved.Value;
-        var data = await LoadDataAsync(userId, version, cancellationToken);
+        var data = await LoadDataAsync(userId, version, cancellationToken, extraLoaders);
         return Render(prompt, version, data, variables);
     }
 }

@@ -31,6 +31,7 @@ public class ApiGatewayApp(PostgresServer server) : MrPromptApp(server)
         settings["Providers:openai:Models:0:OutputPrice"] = "0.60";
         settings["Gateway:RetryBaseDelayMilliseconds"] = "10";
         settings["Gateway:EchoWordDelayMilliseconds"] = "0";
+        settings["Api:KeepAliveSeconds"] = "1";
     }
 
     /// <summary>The official OpenAI SDK, pointed at this app's /v1 with <paramref name="key"/>.</summary>

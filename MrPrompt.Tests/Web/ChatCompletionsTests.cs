@@ -142,7 +142,7 @@ public sealed class ChatCompletionsTests(ApiGatewayApp app) : IClassFixture<ApiG
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         var text = await response.Content.ReadAsStringAsync(Ct);
-        return text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(f => f["data: ".Length..]).ToList();
+        return SseFrame.Parse(text).Select(f => f.Data).ToList();
     }
 
     private static async Task<string?> ErrorTypeAsync(HttpResponseMessage response)

@@ -7,6 +7,7 @@ namespace MrPrompt.Web.Endpoints;
 public sealed class ServerSentEventWriter(HttpResponse response, JsonSerializerOptions json)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private long _lastWrite = Environment.TickCount64;
 
     /// <summary>Headers for a live stream; nginx and similar proxies would otherwise buffer it.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -36,10 +37,38 @@ public sealed class ServerSentEventWriter(HttpResponse response, JsonSerializerO
         {
             await response.WriteAsync(frame.ToString(), cancellationToken);
             await response.Body.FlushAsync(cancellationToken);
+            Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="eventName"/> whenever the stream has been quiet for <paramref name="interval"/>,
+    /// until cancelled; proxies and browsers close connections that stay silent too long.
+    /// </summary>
+    public async Task KeepAliveAsync(string eventName, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval / 4);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                if (Environment.TickCount64 - Interlocked.Read(ref _lastWrite) >= (long)interval.TotalMilliseconds)
+                {
+                    await WriteRawAsync(eventName, "{}", cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the stream ended or the client left
+        }
+        catch (IOException)
+        {
+            // the client left between two ticks
         }
     }
 }

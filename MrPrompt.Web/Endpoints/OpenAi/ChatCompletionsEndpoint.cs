@@ -66,10 +66,15 @@ internal static class ChatCompletionsEndpoint
         HttpContext context, IAsyncEnumerator<GatewayEvent> events, AnswerIdentity answer, bool includeUsage, JsonSerializerOptions json)
     {
         var cancellationToken = context.RequestAborted;
-        if (!await events.MoveNextAsync())
+        // Wait for the first token (or failure) before committing to 200, so an upstream error is still a status.
+        do
         {
-            throw new InvalidOperationException("The gateway ended a call without an outcome.");
+            if (!await events.MoveNextAsync())
+            {
+                throw new InvalidOperationException("The gateway ended a call without an outcome.");
+            }
         }
+        while (events.Current is GatewayStarted);
         if (events.Current is GatewayFailed early)
         {
             return OpenAiError.From(early.Error).ToResult(context);

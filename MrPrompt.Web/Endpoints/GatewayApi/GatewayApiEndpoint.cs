@@ -1,0 +1,151 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Prompts;
+using MrPrompt.Web.Authentication;
+
+namespace MrPrompt.Web.Endpoints.GatewayApi;
+
+/// <summary>
+/// <c>POST /api/gateway</c>, seed 000's contract: run a prompt by key with variables and options.
+/// <c>complete</c> answers with one JSON body; <c>stream</c> answers with seed 004's frames
+/// (<c>ready</c>, <c>keepalive</c>, <c>chat.delta</c>, <c>chat.done</c>, <c>error</c>). Anything
+/// refused before the call starts is a JSON error with an honest status instead of a stream.
+/// </summary>
+public static class GatewayApiEndpoint
+{
+    public static void MapGatewayApi(this IEndpointRouteBuilder app) =>
+        app.MapPost("/api/gateway", HandleAsync)
+            .RequireAuthorization(ApiAuthorization.Policy)
+            .WithTags("Gateway")
+            .WithName("RunPrompt")
+            .WithSummary("Run a prompt by key: complete returns JSON, stream returns text/event-stream frames")
+            .Accepts<GatewayApiRequest>("application/json")
+            .Produces<GatewayApiSuccess>()
+            .Produces<GatewayApiError>(StatusCodes.Status400BadRequest)
+            .Produces<GatewayApiError>(StatusCodes.Status404NotFound)
+            .Produces<GatewayApiError>(StatusCodes.Status429TooManyRequests);
+
+    private static async Task<IResult> HandleAsync(
+        HttpContext context, IChatGateway gateway, PromptRunner prompts, IOptions<ApiOptions> options,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions)
+    {
+        var cancellationToken = context.RequestAborted;
+        var json = jsonOptions.Value.SerializerOptions;
+        var (body, failure) = await RequestBody.ReadJsonAsync<GatewayApiRequest>(context.Request, options.Value.MaxRequestBytes, json, cancellationToken);
+        if (failure is not null)
+        {
+            var code = failure.Status == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "invalid_request";
+            return GatewayApiError.Of(failure.Status, code, failure.Message).ToResult(context);
+        }
+        if (body!.Validate() is { } invalid)
+        {
+            return invalid.ToResult(context);
+        }
+        var caller = ApiCaller.From(context.User);
+        var (request, refused) = await PrepareAsync(body, caller, prompts, TraceIds.Of(context), cancellationToken);
+        if (refused is not null)
+        {
+            return refused.ToResult(context);
+        }
+
+        try
+        {
+            await using var events = gateway.StreamAsync(request!, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            return body.Streamed
+                ? await StreamAsync(context, events, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), json)
+                : await CollectAsync(context, events);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Results.Empty; // the client went away; the gateway logged what was used
+        }
+    }
+
+    /// <summary>The prompt rendered for the caller and the gateway call it makes, or why not.</summary>
+    private static async Task<(GatewayRequest? Request, GatewayApiError? Error)> PrepareAsync(
+        GatewayApiRequest body, ApiCaller caller, PromptRunner prompts, string traceId, CancellationToken cancellationToken)
+    {
+        var prepared = await prompts.PrepareAsync(caller.UserId, body.Selector, body.Variables, cancellationToken, body.Payload!.DataLoaders);
+        if (prepared.Problem is { } problem)
+        {
+            return (null, problem.Kind == PromptProblemKind.NotFound
+                ? GatewayApiError.Of(StatusCodes.Status404NotFound, "prompt_not_found", $"No prompt with the key '{body.Selector.Key}' was found among your prompts or the built-in ones.")
+                : GatewayApiError.Invalid(problem.Message));
+        }
+        var options = body.Payload.Options;
+        if (prepared.Value!.ModelOr(options?.Model) is not { } model)
+        {
+            return (null, GatewayApiError.Invalid("options.model must name a model as provider/model, for example echo/echo."));
+        }
+        if (!caller.MayUse(model))
+        {
+            return (null, GatewayApiError.Of(StatusCodes.Status403Forbidden, "model_not_allowed", $"This API key may not use {model}."));
+        }
+        return (prepared.Value.ToRequest(caller.UserId, model, UsageSource.Api, options?.Temperature, options?.MaxTokens) with
+        {
+            ApiKeyId = caller.KeyId,
+            TraceId = traceId,
+        }, null);
+    }
+
+    private static async Task<IResult> CollectAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events)
+    {
+        while (await events.MoveNextAsync())
+        {
+            switch (events.Current)
+            {
+                case GatewayCompleted completed:
+                    return TypedResults.Json(new GatewayApiSuccess(GatewayAnswer.Of(completed.Result, null)));
+                case GatewayFailed failed:
+                    return GatewayApiError.From(failed.Error).ToResult(context);
+            }
+        }
+        throw new InvalidOperationException("The gateway ended a call without an outcome.");
+    }
+
+    private static async Task<IResult> StreamAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events, TimeSpan keepAlive, JsonSerializerOptions json)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (!await events.MoveNextAsync())
+        {
+            throw new InvalidOperationException("The gateway ended a call without an outcome.");
+        }
+        if (events.Current is GatewayFailed refused)
+        {
+            return GatewayApiError.From(refused.Error).ToResult(context);
+        }
+
+        var sse = new ServerSentEventWriter(context.Response, json);
+        await sse.StartAsync(cancellationToken);
+        await sse.WriteAsync("ready", new GatewayFrames.Ready(TraceIds.Of(context)), cancellationToken);
+        using var streaming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var keepingAlive = sse.KeepAliveAsync("keepalive", keepAlive, streaming.Token);
+        try
+        {
+            do
+            {
+                switch (events.Current)
+                {
+                    case GatewayDelta delta:
+                        await sse.WriteAsync("chat.delta", new GatewayFrames.Delta(delta.Text), cancellationToken);
+                        break;
+                    case GatewayCompleted { Result: var result }:
+                        await sse.WriteAsync("chat.done", new GatewayFrames.Done(result.Text, $"{result.Provider}/{result.Model}", GatewayUsage.Of(result), result.Cached), cancellationToken);
+                        return Results.Empty;
+                    case GatewayFailed failed:
+                        await sse.WriteAsync("error", GatewayApiError.From(failed.Error).Error, cancellationToken);
+                        return Results.Empty;
+                }
+            }
+            while (await events.MoveNextAsync());
+            return Results.Empty;
+        }
+        finally
+        {
+            await streaming.CancelAsync();
+            await keepingAlive;
+        }
+    }
+}
