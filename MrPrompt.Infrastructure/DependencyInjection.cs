@@ -12,6 +12,7 @@ using MrPrompt.Infrastructure.Credentials;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Middleware;
 using MrPrompt.Infrastructure.Gateway.Providers;
+using MrPrompt.Infrastructure.Gateway.Sharing;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Prompts;
@@ -126,6 +127,15 @@ public static class DependencyInjection
         services.AddSingleton<GatewayTargetResolver>();
         services.AddSingleton<IChatGateway, ChatGateway>();
         services.AddSingleton<UserModelCatalog>();
+
+        // What programs add on top: replay, cache and in-flight sharing (see GatewayCalls).
+        services.AddHybridCache();
+        services.AddSingleton<InFlightCalls>();
+        services.AddSingleton<ResponseCache>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<GatewayCalls>();
+        services.AddSingleton<GatewayHousekeeping>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayHousekeeping>());
     }
 
     /// <summary>Chats and compare runs, and the runner that writes their answers independently of any page.</summary>

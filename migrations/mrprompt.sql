@@ -611,3 +611,85 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161105_ResponseCacheAndIdempotency') THEN
+    CREATE TABLE ai_response_cache (
+        id uuid NOT NULL,
+        cache_key character varying(64) NOT NULL,
+        prompt_key character varying(64) NOT NULL,
+        user_id uuid NOT NULL,
+        request_hash character varying(64) NOT NULL,
+        response_content text NOT NULL,
+        model character varying(200) NOT NULL,
+        input_tokens integer NOT NULL,
+        output_tokens integer NOT NULL,
+        finish_reason character varying(32),
+        created_at timestamp with time zone NOT NULL,
+        expires_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_ai_response_cache PRIMARY KEY (id),
+        CONSTRAINT ck_ai_response_cache_valid_expiry CHECK (expires_at > created_at),
+        CONSTRAINT fk_ai_response_cache_asp_net_users_user_id FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161105_ResponseCacheAndIdempotency') THEN
+    CREATE TABLE idempotency_keys (
+        user_id uuid NOT NULL,
+        key character varying(255) NOT NULL,
+        request_hash character varying(64) NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        completed_at timestamp with time zone,
+        response_content text,
+        model character varying(200),
+        input_tokens integer NOT NULL,
+        output_tokens integer NOT NULL,
+        finish_reason character varying(32),
+        CONSTRAINT pk_idempotency_keys PRIMARY KEY (user_id, key),
+        CONSTRAINT fk_idempotency_keys_asp_net_users_user_id FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161105_ResponseCacheAndIdempotency') THEN
+    CREATE UNIQUE INDEX ix_ai_response_cache_cache_key ON ai_response_cache (cache_key);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161105_ResponseCacheAndIdempotency') THEN
+    CREATE INDEX ix_ai_response_cache_expires_at ON ai_response_cache (expires_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161105_ResponseCacheAndIdempotency') THEN
+    CREATE INDEX ix_ai_response_cache_user_id ON ai_response_cache (user_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161105_ResponseCacheAndIdempotency') THEN
+    CREATE INDEX ix_idempotency_keys_created_at ON idempotency_keys (created_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161105_ResponseCacheAndIdempotency') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261123161105_ResponseCacheAndIdempotency', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

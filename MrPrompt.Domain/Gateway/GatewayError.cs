@@ -49,6 +49,22 @@ public sealed record GatewayError(GatewayErrorCode Code, string Message, TimeSpa
     public static GatewayError Unknown(string providerName) =>
         new(GatewayErrorCode.Unknown, $"The call to {providerName} failed unexpectedly. Try again.");
 
+    public static GatewayError IdempotencyKeyReused() =>
+        new(GatewayErrorCode.IdempotencyKeyReused, "This idempotency key was already used with a different request. Use a new key for a new request.");
+
+    public static GatewayError RequestInProgress() =>
+        new(GatewayErrorCode.RequestInProgress, "A request with this idempotency key is still in progress. Try again when it has finished.", TimeSpan.FromSeconds(1));
+
+    /// <summary>One of MrPrompt's own per-minute limits (not the provider's); <paramref name="limit"/> names it.</summary>
+    public static GatewayError UsageLimited(string limit, TimeSpan wait) =>
+        new(GatewayErrorCode.UsageLimited, $"You have reached {limit}. Try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} s.", wait);
+
+    public static GatewayError BudgetExhausted(decimal budgetUsd, decimal spentUsd, DateTimeOffset renewsAt) =>
+        new(GatewayErrorCode.BudgetExhausted,
+            string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Your monthly budget of ${budgetUsd:0.00} does not cover this call (${spentUsd:0.00} spent this month). It renews on {renewsAt:d MMMM yyyy}; an admin can raise it."),
+            renewsAt - DateTimeOffset.UtcNow);
+
     private static string ToSnakeCase(string name)
     {
         var builder = new System.Text.StringBuilder(name.Length + 4);

@@ -16,4 +16,8 @@ public enum GatewayErrorCode
     Timeout,
     Cancelled,
     Unknown,
+    IdempotencyKeyReused,
+    RequestInProgress,
+    UsageLimited,
+    BudgetExhausted,
 }

@@ -42,4 +42,7 @@ public enum UsageStatus
     Success,
     Error,
     Cancelled,
+
+    /// <summary>Answered from the response cache: no provider call, no cost.</summary>
+    CacheHit,
 }

@@ -36,5 +36,9 @@ public sealed class GatewayOptions
     [Range(0, 5000)]
     public int EchoWordDelayMilliseconds { get; set; } = 40;
 
+    /// <summary>Minutes between removals of expired cached answers and idempotency keys.</summary>
+    [Range(1, 24 * 60)]
+    public int CleanupIntervalMinutes { get; set; } = 10;
+
     public RetryBackoff Backoff => new(TimeSpan.FromMilliseconds(RetryBaseDelayMilliseconds), TimeSpan.FromSeconds(RetryMaxDelaySeconds));
 }

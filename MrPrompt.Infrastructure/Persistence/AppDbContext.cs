@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.ApiKeys;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Credentials;
+using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Profiles;
 using MrPrompt.Domain.Prompts;
 using MrPrompt.Domain.Usage;
@@ -25,6 +26,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<PromptVersion> PromptVersions => Set<PromptVersion>();
     public DbSet<PromptLabel> PromptLabels => Set<PromptLabel>();
     public DbSet<PersonalApiKey> PersonalApiKeys => Set<PersonalApiKey>();
+    public DbSet<CachedResponse> CachedResponses => Set<CachedResponse>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     /// <summary>The Data Protection key ring; each key is itself encrypted by a certificate kept outside the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -10,10 +10,12 @@ public static class GatewayErrorStatus
         GatewayErrorCode.UnknownModel or GatewayErrorCode.ModelNotFound => StatusCodes.Status404NotFound,
         GatewayErrorCode.MissingCredential or GatewayErrorCode.CredentialNeedsReentry or GatewayErrorCode.CredentialExpired
             or GatewayErrorCode.InvalidKey or GatewayErrorCode.ContextTooLong or GatewayErrorCode.InvalidRequest => StatusCodes.Status400BadRequest,
-        GatewayErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
+        GatewayErrorCode.RateLimited or GatewayErrorCode.UsageLimited or GatewayErrorCode.BudgetExhausted => StatusCodes.Status429TooManyRequests,
         GatewayErrorCode.ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,
         GatewayErrorCode.Timeout => StatusCodes.Status504GatewayTimeout,
         GatewayErrorCode.Cancelled => StatusCodes.Status499ClientClosedRequest,
+        GatewayErrorCode.IdempotencyKeyReused => StatusCodes.Status422UnprocessableEntity,
+        GatewayErrorCode.RequestInProgress => StatusCodes.Status409Conflict,
         _ => StatusCodes.Status502BadGateway,
     };
 

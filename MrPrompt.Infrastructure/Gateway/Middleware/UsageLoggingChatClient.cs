@@ -60,7 +60,15 @@ public sealed class UsageLoggingChatClient(
                 if (failure is not null)
                 {
                     settled = true;
-                    Failed(options, started, firstToken, failure, cancellationToken);
+                    if (StoppedByCaller(failure, options, cancellationToken))
+                    {
+                        // What was streamed before the stop was generated, and is paid for.
+                        Abandoned(history, options, started, firstToken, text.ToString());
+                    }
+                    else
+                    {
+                        Failed(options, started, firstToken, failure, cancellationToken);
+                    }
                     ExceptionDispatch.Rethrow(failure);
                 }
                 if (!hasItem)
@@ -122,9 +130,7 @@ public sealed class UsageLoggingChatClient(
     private void Failed(ChatOptions? options, long started, long? firstToken, Exception failure, CancellationToken cancellationToken)
     {
         var call = GatewayCall.From(options);
-        // A cancellation the caller did not ask for is a layer above giving up on a slow attempt.
-        var callerToken = call?.CallerCancellation ?? cancellationToken;
-        var cancelled = failure is OperationCanceledException && callerToken.IsCancellationRequested;
+        var cancelled = StoppedByCaller(failure, options, cancellationToken);
         var code = cancelled ? "cancelled"
             : failure is OperationCanceledException ? GatewayError.Timeout(provider).CodeName
             : ProviderErrors.Classify(failure, provider, model).Error.CodeName;
@@ -136,6 +142,10 @@ public sealed class UsageLoggingChatClient(
         }
         Write(call, options, started, ttft, cancelled ? UsageStatus.Cancelled : UsageStatus.Error, code, 0, 0, false, null);
     }
+
+    /// <summary>A cancellation the caller did not ask for is a layer above giving up on a slow attempt.</summary>
+    private static bool StoppedByCaller(Exception failure, ChatOptions? options, CancellationToken cancellationToken) =>
+        failure is OperationCanceledException && (GatewayCall.From(options)?.CallerCancellation ?? cancellationToken).IsCancellationRequested;
 
     private void Write(GatewayCall? call, ChatOptions? options, long started, TimeSpan? ttft, UsageStatus status, string? errorCode,
         int input, int output, bool estimated, decimal? cost)

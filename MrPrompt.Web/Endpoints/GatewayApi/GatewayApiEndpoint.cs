@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Sharing;
 using MrPrompt.Infrastructure.Prompts;
 using MrPrompt.Web.Authentication;
 
@@ -28,7 +30,7 @@ public static class GatewayApiEndpoint
             .Produces<GatewayApiError>(StatusCodes.Status429TooManyRequests);
 
     private static async Task<IResult> HandleAsync(
-        HttpContext context, IChatGateway gateway, PromptRunner prompts, IOptions<ApiOptions> options,
+        HttpContext context, GatewayCalls calls, PromptRunner prompts, IOptions<ApiOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions)
     {
         var cancellationToken = context.RequestAborted;
@@ -43,8 +45,13 @@ public static class GatewayApiEndpoint
         {
             return invalid.ToResult(context);
         }
+        var idempotencyKey = IdempotencyKeys.Of(context.Request, body.IdempotencyKey);
+        if (IdempotencyRecord.ValidateKey(idempotencyKey) is { } badKey)
+        {
+            return GatewayApiError.Invalid(badKey).ToResult(context);
+        }
         var caller = ApiCaller.From(context.User);
-        var (request, refused) = await PrepareAsync(body, caller, prompts, TraceIds.Of(context), cancellationToken);
+        var (prepared, refused) = await PrepareAsync(body, caller, prompts, TraceIds.Of(context), cancellationToken);
         if (refused is not null)
         {
             return refused.ToResult(context);
@@ -52,10 +59,15 @@ public static class GatewayApiEndpoint
 
         try
         {
-            await using var events = gateway.StreamAsync(request!, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var started = await calls.StartAsync(prepared!.Request, prepared.Handling with { IdempotencyKey = idempotencyKey }, cancellationToken);
+            if (started.Refusal is { } refusal)
+            {
+                return GatewayApiError.From(refusal).ToResult(context);
+            }
+            await using var events = started.Events!.GetAsyncEnumerator(cancellationToken);
             return body.Streamed
                 ? await StreamAsync(context, events, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), json)
-                : await CollectAsync(context, events);
+                : await CollectAsync(context, events, started.CacheKey);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -63,8 +75,10 @@ public static class GatewayApiEndpoint
         }
     }
 
-    /// <summary>The prompt rendered for the caller and the gateway call it makes, or why not.</summary>
-    private static async Task<(GatewayRequest? Request, GatewayApiError? Error)> PrepareAsync(
+    private sealed record PreparedCall(GatewayRequest Request, CallHandling Handling);
+
+    /// <summary>The prompt rendered for the caller, the gateway call it makes and how to cache it, or why not.</summary>
+    private static async Task<(PreparedCall? Call, GatewayApiError? Error)> PrepareAsync(
         GatewayApiRequest body, ApiCaller caller, PromptRunner prompts, string traceId, CancellationToken cancellationToken)
     {
         var prepared = await prompts.PrepareAsync(caller.UserId, body.Selector, body.Variables, cancellationToken, body.Payload!.DataLoaders);
@@ -83,21 +97,27 @@ public static class GatewayApiEndpoint
         {
             return (null, GatewayApiError.Of(StatusCodes.Status403Forbidden, "model_not_allowed", $"This API key may not use {model}."));
         }
-        return (prepared.Value.ToRequest(caller.UserId, model, UsageSource.Api, options?.Temperature, options?.MaxTokens) with
+        var request = prepared.Value.ToRequest(caller.UserId, model, UsageSource.Api, options?.Temperature, options?.MaxTokens) with
         {
             ApiKeyId = caller.KeyId,
             TraceId = traceId,
-        }, null);
+        };
+        // Seed 000 keys the cache on the variables and the loaded data as well as the prompt.
+        var caching = options?.CacheTtl is > 0 and var ttl
+            ? new ResponseCaching(prepared.Value.Prompt.Key, TimeSpan.FromSeconds(ttl),
+                new Dictionary<string, object?> { ["variables"] = body.Variables, ["data"] = prepared.Value.LoadedData })
+            : null;
+        return (new PreparedCall(request, new CallHandling(Cache: caching)), null);
     }
 
-    private static async Task<IResult> CollectAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events)
+    private static async Task<IResult> CollectAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events, string? cacheKey)
     {
         while (await events.MoveNextAsync())
         {
             switch (events.Current)
             {
                 case GatewayCompleted completed:
-                    return TypedResults.Json(new GatewayApiSuccess(GatewayAnswer.Of(completed.Result, null)));
+                    return TypedResults.Json(new GatewayApiSuccess(GatewayAnswer.Of(completed.Result, cacheKey)));
                 case GatewayFailed failed:
                     return GatewayApiError.From(failed.Error).ToResult(context);
             }

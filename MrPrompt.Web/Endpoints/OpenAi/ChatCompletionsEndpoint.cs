@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Gateway;
 using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Sharing;
 using MrPrompt.Web.Authentication;
 
 namespace MrPrompt.Web.Endpoints.OpenAi;
@@ -13,7 +15,7 @@ namespace MrPrompt.Web.Endpoints.OpenAi;
 internal static class ChatCompletionsEndpoint
 {
     public static async Task<IResult> HandleAsync(
-        HttpContext context, IChatGateway gateway, IOptions<ApiOptions> options,
+        HttpContext context, GatewayCalls calls, IOptions<ApiOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, TimeProvider clock)
     {
         var cancellationToken = context.RequestAborted;
@@ -23,6 +25,11 @@ internal static class ChatCompletionsEndpoint
         {
             var code = failure.Status == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "invalid_json";
             return OpenAiError.Of(failure.Status, failure.Message, "invalid_request_error", code).ToResult(context);
+        }
+        var idempotencyKey = IdempotencyKeys.Of(context.Request, null);
+        if (IdempotencyRecord.ValidateKey(idempotencyKey) is { } badKey)
+        {
+            return OpenAiError.Of(StatusCodes.Status400BadRequest, badKey, "invalid_request_error", "invalid_idempotency_key").ToResult(context);
         }
         var traceId = TraceIds.Of(context);
         var (request, error) = body!.ToGatewayRequest(ApiCaller.From(context.User), traceId);
@@ -34,7 +41,12 @@ internal static class ChatCompletionsEndpoint
         var answer = new AnswerIdentity($"chatcmpl-{traceId}", clock.GetUtcNow().ToUnixTimeSeconds(), request!.Model.ToString());
         try
         {
-            await using var events = gateway.StreamAsync(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var started = await calls.StartAsync(request, new CallHandling(idempotencyKey), cancellationToken);
+            if (started.Refusal is { } refusal)
+            {
+                return OpenAiError.From(refusal).ToResult(context);
+            }
+            await using var events = started.Events!.GetAsyncEnumerator(cancellationToken);
             return body.Streamed
                 ? await StreamAsync(context, events, answer, body.IncludeUsage, json)
                 : await CollectAsync(context, events, answer);

@@ -1,0 +1,171 @@
+using Microsoft.Extensions.Logging;
+using MrPrompt.Domain.Gateway;
+using MrPrompt.Domain.Providers;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Usage;
+
+namespace MrPrompt.Infrastructure.Gateway.Sharing;
+
+/// <summary>How a program asked its call to be handled: an idempotency key, and whether and how long to cache the answer.</summary>
+public sealed record CallHandling(string? IdempotencyKey = null, ResponseCaching? Cache = null);
+
+/// <summary>Cache the answer for <paramref name="Ttl"/>; the key also covers the inputs the prompt was rendered from.</summary>
+public sealed record ResponseCaching(string PromptKey, TimeSpan Ttl, IReadOnlyDictionary<string, object?> Inputs);
+
+/// <summary>The events a caller follows, with the cache key when caching was asked for; or why the call was refused.</summary>
+public sealed record CallStart(IAsyncEnumerable<GatewayEvent>? Events, string? CacheKey, GatewayError? Refusal);
+
+/// <summary>
+/// The API's way into the gateway: before calling a provider it replays an idempotent request that
+/// already finished, serves a cached answer, or joins an identical call already under way (in-flight
+/// dedup), so a burst of the same request costs one upstream call. Whatever runs still goes through
+/// <see cref="IChatGateway"/> with its limits, retries and usage log.
+/// </summary>
+public sealed partial class GatewayCalls(
+    IChatGateway gateway,
+    InFlightCalls inFlight,
+    ResponseCache cache,
+    IdempotencyStore idempotency,
+    IUsageSink usage,
+    TimeProvider clock,
+    ILogger<GatewayCalls> logger)
+{
+    public async Task<CallStart> StartAsync(GatewayRequest request, CallHandling handling, CancellationToken cancellationToken)
+    {
+        var fingerprint = RequestFingerprint.Of(request);
+        var cacheKey = handling.Cache is { } caching ? ResponseCache.KeyFor(fingerprint, caching.Inputs) : null;
+        var sharedKey = $"request:{fingerprint}";
+        if (handling.IdempotencyKey is { } key)
+        {
+            sharedKey = $"idempotent:{request.UserId}:{key}";
+            var claim = await idempotency.ClaimAsync(request.UserId, key, fingerprint, cancellationToken);
+            switch (claim.Verdict)
+            {
+                case IdempotencyVerdict.Conflict:
+                    return new CallStart(null, cacheKey, GatewayError.IdempotencyKeyReused());
+                case IdempotencyVerdict.Replay:
+                    var stored = claim.Record!;
+                    var replayed = ResultOf(request, stored.ResponseContent!, stored.Model!, stored.InputTokens, stored.OutputTokens, stored.FinishReason, cached: false);
+                    return new CallStart(Events(replayed), cacheKey, null);
+                case IdempotencyVerdict.InProgress:
+                    // Attach to the live stream; one running elsewhere (another instance) cannot be joined.
+                    return inFlight.TryJoin(sharedKey, cancellationToken) is { } live
+                        ? new CallStart(live, cacheKey, null)
+                        : new CallStart(null, cacheKey, GatewayError.RequestInProgress());
+            }
+        }
+
+        if (cacheKey is not null && await cache.FindAsync(cacheKey, cancellationToken) is { } hit)
+        {
+            RecordCacheHit(request, hit);
+            var result = ResultOf(request, hit.ResponseContent, hit.Model, hit.InputTokens, hit.OutputTokens, hit.FinishReason, cached: true);
+            if (handling.IdempotencyKey is { } claimed)
+            {
+                await idempotency.CompleteAsync(request.UserId, claimed, result, CancellationToken.None);
+            }
+            return new CallStart(Events(result), cacheKey, null);
+        }
+
+        var events = inFlight.JoinOrStart(
+            sharedKey,
+            token => gateway.StreamAsync(request, token),
+            last => FinishedAsync(request, fingerprint, handling, cacheKey, last),
+            cancellationToken);
+        return new CallStart(events, cacheKey, null);
+    }
+
+    /// <summary>Keeps a finished answer for the cache and the idempotency key, or frees the key after a failure.</summary>
+    private async Task FinishedAsync(GatewayRequest request, string fingerprint, CallHandling handling, string? cacheKey, GatewayEvent? last)
+    {
+        try
+        {
+            if (last is GatewayCompleted { Result: var result })
+            {
+                if (cacheKey is not null && handling.Cache is { } caching)
+                {
+                    var now = clock.GetUtcNow();
+                    await cache.StoreAsync(new CachedResponse
+                    {
+                        Id = Guid.CreateVersion7(now),
+                        CacheKey = cacheKey,
+                        PromptKey = caching.PromptKey,
+                        UserId = request.UserId,
+                        RequestHash = fingerprint,
+                        ResponseContent = result.Text,
+                        Model = $"{result.Provider}/{result.Model}",
+                        InputTokens = result.InputTokens,
+                        OutputTokens = result.OutputTokens,
+                        FinishReason = result.FinishReason,
+                        CreatedAt = now,
+                        ExpiresAt = now + caching.Ttl,
+                    }, CancellationToken.None);
+                }
+                if (handling.IdempotencyKey is { } key)
+                {
+                    await idempotency.CompleteAsync(request.UserId, key, result, CancellationToken.None);
+                }
+            }
+            else if (handling.IdempotencyKey is { } key)
+            {
+                await idempotency.ReleaseAsync(request.UserId, key, CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // The caller already has the answer; only its reuse is lost.
+            LogKeepFailed(logger, request.TraceId ?? "", ex.GetType().Name);
+        }
+    }
+
+    private static GatewayResult ResultOf(GatewayRequest request, string text, string model, int input, int output, string? finishReason, bool cached)
+    {
+        var answeredBy = ModelRef.TryParse(model, out var parsed) ? parsed : request.Model;
+        return new GatewayResult
+        {
+            Text = text,
+            Provider = answeredBy.Provider,
+            Model = answeredBy.Model,
+            InputTokens = input,
+            OutputTokens = output,
+            FinishReason = finishReason,
+            TraceId = request.TraceId ?? "",
+            Cached = cached,
+        };
+    }
+
+#pragma warning disable CS1998 // an iterator over values already at hand
+    private static async IAsyncEnumerable<GatewayEvent> Events(GatewayResult result)
+    {
+        yield return new GatewayStarted(result.TraceId);
+        if (result.Text.Length > 0)
+        {
+            yield return new GatewayDelta(result.Text);
+        }
+        yield return new GatewayCompleted(result);
+    }
+#pragma warning restore CS1998
+
+    /// <summary>A cache hit is a call too: logged with no cost, so the usage page shows what the cache saved.</summary>
+    private void RecordCacheHit(GatewayRequest request, CachedResponse hit)
+    {
+        var answeredBy = ModelRef.TryParse(hit.Model, out var parsed) ? parsed : request.Model;
+        usage.Record(new UsageRecord
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = request.UserId,
+            Provider = answeredBy.Provider,
+            Model = answeredBy.Model,
+            PromptVersionId = request.PromptVersionId,
+            ApiKeyId = request.ApiKeyId,
+            Source = request.Source,
+            Status = UsageStatus.CacheHit,
+            Attempt = 0,
+            CostUsd = 0,
+            TraceId = request.TraceId ?? "",
+            ExecutedAt = clock.GetUtcNow(),
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not keep the answer of call {TraceId} for reuse: {Reason}")]
+    private static partial void LogKeepFailed(ILogger logger, string traceId, string reason);
+}

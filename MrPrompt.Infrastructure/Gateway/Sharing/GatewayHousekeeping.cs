@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MrPrompt.Infrastructure.Gateway.Sharing;
+
+/// <summary>Deletes expired cache entries and idempotency records on a schedule, so neither table grows without bound.</summary>
+public sealed partial class GatewayHousekeeping(
+    ResponseCache cache, IdempotencyStore idempotency, IOptions<GatewayOptions> options, TimeProvider clock, ILogger<GatewayHousekeeping> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(options.Value.CleanupIntervalMinutes), clock);
+        do
+        {
+            await CleanOnceAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task CleanOnceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var answers = await cache.DeleteExpiredAsync(cancellationToken);
+            var keys = await idempotency.DeleteExpiredAsync(cancellationToken);
+            if (answers + keys > 0)
+            {
+                LogCleaned(logger, answers, keys);
+            }
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            LogCleanupFailed(logger, ex.GetType().Name); // next round tries again
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Answers} expired cached answers and {Keys} expired idempotency keys")]
+    private static partial void LogCleaned(ILogger logger, int answers, int keys);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cleaning expired cache entries failed: {Reason}")]
+    private static partial void LogCleanupFailed(ILogger logger, string reason);
+}

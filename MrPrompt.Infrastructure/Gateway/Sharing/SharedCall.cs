@@ -1,0 +1,130 @@
+using System.Runtime.CompilerServices;
+using MrPrompt.Domain.Gateway;
+
+namespace MrPrompt.Infrastructure.Gateway.Sharing;
+
+/// <summary>
+/// One gateway call that several readers follow: every reader gets every event from the start, then
+/// the live ones. The call runs on its own, independent of any one reader, and is cancelled when the
+/// last reader leaves before it ends (a client that disconnects stops paying for tokens nobody reads).
+/// </summary>
+internal sealed class SharedCall
+{
+    private readonly object _gate = new();
+    private readonly List<GatewayEvent> _events = [];
+    private readonly CancellationTokenSource _upstream = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _readers;
+    private bool _finished;
+    private bool _abandoned;
+
+    /// <summary>Completes when the call has ended and its final event has been handled.</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Counts a new reader in; false when the call was already abandoned by all its readers.</summary>
+    public bool TryAttach()
+    {
+        lock (_gate)
+        {
+            if (_abandoned)
+            {
+                return false;
+            }
+            _readers++;
+            return true;
+        }
+    }
+
+    /// <summary>Runs <paramref name="source"/> in the background; <paramref name="onFinished"/> sees the last event.</summary>
+    public void Start(Func<CancellationToken, IAsyncEnumerable<GatewayEvent>> source, Func<GatewayEvent?, Task> onFinished) =>
+        Completion = Task.Run(async () =>
+        {
+            GatewayEvent? last = null;
+            try
+            {
+                await foreach (var item in source(_upstream.Token).WithCancellation(_upstream.Token))
+                {
+                    last = item;
+                    Publish(item);
+                }
+            }
+            catch (OperationCanceledException) when (_upstream.IsCancellationRequested)
+            {
+                // every reader left; the gateway has logged what was used
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _finished = true;
+                }
+                Publish(null);
+                await onFinished(last);
+            }
+        });
+
+    /// <summary>The events for one attached reader; leaving early detaches it.</summary>
+    public async IAsyncEnumerable<GatewayEvent> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var next = 0;
+        try
+        {
+            while (true)
+            {
+                GatewayEvent? item = null;
+                Task changed;
+                lock (_gate)
+                {
+                    if (next < _events.Count)
+                    {
+                        item = _events[next++];
+                    }
+                    else if (_finished)
+                    {
+                        yield break;
+                    }
+                    changed = _changed.Task;
+                }
+                if (item is not null)
+                {
+                    yield return item;
+                    continue;
+                }
+                await changed.WaitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            Detach();
+        }
+    }
+
+    /// <summary>Adds an event (none when only the end is announced) and wakes the readers.</summary>
+    private void Publish(GatewayEvent? item)
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            if (item is not null)
+            {
+                _events.Add(item);
+            }
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
+    }
+
+    private void Detach()
+    {
+        lock (_gate)
+        {
+            if (--_readers > 0 || _finished)
+            {
+                return;
+            }
+            _abandoned = true;
+        }
+        _upstream.Cancel();
+    }
+}

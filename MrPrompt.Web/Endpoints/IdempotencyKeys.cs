@@ -1,0 +1,10 @@
+namespace MrPrompt.Web.Endpoints;
+
+/// <summary>Seed 004: the <c>Idempotency-Key</c> header, or <c>idempotency_key</c> in the body; the header wins.</summary>
+public static class IdempotencyKeys
+{
+    public const string HeaderName = "Idempotency-Key";
+
+    public static string? Of(HttpRequest request, string? fromBody) =>
+        request.Headers.TryGetValue(HeaderName, out var header) && header.Count > 0 ? header.ToString() : fromBody;
+}
