@@ -11,6 +11,7 @@ using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Credentials;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Middleware;
+using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Gateway.Sharing;
 using MrPrompt.Infrastructure.Generation;
@@ -126,6 +127,7 @@ public static class DependencyInjection
         services.AddSingleton<CredentialService>();
         services.AddSingleton<GatewayTargetResolver>();
         services.AddSingleton<IChatGateway, ChatGateway>();
+        services.AddLimits(configuration);
         services.AddSingleton<UserModelCatalog>();
 
         // What programs add on top: replay, cache and in-flight sharing (see GatewayCalls).
@@ -136,6 +138,27 @@ public static class DependencyInjection
         services.AddSingleton<GatewayCalls>();
         services.AddSingleton<GatewayHousekeeping>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayHousekeeping>());
+    }
+
+    /// <summary>Requests and tokens per minute and monthly budgets, checked by the gateway for every caller.</summary>
+    private static void AddLimits(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<LimitOptions>()
+            .Bind(configuration.GetSection(LimitOptions.SectionName))
+            .Configure(limits =>
+            {
+                // Seed 004's variable wins over the section, as operators set it last.
+                if (int.TryParse(configuration[LimitOptions.RequestsPerMinuteVariable], out var perMinute))
+                {
+                    limits.RequestsPerMinute = perMinute;
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<CallerAllowances>();
+        services.AddSingleton<CallRateLimits>();
+        services.AddSingleton<BudgetLedger>();
+        services.AddSingleton<CallAdmission>();
     }
 
     /// <summary>Chats and compare runs, and the runner that writes their answers independently of any page.</summary>

@@ -10,7 +10,8 @@ namespace MrPrompt.Web;
 /// <summary>
 /// Commands for scripted installs, run by the same executable with the same configuration as the
 /// app: <c>migrate</c>, <c>create-user --email E --password P --role R</c> and
-/// <c>create-api-key --email E --name N</c>, which prints the new key alone on its own line.
+/// <c>create-api-key --email E --name N</c>, which prints the new key alone on its own line, and
+/// <c>set-budget --email E --usd N</c> (a monthly cap in US dollars; <c>none</c> removes it).
 /// They exit 0 on success and 2 with a one-line reason on a mistake.
 /// </summary>
 public static class OperatorCommands
@@ -18,7 +19,7 @@ public static class OperatorCommands
     private const int Done = 0;
     private const int Mistake = 2;
 
-    private static readonly string[] Names = ["migrate", "create-user", "create-api-key"];
+    private static readonly string[] Names = ["migrate", "create-user", "create-api-key", "set-budget"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
@@ -33,6 +34,7 @@ public static class OperatorCommands
         {
             "migrate" => await MigrateAsync(services, output, cancellationToken),
             "create-user" => await CreateUserAsync(services, options, output, error, cancellationToken),
+            "set-budget" => await SetBudgetAsync(services, options, output, error),
             _ => await CreateApiKeyAsync(services, options, output, error, cancellationToken),
         };
     }
@@ -90,6 +92,39 @@ public static class OperatorCommands
         }
         // Alone on its line, so scripts can take it with a simple grep for ^mrp_.
         await output.WriteLineAsync(key.Secret);
+        return Done;
+    }
+
+    private static async Task<int> SetBudgetAsync(IServiceProvider services, IReadOnlyDictionary<string, string> options, TextWriter output, TextWriter error)
+    {
+        if (Missing(options, error, "email", "usd") is { } missing)
+        {
+            return missing;
+        }
+        decimal? budget = null;
+        if (!options["usd"].Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!decimal.TryParse(options["usd"], System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var usd)
+                || usd < 0 || usd > 1_000_000)
+            {
+                await error.WriteLineAsync($"--usd must be an amount of US dollars between 0 and 1000000 (such as 25.50), or none. Got: {options["usd"]}");
+                return Mistake;
+            }
+            budget = usd;
+        }
+        await using var scope = services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = await users.FindByEmailAsync(options["email"]);
+        if (user is null)
+        {
+            await error.WriteLineAsync($"There is no account with the email {options["email"]}.");
+            return Mistake;
+        }
+        user.MonthlyBudgetUsd = budget;
+        await users.UpdateAsync(user);
+        await output.WriteLineAsync(budget is { } set
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{options["email"]} may now spend ${set:0.00} a month.")
+            : $"{options["email"]} now has the default monthly budget.");
         return Done;
     }
 

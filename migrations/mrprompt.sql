@@ -693,3 +693,21 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161651_MonthlyBudgets') THEN
+    ALTER TABLE users ADD monthly_budget_usd numeric(20,10);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123161651_MonthlyBudgets') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261123161651_MonthlyBudgets', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

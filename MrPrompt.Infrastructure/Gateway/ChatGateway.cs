@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Credentials;
+using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Middleware;
 using MrPrompt.Infrastructure.Usage;
 
@@ -16,6 +17,7 @@ public sealed partial class ChatGateway(
     GatewayTargetResolver resolver,
     ChatGatewayPipeline pipeline,
     CredentialService credentials,
+    CallAdmission admission,
     IUsageSink usage,
     TimeProvider clock,
     ILogger<ChatGateway> logger) : IChatGateway
@@ -32,43 +34,58 @@ public sealed partial class ChatGateway(
             yield break;
         }
 
-        yield return new GatewayStarted(call.TraceId);
-        var client = pipeline.Build(targets[0], targets.Skip(1).ToList());
-        var text = new StringBuilder();
-        string? finishReason = null;
-        string? responseId = null;
-        Exception? failure = null;
-        await using (var updates = client.GetStreamingResponseAsync(request.Messages, OptionsFor(request, call), cancellationToken).GetAsyncEnumerator(cancellationToken))
+        var (ticket, refusal) = await AdmitAsync(request, targets, cancellationToken);
+        if (refusal is not null)
         {
-            while (true)
-            {
-                var (hasItem, problem) = await StreamingGuard.TryMoveNextAsync(updates);
-                if (problem is not null)
-                {
-                    failure = problem;
-                    break;
-                }
-                if (!hasItem)
-                {
-                    break;
-                }
-                var update = updates.Current;
-                finishReason = update.FinishReason?.Value ?? finishReason;
-                responseId ??= update.ResponseId;
-                if (update.Text is { Length: > 0 } delta)
-                {
-                    text.Append(delta);
-                    yield return new GatewayDelta(delta);
-                }
-            }
-        }
-
-        if (failure is not null)
-        {
-            yield return new GatewayFailed(Explain(failure, call, targets, cancellationToken), text.ToString(), call.TraceId);
+            Rejected(request, call, refusal);
+            yield return new GatewayFailed(refusal, "", call.TraceId);
             yield break;
         }
-        yield return new GatewayCompleted(Result(call, targets, text.ToString(), finishReason, responseId, started));
+        try
+        {
+            yield return new GatewayStarted(call.TraceId);
+            var client = pipeline.Build(targets[0], targets.Skip(1).ToList());
+            var text = new StringBuilder();
+            string? finishReason = null;
+            string? responseId = null;
+            Exception? failure = null;
+            await using (var updates = client.GetStreamingResponseAsync(request.Messages, OptionsFor(request, call), cancellationToken).GetAsyncEnumerator(cancellationToken))
+            {
+                while (true)
+                {
+                    var (hasItem, problem) = await StreamingGuard.TryMoveNextAsync(updates);
+                    if (problem is not null)
+                    {
+                        failure = problem;
+                        break;
+                    }
+                    if (!hasItem)
+                    {
+                        break;
+                    }
+                    var update = updates.Current;
+                    finishReason = update.FinishReason?.Value ?? finishReason;
+                    responseId ??= update.ResponseId;
+                    if (update.Text is { Length: > 0 } delta)
+                    {
+                        text.Append(delta);
+                        yield return new GatewayDelta(delta);
+                    }
+                }
+            }
+
+            if (failure is not null)
+            {
+                yield return new GatewayFailed(Explain(failure, call, targets, cancellationToken), text.ToString(), call.TraceId);
+                yield break;
+            }
+            yield return new GatewayCompleted(Result(call, targets, text.ToString(), finishReason, responseId, started));
+        }
+        finally
+        {
+            // However the call ended (also when the reader left), what it used counts.
+            ticket!.Settle(call.Spent.Tokens, call.Spent.Cost);
+        }
     }
 
     public async Task<GatewayOutcome> CompleteAsync(GatewayRequest request, CancellationToken cancellationToken = default)
@@ -81,6 +98,12 @@ public sealed partial class ChatGateway(
             Rejected(request, call, error);
             return new GatewayOutcome(null, error);
         }
+        var (ticket, refusal) = await AdmitAsync(request, targets, cancellationToken);
+        if (refusal is not null)
+        {
+            Rejected(request, call, refusal);
+            return new GatewayOutcome(null, refusal);
+        }
         try
         {
             var response = await pipeline.Build(targets[0], targets.Skip(1).ToList())
@@ -90,6 +113,29 @@ public sealed partial class ChatGateway(
         catch (Exception ex)
         {
             return new GatewayOutcome(null, Explain(ex, call, targets, cancellationToken));
+        }
+        finally
+        {
+            ticket!.Settle(call.Spent.Tokens, call.Spent.Cost);
+        }
+    }
+
+    /// <summary>The caller's limits and budget; never throws (a check that cannot run refuses the call, in words).</summary>
+    private async Task<(CallAdmission.Ticket? Ticket, GatewayError? Refusal)> AdmitAsync(
+        GatewayRequest request, IReadOnlyList<GatewayTarget> targets, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await admission.AdmitAsync(request, targets, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return (null, GatewayError.Cancelled());
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            LogResolutionFailed(logger, request.Model.ToString(), ex.GetType().Name);
+            return (null, GatewayError.Unknown(request.Model.Provider));
         }
     }
 

@@ -31,6 +31,31 @@ public sealed class GatewayCall
     /// <summary>The Retry-After the last failed attempt's provider asked for (Anthropic reports it only in headers).</summary>
     public TimeSpan? LastRetryAfter { get; set; }
 
+    private readonly object _spendGate = new();
+    private long _tokens;
+    private decimal _cost;
+
+    /// <summary>Tokens and cost of every attempt so far, for the caller's limits and budget.</summary>
+    public (long Tokens, decimal Cost) Spent
+    {
+        get
+        {
+            lock (_spendGate)
+            {
+                return (_tokens, _cost);
+            }
+        }
+    }
+
+    public void AddSpend(long tokens, decimal? cost)
+    {
+        lock (_spendGate)
+        {
+            _tokens += tokens;
+            _cost += cost ?? 0;
+        }
+    }
+
     public static GatewayCall? From(ChatOptions? options) =>
         options?.AdditionalProperties?.TryGetValue(Key, out var value) == true ? value as GatewayCall : null;
 

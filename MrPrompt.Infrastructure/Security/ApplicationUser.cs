@@ -10,4 +10,7 @@ public sealed class ApplicationUser : IdentityUser<Guid>
     /// passwords from strangers never set it, so nobody can switch off someone else's programs.
     /// </summary>
     public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>The most this user's calls may cost per calendar month (UTC), in US dollars; null means the configured default.</summary>
+    public decimal? MonthlyBudgetUsd { get; set; }
 }

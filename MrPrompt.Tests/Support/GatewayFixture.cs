@@ -66,6 +66,8 @@ public class GatewayFixture(PostgresServer server) : IAsyncLifetime
             ["Gateway:FirstTokenTimeoutSeconds"] = "1",
             ["Gateway:CircuitFailureThreshold"] = "1000",
             ["Gateway:EchoWordDelayMilliseconds"] = "0",
+            // Tests not about limits make many calls as one user; LimitTests sets its own.
+            ["Limits:RequestsPerMinute"] = "100000",
         };
         Configure(settings);
         foreach (var (key, value) in Overrides)

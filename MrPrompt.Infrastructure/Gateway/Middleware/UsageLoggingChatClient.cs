@@ -154,6 +154,7 @@ public sealed class UsageLoggingChatClient(
         {
             return; // not a gateway call (for example a key check): nothing to attribute it to
         }
+        call.AddSpend(input + output, cost);
         sink.Record(new UsageRecord
         {
             Id = Guid.CreateVersion7(),

@@ -4,9 +4,9 @@ using Microsoft.Extensions.Options;
 
 namespace MrPrompt.Infrastructure.Gateway.Sharing;
 
-/// <summary>Deletes expired cache entries and idempotency records on a schedule, so neither table grows without bound.</summary>
+/// <summary>Deletes expired cache entries and idempotency records on a schedule, so neither table grows without bound, and forgets idle rate windows.</summary>
 public sealed partial class GatewayHousekeeping(
-    ResponseCache cache, IdempotencyStore idempotency, IOptions<GatewayOptions> options, TimeProvider clock, ILogger<GatewayHousekeeping> logger)
+    ResponseCache cache, IdempotencyStore idempotency, Limits.CallRateLimits rates, IOptions<GatewayOptions> options, TimeProvider clock, ILogger<GatewayHousekeeping> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -21,6 +21,7 @@ public sealed partial class GatewayHousekeeping(
 
     public async Task CleanOnceAsync(CancellationToken cancellationToken)
     {
+        rates.Prune();
         try
         {
             var answers = await cache.DeleteExpiredAsync(cancellationToken);

@@ -15,6 +15,7 @@ internal sealed class UserTableConfiguration : IEntityTypeConfiguration<Applicat
         builder.ToTable("users");
         builder.HasIndex(u => u.NormalizedUserName).HasDatabaseName("ix_users_normalized_user_name");
         builder.HasIndex(u => u.NormalizedEmail).HasDatabaseName("ix_users_normalized_email");
+        builder.Property(u => u.MonthlyBudgetUsd).HasPrecision(20, 10);
     }
 }
 

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Gateway;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Usage;
+
+namespace MrPrompt.Infrastructure.Gateway.Limits;
+
+/// <summary>
+/// The gateway's checks before a call may reach a provider, the same for the UI and the API: the
+/// caller's requests and tokens per minute (and their API key's), then their monthly budget, for which
+/// the call's most expensive possible outcome is reserved. Background work (chat titles) is never
+/// refused, but what it costs still counts towards the month.
+/// </summary>
+public sealed class CallAdmission(
+    CallerAllowances allowances, CallRateLimits rates, BudgetLedger budget, ITokenCounter tokens, IOptionsMonitor<LimitOptions> options)
+{
+    /// <summary>An admitted call: settle it with what it used, once, however it ended.</summary>
+    public sealed class Ticket(CallRateLimits rates, BudgetLedger budget, GatewayRequest request, BudgetLedger.Reservation? reservation)
+    {
+        public void Settle(long tokensUsed, decimal cost)
+        {
+            if (request.Source == UsageSource.Background)
+            {
+                _ = budget.RecordAsync(request.UserId, cost, CancellationToken.None);
+                return;
+            }
+            rates.RecordTokens(request.UserId, request.ApiKeyId, tokensUsed);
+            reservation?.Settle(cost);
+        }
+    }
+
+    public async Task<(Ticket? Ticket, GatewayError? Refusal)> AdmitAsync(
+        GatewayRequest request, IReadOnlyList<GatewayTarget> targets, CancellationToken cancellationToken)
+    {
+        if (request.Source == UsageSource.Background)
+        {
+            return (new Ticket(rates, budget, request, null), null);
+        }
+        var limits = options.CurrentValue;
+        var allowance = await allowances.ForAsync(request.UserId, cancellationToken);
+        if (rates.TryAdmit(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute) is { } limited)
+        {
+            return (null, limited);
+        }
+        if (allowance.MonthlyBudgetUsd is not { } cap)
+        {
+            return (new Ticket(rates, budget, request, null), null);
+        }
+        // The dearest model the call may end up on (fallbacks included), at the longest answer it may get.
+        var input = tokens.Count(request.Messages);
+        var output = request.MaxOutputTokens ?? limits.BudgetReserveOutputTokens;
+        var estimate = targets.Max(t => t.Price?.CostOf(input, output) ?? 0m);
+        var (reservation, spent) = await budget.TryReserveAsync(request.UserId, cap, estimate, cancellationToken);
+        return reservation is null
+            ? (null, GatewayError.BudgetExhausted(cap, spent, budget.RenewsAt()))
+            : (new Ticket(rates, budget, request, reservation), null);
+    }
+}

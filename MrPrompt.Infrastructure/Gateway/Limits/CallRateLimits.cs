@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using MrPrompt.Domain.Gateway;
+
+namespace MrPrompt.Infrastructure.Gateway.Limits;
+
+/// <summary>
+/// Requests and tokens per minute, per user and per API key, over exact one-minute sliding windows
+/// held in this process (a single instance is the deployment this targets).
+/// </summary>
+public sealed class CallRateLimits(TimeProvider clock)
+{
+    private readonly ConcurrentDictionary<string, UsageWindow> _windows = new(StringComparer.Ordinal);
+
+    /// <summary>Counts one request for the user and the key, or says which limit is reached and for how long.</summary>
+    public GatewayError? TryAdmit(Guid userId, Guid? keyId, CallerAllowance allowance, int? keyRequestsPerMinute, long? keyTokensPerMinute)
+    {
+        var now = clock.GetUtcNow();
+        // Tokens are known only after a call, so the check is whether the last minute left any room.
+        if (Window($"u:{userId}:tokens").HasRoom(now, allowance.TokensPerMinute) is (false, var tokenWait))
+        {
+            return GatewayError.UsageLimited($"your limit of {allowance.TokensPerMinute} tokens per minute", tokenWait);
+        }
+        if (keyId is { } key && Window($"k:{key}:tokens").HasRoom(now, keyTokensPerMinute ?? allowance.TokensPerMinute) is (false, var keyTokenWait))
+        {
+            return GatewayError.UsageLimited($"this API key's limit of {keyTokensPerMinute ?? allowance.TokensPerMinute} tokens per minute", keyTokenWait);
+        }
+        if (keyId is { } limitedKey && Window($"k:{limitedKey}:requests").TryTake(now, keyRequestsPerMinute ?? allowance.RequestsPerMinute) is (false, var keyWait))
+        {
+            return GatewayError.UsageLimited($"this API key's limit of {keyRequestsPerMinute ?? allowance.RequestsPerMinute} requests per minute", keyWait);
+        }
+        if (Window($"u:{userId}:requests").TryTake(now, allowance.RequestsPerMinute) is (false, var wait))
+        {
+            return GatewayError.UsageLimited($"your limit of {allowance.RequestsPerMinute} requests per minute", wait);
+        }
+        return null;
+    }
+
+    public void RecordTokens(Guid userId, Guid? keyId, long tokens)
+    {
+        var now = clock.GetUtcNow();
+        Window($"u:{userId}:tokens").Record(now, tokens);
+        if (keyId is { } key)
+        {
+            Window($"k:{key}:tokens").Record(now, tokens);
+        }
+    }
+
+    /// <summary>Forgets windows with nothing left in them, so idle callers hold no memory.</summary>
+    public void Prune()
+    {
+        var now = clock.GetUtcNow();
+        foreach (var (key, window) in _windows)
+        {
+            if (window.Used(now) == 0)
+            {
+                _windows.TryRemove(new KeyValuePair<string, UsageWindow>(key, window));
+            }
+        }
+    }
+
+    private UsageWindow Window(string key) => _windows.GetOrAdd(key, static _ => new UsageWindow());
+}

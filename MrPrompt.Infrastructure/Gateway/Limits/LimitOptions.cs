@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+using MrPrompt.Domain.Accounts;
+
+namespace MrPrompt.Infrastructure.Gateway.Limits;
+
+/// <summary>
+/// The <c>Limits</c> section: requests and tokens per minute for each user (by role) and each API key,
+/// and the monthly budget. <c>CHAT_RATE_LIMIT_PER_MIN</c> (seed 004) sets the default requests per minute.
+/// </summary>
+public sealed class LimitOptions
+{
+    public const string SectionName = "Limits";
+
+    /// <summary>The environment variable seed 004 names for the default requests per minute per user.</summary>
+    public const string RequestsPerMinuteVariable = "CHAT_RATE_LIMIT_PER_MIN";
+
+    [Range(1, 1_000_000)]
+    public int RequestsPerMinute { get; set; } = 60;
+
+    [Range(1, 1_000_000_000)]
+    public long TokensPerMinute { get; set; } = 200_000;
+
+    /// <summary>Per-role overrides, by role name (User, Author, Admin); unset values fall back to the defaults above.</summary>
+    public Dictionary<string, RoleLimits> Roles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Each API key's own limits, on top of its user's; unset means the user's limits.</summary>
+    [Range(1, 1_000_000)]
+    public int? ApiKeyRequestsPerMinute { get; set; }
+
+    [Range(1, 1_000_000_000)]
+    public long? ApiKeyTokensPerMinute { get; set; }
+
+    /// <summary>Monthly USD cap for users without one of their own; unset means no cap.</summary>
+    [Range(0, 1_000_000)]
+    public decimal? DefaultMonthlyBudgetUsd { get; set; }
+
+    /// <summary>Output tokens assumed when reserving budget for a call that sets no max_tokens.</summary>
+    [Range(1, 1_000_000)]
+    public int BudgetReserveOutputTokens { get; set; } = 4096;
+
+    public int RequestsPerMinuteFor(string role) =>
+        Roles.TryGetValue(role, out var limits) && limits.RequestsPerMinute is { } rpm ? rpm : RequestsPerMinute;
+
+    public long TokensPerMinuteFor(string role) =>
+        Roles.TryGetValue(role, out var limits) && limits.TokensPerMinute is { } tpm ? tpm : TokensPerMinute;
+
+    /// <summary>The role whose limits apply to someone holding <paramref name="roles"/>: the most trusted one.</summary>
+    public static string EffectiveRole(IEnumerable<string> roles)
+    {
+        var held = roles.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return AppRoles.All.FirstOrDefault(held.Contains) ?? AppRoles.User;
+    }
+}
+
+public sealed class RoleLimits
+{
+    [Range(1, 1_000_000)]
+    public int? RequestsPerMinute { get; set; }
+
+    [Range(1, 1_000_000_000)]
+    public long? TokensPerMinute { get; set; }
+}

@@ -1,0 +1,136 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MrPrompt.Domain.Accounts;
+using MrPrompt.Domain.Gateway;
+using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Security;
+using MrPrompt.Tests.Support;
+
+namespace MrPrompt.Tests.Gateway;
+
+/// <summary>Limits configured for <see cref="LimitTests"/>: 5 requests a minute for users, 3 per API key, 1 token a minute for authors.</summary>
+public sealed class LimitedGatewayFixture(PostgresServer server) : GatewayFixture(server)
+{
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        settings["Limits:RequestsPerMinute"] = "5";
+        settings["Limits:ApiKeyRequestsPerMinute"] = "3";
+        settings["Limits:Roles:Author:TokensPerMinute"] = "1";
+        settings["Limits:Roles:Admin:RequestsPerMinute"] = "50";
+    }
+}
+
+/// <summary>The gateway's own limits and budgets, the same for chat in the UI and for programs.</summary>
+public sealed class LimitTests(LimitedGatewayFixture fixture) : IClassFixture<LimitedGatewayFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_user_over_the_requests_per_minute_is_refused_with_a_wait_while_another_is_not()
+    {
+        var user = await NewUserAsync();
+        var other = await NewUserAsync();
+        var outcomes = new List<GatewayOutcome>();
+        for (var i = 0; i < 7; i++)
+        {
+            outcomes.Add(await fixture.Gateway.CompleteAsync(user.Ask("echo/echo", "hi") with { Source = UsageSource.Ui }, Ct));
+        }
+        var others = await fixture.Gateway.CompleteAsync(other.Ask("echo/echo", "hi"), Ct);
+
+        Assert.Equal(5, outcomes.Count(o => o.Succeeded));
+        var refused = outcomes[^1].Error!;
+        Assert.Equal(GatewayErrorCode.UsageLimited, refused.Code);
+        Assert.Contains("5 requests per minute", refused.Message, StringComparison.Ordinal);
+        Assert.InRange(refused.RetryAfter!.Value, TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(60));
+        Assert.True(others.Succeeded);
+    }
+
+    [Fact]
+    public async Task An_api_key_has_its_own_limit_within_its_users()
+    {
+        var user = await NewUserAsync();
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        var outcomes = new List<GatewayOutcome>();
+        for (var i = 0; i < 4; i++)
+        {
+            outcomes.Add(await fixture.Gateway.CompleteAsync(user.Ask("echo/echo", "hi") with { Source = UsageSource.Api, ApiKeyId = first }, Ct));
+        }
+        var otherKey = await fixture.Gateway.CompleteAsync(user.Ask("echo/echo", "hi") with { Source = UsageSource.Api, ApiKeyId = second }, Ct);
+
+        Assert.Equal(3, outcomes.Count(o => o.Succeeded));
+        Assert.Contains("this API key's limit of 3", outcomes[^1].Error!.Message, StringComparison.Ordinal);
+        Assert.True(otherKey.Succeeded);
+    }
+
+    [Fact]
+    public async Task Tokens_per_minute_come_from_the_role_and_background_work_is_never_refused()
+    {
+        var author = await NewUserAsync(AppRoles.Author);
+
+        var first = await fixture.Gateway.CompleteAsync(author.Ask("echo/echo", "one two three"), Ct);
+        var second = await fixture.Gateway.CompleteAsync(author.Ask("echo/echo", "again"), Ct);
+        var background = await fixture.Gateway.CompleteAsync(author.Ask("echo/echo", "title") with { Source = UsageSource.Background }, Ct);
+
+        Assert.True(first.Succeeded);
+        Assert.Equal(GatewayErrorCode.UsageLimited, second.Error?.Code);
+        Assert.Contains("tokens per minute", second.Error!.Message, StringComparison.Ordinal);
+        Assert.True(background.Succeeded);
+    }
+
+    [Fact]
+    public async Task Concurrent_calls_never_spend_past_the_monthly_budget()
+    {
+        var user = await NewUserAsync(AppRoles.Admin); // 50 requests a minute: only the budget stops these
+        const decimal budget = 0.03m;
+        await SetBudgetAsync(user, budget);
+
+        // gpt-4o (2.50 $ / 10 $ per million, no fallback): each call reserves up to 1000 output
+        // tokens (about 0.010 $) and really costs 0.0072 $ (the recorded 712 tokens).
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ =>
+            fixture.Gateway.CompleteAsync(user.Ask("openai/gpt-4o") with { MaxOutputTokens = 1000 }, Ct)));
+
+        var succeeded = outcomes.Count(o => o.Succeeded);
+        var spent = await SpentAsync(user, succeeded);
+        Assert.InRange(succeeded, 2, 4);
+        Assert.True(spent <= budget, $"spent {spent} of {budget}");
+        var refusal = outcomes.First(o => !o.Succeeded).Error!;
+        Assert.Equal(GatewayErrorCode.BudgetExhausted, refusal.Code);
+        Assert.Contains("monthly budget of $0.03", refusal.Message, StringComparison.Ordinal);
+        Assert.True(refusal.RetryAfter > TimeSpan.Zero);
+    }
+
+    private async Task<Guid> NewUserAsync(string role = AppRoles.User)
+    {
+        var id = await TestUsers.RegisterAsync(fixture.Services);
+        await using var scope = fixture.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = (await users.FindByIdAsync(id.ToString()))!;
+        await users.RemoveFromRolesAsync(user, await users.GetRolesAsync(user));
+        await users.AddToRoleAsync(user, role);
+        return id;
+    }
+
+    private async Task SetBudgetAsync(Guid userId, decimal budget)
+    {
+        await using var db = await fixture.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.MonthlyBudgetUsd, budget), Ct);
+    }
+
+    private async Task<decimal> SpentAsync(Guid userId, int successes)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            await using var db = await fixture.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+            var rows = await db.UsageRecords.Where(u => u.UserId == userId && u.Status == UsageStatus.Success).ToListAsync(Ct);
+            if (rows.Count >= successes || DateTime.UtcNow > deadline)
+            {
+                return rows.Sum(r => r.CostUsd ?? 0);
+            }
+            await Task.Delay(50, Ct);
+        }
+    }
+}
