@@ -55,6 +55,7 @@ internal static partial class Extensions
         // Enums travel by name ("JsonSchema", "Public") so API clients need no number table.
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddApiDocumentation();
         builder.Services.AddOptions<ApiOptions>()
             .Bind(builder.Configuration.GetSection(ApiOptions.SectionName))
             .ValidateDataAnnotations()

@@ -42,6 +42,7 @@ app.MapChatExport();
 app.MapPromptsApi();
 app.MapOpenAiApi();
 app.MapGatewayApi();
+app.MapApiDocumentation();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();

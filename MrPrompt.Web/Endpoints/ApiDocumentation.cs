@@ -1,0 +1,49 @@
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace MrPrompt.Web.Endpoints;
+
+/// <summary>
+/// The OpenAPI document of the HTTP API, generated from the endpoints (<c>/openapi/v1.json</c>) and
+/// browsable at <c>/docs</c> with Scalar, served from the app itself (no outside script).
+/// </summary>
+public static class ApiDocumentation
+{
+    public const string DocsPath = "/docs";
+
+    public static void AddApiDocumentation(this IServiceCollection services) =>
+        services.AddOpenApi(options =>
+        {
+            // Only the API for programs; the pages and account forms are not part of it.
+            options.ShouldInclude = description =>
+                description.RelativePath is { } path && (path.StartsWith("api/", StringComparison.Ordinal) || path.StartsWith("v1/", StringComparison.Ordinal));
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "MrPrompt API",
+                    Version = "v1",
+                    Description = "OpenAI-compatible endpoints under /v1 and the prompt gateway under /api. "
+                        + "Authenticate with a personal API key (Settings → Programs): Authorization: Bearer mrp_…. "
+                        + "Every response carries X-Trace-Id.",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "A personal API key, mrp_…",
+                };
+                document.Security ??= [];
+                document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
+                return Task.CompletedTask;
+            });
+        });
+
+    public static void MapApiDocumentation(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi();
+        app.MapScalarApiReference(DocsPath, options => options.WithTitle("MrPrompt API"));
+    }
+}
