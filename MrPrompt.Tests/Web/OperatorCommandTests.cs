@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MrPrompt.Infrastructure.ApiKeys;
+using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Web;
@@ -21,6 +22,7 @@ public sealed class OperatorCommandTests(PostgresServer server) : IDisposable
         var migrate = await RunAsync(database, "migrate");
         var user = await RunAsync(database, "create-user", "--email", "bot-owner@example.com", "--password", "Passw0rd!", "--role", "author");
         var key = await RunAsync(database, "create-api-key", "--email", "bot-owner@example.com", "--name", "deploy bot");
+        var budget = await RunAsync(database, "set-budget", "--email", "bot-owner@example.com", "--usd", "12.5");
 
         Assert.Equal((0, ""), (migrate.ExitCode, migrate.Errors));
         Assert.Contains("up to date", migrate.Output, StringComparison.Ordinal);
@@ -32,6 +34,10 @@ public sealed class OperatorCommandTests(PostgresServer server) : IDisposable
         await using var services = TestDatabase.BuildServices(database, new FakeTimeProvider(DateTimeOffset.UtcNow));
         var caller = await services.GetRequiredService<ApiKeyService>().AuthenticateAsync(secret, TestContext.Current.CancellationToken);
         Assert.Equal(("bot-owner@example.com", "Author"), (caller!.Email, caller.Role));
+        Assert.Equal(0, budget.ExitCode);
+        Assert.Contains("may now spend $12.50 a month", budget.Output, StringComparison.Ordinal);
+        var allowance = await services.GetRequiredService<CallerAllowances>().ForAsync(caller.UserId, TestContext.Current.CancellationToken);
+        Assert.Equal(12.5m, allowance.MonthlyBudgetUsd);
     }
 
     [Fact]
@@ -42,8 +48,10 @@ public sealed class OperatorCommandTests(PostgresServer server) : IDisposable
         var badRole = await RunAsync(database, "create-user", "--email", "x@example.com", "--password", "Passw0rd!", "--role", "root");
         var noUser = await RunAsync(database, "create-api-key", "--email", "nobody@example.com", "--name", "n");
         var missing = await RunAsync(database, "create-user", "--email", "x@example.com");
+        var badAmount = await RunAsync(database, "set-budget", "--email", "x@example.com", "--usd", "lots");
 
-        Assert.Equal((2, 2, 2), (badRole.ExitCode, noUser.ExitCode, missing.ExitCode));
+        Assert.Equal((2, 2, 2, 2), (badRole.ExitCode, noUser.ExitCode, missing.ExitCode, badAmount.ExitCode));
+        Assert.Contains("--usd must be an amount", badAmount.Errors, StringComparison.Ordinal);
         Assert.Contains("Unknown role 'root'", badRole.Errors, StringComparison.Ordinal);
         Assert.Contains("no account with the email nobody@example.com", noUser.Errors, StringComparison.Ordinal);
         Assert.Contains("--password", missing.Errors, StringComparison.Ordinal);
