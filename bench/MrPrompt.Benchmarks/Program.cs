@@ -3,9 +3,13 @@ using MrPrompt.Benchmarks;
 
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- pipeline   (BenchmarkDotNet)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage [rate] [seconds]  (rows per second into Postgres)
+// mock-upstream [port], yarp [port] [upstream], streams <url> <model> <n> [key]: parts of bench/http-overhead.sh
 return args.FirstOrDefault() switch
 {
     "usage" => await UsageWriterThroughput.RunAsync(args.Skip(1).ToArray()),
+    "mock-upstream" => await MockUpstream.RunAsync(args.Skip(1).ToArray()),
+    "yarp" => await PlainProxy.RunAsync(args.Skip(1).ToArray()),
+    "streams" => await StreamProbe.RunAsync(args.Skip(1).ToArray()),
     "pipeline" => Run(() => BenchmarkRunner.Run<GatewayPipelineBenchmarks>(args: args.Skip(1).ToArray())),
     _ => Usage(),
 };
@@ -18,6 +22,6 @@ static int Run(Action benchmark)
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds]");
+    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key]");
     return 2;
 }
