@@ -115,6 +115,8 @@ internal static partial class Extensions
     {
         try
         {
+            // Settings are checked now, not when the server starts, so a mistake is one line for commands too.
+            app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
             var providers = app.Services.GetRequiredService<ProviderCatalog>();
             LogProviders(app.Logger, string.Join(", ", providers.All.Select(p => p.Id)));
             if (!app.Services.GetRequiredService<DatabaseConnection>().IsEmbedded
@@ -129,6 +131,11 @@ internal static partial class Extensions
         catch (StartupException ex)
         {
             LogStartupFailed(app.Logger, ex.Message);
+            return false;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        {
+            LogStartupFailed(app.Logger, string.Join(" ", ex.Failures));
             return false;
         }
     }

@@ -58,5 +58,18 @@ public sealed class OperatorCommandTests(PostgresServer server) : IDisposable
         Assert.DoesNotContain("   at ", badRole.Errors + noUser.Errors + missing.Errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_setting_out_of_range_stops_the_app_with_one_line_naming_it()
+    {
+        var database = await server.CreateDatabaseAsync("command-settings");
+
+        var run = await AppProcess.RunToExitAsync(_workDir,
+            new Dictionary<string, string> { ["ConnectionStrings__Default"] = database, ["CHAT_RATE_LIMIT_PER_MIN"] = "0" }, "migrate");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("RequestsPerMinute", run.Output + run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Output + run.Errors, StringComparison.Ordinal);
+    }
+
     public void Dispose() => TestDirectories.Delete(_workDir);
 }

@@ -14,20 +14,20 @@ public sealed class LimitOptions
     /// <summary>The environment variable seed 004 names for the default requests per minute per user.</summary>
     public const string RequestsPerMinuteVariable = "CHAT_RATE_LIMIT_PER_MIN";
 
-    [Range(1, 1_000_000)]
+    [Range(1, int.MaxValue)]
     public int RequestsPerMinute { get; set; } = 60;
 
-    [Range(1, 1_000_000_000)]
+    [Range(1, long.MaxValue)]
     public long TokensPerMinute { get; set; } = 200_000;
 
     /// <summary>Per-role overrides, by role name (User, Author, Admin); unset values fall back to the defaults above.</summary>
     public Dictionary<string, RoleLimits> Roles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Each API key's own limits, on top of its user's; unset means the user's limits.</summary>
-    [Range(1, 1_000_000)]
+    [Range(1, int.MaxValue)]
     public int? ApiKeyRequestsPerMinute { get; set; }
 
-    [Range(1, 1_000_000_000)]
+    [Range(1, long.MaxValue)]
     public long? ApiKeyTokensPerMinute { get; set; }
 
     /// <summary>Monthly USD cap for users without one of their own; unset means no cap.</summary>
@@ -54,9 +54,9 @@ public sealed class LimitOptions
 
 public sealed class RoleLimits
 {
-    [Range(1, 1_000_000)]
+    [Range(1, int.MaxValue)]
     public int? RequestsPerMinute { get; set; }
 
-    [Range(1, 1_000_000_000)]
+    [Range(1, long.MaxValue)]
     public long? TokensPerMinute { get; set; }
 }
