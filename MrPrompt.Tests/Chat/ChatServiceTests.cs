@@ -281,7 +281,7 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
         await fixture.FinishedAsync(exchange.AssistantMessageId);
 
         var expected = ChatRules.CleanGeneratedTitle(
-            ProviderFixtures.OpenAISession("HelloWorldChat").GetProperty("ResponseBody").GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+            ProviderFixtures.OpenAIWholeText());
         var deadline = DateTime.UtcNow.AddSeconds(10);
         string title;
         do

@@ -22,6 +22,10 @@ public static class ProviderFixtures
         return document.RootElement.GetProperty("Entries")[0].Clone();
     }
 
+    /// <summary>The answer of the recorded whole (non-streamed) completion.</summary>
+    public static string OpenAIWholeText() =>
+        OpenAISession("HelloWorldChat").GetProperty("ResponseBody").GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+
     /// <summary>The SSE chunks of the recorded streamed completion, each "data: ...\n\n".</summary>
     public static List<string> OpenAIStreamChunks() =>
         OpenAISession("StreamingWithUsage").GetProperty("ResponseBody").EnumerateArray().Select(c => c.GetString()!).ToList();

@@ -34,7 +34,7 @@ public sealed class CallSharingTests(ApiGatewayApp app) : IClassFixture<ApiGatew
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.Status));
         Assert.Single(responses.Select(r => ContentOf(r.Body)).Distinct());
-        Assert.Equal(ProviderFixtures.OpenAIStreamText(), ContentOf(responses[0].Body));
+        Assert.Equal(ProviderFixtures.OpenAIWholeText(), ContentOf(responses[0].Body));
         Assert.Equal(1, app.Upstream.ChatRequestCount - before);
     }
 

@@ -28,7 +28,7 @@ public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewa
         var body = await JsonAsync(response);
         Assert.True(body.GetProperty("success").GetBoolean());
         var data = body.GetProperty("data");
-        Assert.Equal(ProviderFixtures.OpenAIStreamText(), data.GetProperty("content").GetString());
+        Assert.Equal(ProviderFixtures.OpenAIWholeText(), data.GetProperty("content").GetString());
         Assert.Equal("openai/gpt-4o-mini", data.GetProperty("model").GetString());
         Assert.False(data.GetProperty("cached").GetBoolean());
         var usage = data.GetProperty("usage");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Providers;
@@ -6,8 +7,11 @@ using MrPrompt.Infrastructure.Usage;
 
 namespace MrPrompt.Infrastructure.Gateway.Sharing;
 
-/// <summary>How a program asked its call to be handled: an idempotency key, and whether and how long to cache the answer.</summary>
-public sealed record CallHandling(string? IdempotencyKey = null, ResponseCaching? Cache = null);
+/// <summary>
+/// How a program asked its call to be handled: streamed or whole (a whole answer is asked of the
+/// provider whole too), an idempotency key, and whether and how long to cache the answer.
+/// </summary>
+public sealed record CallHandling(bool Streamed, string? IdempotencyKey = null, ResponseCaching? Cache = null);
 
 /// <summary>Cache the answer for <paramref name="Ttl"/>; the key also covers the inputs the prompt was rendered from.</summary>
 public sealed record ResponseCaching(string PromptKey, TimeSpan Ttl, IReadOnlyDictionary<string, object?> Inputs);
@@ -34,7 +38,7 @@ public sealed partial class GatewayCalls(
     {
         var fingerprint = RequestFingerprint.Of(request);
         var cacheKey = handling.Cache is { } caching ? ResponseCache.KeyFor(fingerprint, caching.Inputs) : null;
-        var sharedKey = $"request:{fingerprint}";
+        var sharedKey = $"request:{fingerprint}:{(handling.Streamed ? "streamed" : "whole")}";
         if (handling.IdempotencyKey is { } key)
         {
             sharedKey = $"idempotent:{request.UserId}:{key}";
@@ -68,7 +72,7 @@ public sealed partial class GatewayCalls(
 
         var events = inFlight.JoinOrStart(
             sharedKey,
-            token => gateway.StreamAsync(request, token),
+            token => handling.Streamed ? gateway.StreamAsync(request, token) : WholeAsync(request, token),
             last => FinishedAsync(request, fingerprint, handling, cacheKey, last),
             cancellationToken);
         return new CallStart(events, cacheKey, null);
@@ -131,6 +135,21 @@ public sealed partial class GatewayCalls(
             TraceId = request.TraceId ?? "",
             Cached = cached,
         };
+    }
+
+    /// <summary>A whole answer as the same events a stream ends with.</summary>
+    private async IAsyncEnumerable<GatewayEvent> WholeAsync(GatewayRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var outcome = await gateway.CompleteAsync(request, cancellationToken);
+        if (outcome.Result is not { } result)
+        {
+            yield return new GatewayFailed(outcome.Error!, "", request.TraceId ?? "");
+            yield break;
+        }
+        await foreach (var item in Events(result))
+        {
+            yield return item;
+        }
     }
 
 #pragma warning disable CS1998 // an iterator over values already at hand

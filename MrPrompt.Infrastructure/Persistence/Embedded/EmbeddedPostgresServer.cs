@@ -51,6 +51,8 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         Username = Superuser,
         Password = ReadPassword(),
         Database = database ?? _options.DatabaseName,
+        // Well under the server's max_connections (set at start), so a burst queues in the pool instead of being refused.
+        MaxPoolSize = 60,
     }.ConnectionString;
 
     /// <summary>Creates the cluster if needed, starts it (or adopts one a crashed run left behind) and creates the database.</summary>
@@ -150,7 +152,7 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         await _runner.HandOverAsync(DataDirectory, cancellationToken);
         Port = ChoosePort();
         // pg_ctl splits -o like a shell: quote the path so a folder with spaces works.
-        var serverOptions = $"-c listen_addresses=127.0.0.1 -p {Port} -k '{SocketDirectory}'";
+        var serverOptions = $"-c listen_addresses=127.0.0.1 -c max_connections=200 -p {Port} -k '{SocketDirectory}'";
         var result = await _runner.RunAsync(_binaries!.PgCtl,
             ["start", "-D", ClusterDirectory, "-l", LogFile, "-w", "-t", _options.StartTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", serverOptions],
             cancellationToken);

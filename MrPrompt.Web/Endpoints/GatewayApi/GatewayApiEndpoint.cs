@@ -107,7 +107,7 @@ public static class GatewayApiEndpoint
             ? new ResponseCaching(prepared.Value.Prompt.Key, TimeSpan.FromSeconds(ttl),
                 new Dictionary<string, object?> { ["variables"] = body.Variables, ["data"] = prepared.Value.LoadedData })
             : null;
-        return (new PreparedCall(request, new CallHandling(Cache: caching)), null);
+        return (new PreparedCall(request, new CallHandling(body.Streamed, Cache: caching)), null);
     }
 
     private static async Task<IResult> CollectAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events, string? cacheKey)

@@ -41,7 +41,7 @@ internal static class ChatCompletionsEndpoint
         var answer = new AnswerIdentity($"chatcmpl-{traceId}", clock.GetUtcNow().ToUnixTimeSeconds(), request!.Model.ToString());
         try
         {
-            var started = await calls.StartAsync(request, new CallHandling(idempotencyKey), cancellationToken);
+            var started = await calls.StartAsync(request, new CallHandling(body.Streamed, idempotencyKey), cancellationToken);
             if (started.Refusal is { } refusal)
             {
                 return OpenAiError.From(refusal).ToResult(context);
