@@ -46,6 +46,7 @@ LUA
 run() { # name url model connections threads
   local body="{\"model\":\"$3\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"
   sed "/wrk.body/d" -i "$work/post.lua"; echo "wrk.body = '$body'" >> "$work/post.lua"
+  wrk -t"$5" -c"$4" -d3s -s "$work/post.lua" "$2" >/dev/null   # warm-up: JIT, pools, caches
   wrk -t"$5" -c"$4" -d"${duration}s" --latency -s "$work/post.lua" "$2" > "$work/$1-c$4.txt"
   printf '%-9s c=%-3s %s  p50=%s p99=%s\n' "$1" "$4" \
     "$(grep 'Requests/sec' "$work/$1-c$4.txt" | tr -s ' ')" \

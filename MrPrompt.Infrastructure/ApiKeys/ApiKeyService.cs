@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using MrPrompt.Domain.ApiKeys;
 using MrPrompt.Domain.Common;
@@ -13,8 +14,17 @@ namespace MrPrompt.Infrastructure.ApiKeys;
 /// and recognised on each request. A key works only while it is unrevoked, unexpired and its
 /// owner's account is not disabled; each is checked on every request, so a change takes effect at once.
 /// </summary>
-public sealed partial class ApiKeyService(IDbContextFactory<AppDbContext> contexts, TimeProvider clock, ILogger<ApiKeyService> logger)
+public sealed partial class ApiKeyService(IDbContextFactory<AppDbContext> contexts, TimeProvider clock, IMemoryCache cache, ILogger<ApiKeyService> logger)
 {
+    /// <summary>
+    /// How long a checked key is trusted without asking the database again (a query on every request
+    /// was most of the API's overhead). Revoking a key or disabling an account through the app ends
+    /// that trust at once; a change made to the database by hand takes effect within this time.
+    /// </summary>
+    private static readonly TimeSpan SignInFreshness = TimeSpan.FromSeconds(10);
+
+    private long _signInGeneration;
+
     /// <summary>Last use is written at most this often per key, so busy keys do not write on every request.</summary>
     private static readonly TimeSpan LastUseResolution = TimeSpan.FromMinutes(1);
 
@@ -76,6 +86,7 @@ public sealed partial class ApiKeyService(IDbContextFactory<AppDbContext> contex
             .ExecuteUpdateAsync(set => set.SetProperty(k => k.RevokedAt, clock.GetUtcNow()), cancellationToken);
         if (revoked > 0)
         {
+            ForgetSignIns();
             LogRevoked(logger, keyId, userId);
         }
         return revoked > 0;
@@ -90,6 +101,11 @@ public sealed partial class ApiKeyService(IDbContextFactory<AppDbContext> contex
         }
         var hash = ApiKeySecret.Hash(presented);
         var now = clock.GetUtcNow();
+        var cacheKey = ("api-key", hash, Interlocked.Read(ref _signInGeneration));
+        if (cache.TryGetValue(cacheKey, out ApiKeyCaller? trusted))
+        {
+            return trusted;
+        }
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var found = await (
             from k in db.PersonalApiKeys.AsNoTracking()
@@ -106,8 +122,15 @@ public sealed partial class ApiKeyService(IDbContextFactory<AppDbContext> contex
         {
             await db.PersonalApiKeys.Where(k => k.Id == found.Key.Id).ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now), cancellationToken);
         }
-        return new ApiKeyCaller(found.Key.UserId, found.Key.Id, found.Email, found.Role, found.Key.AllowedModels);
+        var caller = new ApiKeyCaller(found.Key.UserId, found.Key.Id, found.Email, found.Role, found.Key.AllowedModels);
+        // Never trusted past the key's own expiry.
+        var trustUntil = found.Key.ExpiresAt is { } expires && expires < now + SignInFreshness ? expires : now + SignInFreshness;
+        cache.Set(cacheKey, caller, trustUntil);
+        return caller;
     }
+
+    /// <summary>Makes every request check its key against the database again (after a revocation or a disabled account).</summary>
+    public void ForgetSignIns() => Interlocked.Increment(ref _signInGeneration);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API key {KeyId} ({Prefix}…) created for user {UserId}")]
     private static partial void LogCreated(ILogger logger, Guid keyId, Guid userId, string prefix);

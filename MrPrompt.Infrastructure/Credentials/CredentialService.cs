@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using MrPrompt.Domain.Common;
 using MrPrompt.Domain.Credentials;
@@ -21,9 +23,18 @@ public sealed partial class CredentialService(
     ProviderClientFactory providers,
     ProviderCatalog catalog,
     TimeProvider clock,
+    IMemoryCache cache,
     ILogger<CredentialService> logger)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How long a user's stored key (still encrypted) or its absence is reused for calls: the lookup
+    /// was one of the two queries on every model call. Any change through this service is seen at once.
+    /// </summary>
+    private static readonly TimeSpan LookupFreshness = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<Guid, long> _versions = new();
 
     public async Task<IReadOnlyList<CredentialView>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
     {
@@ -89,6 +100,7 @@ public sealed partial class CredentialService(
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            Changed(userId);
         }
         catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
@@ -139,6 +151,7 @@ public sealed partial class CredentialService(
         credential.KeyHint = CredentialRules.HintOf(key);
         credential.ExpiresAt = expiresAt;
         await db.SaveChangesAsync(cancellationToken);
+        Changed(userId);
         LogReplaced(logger, userId, credential.Provider, credential.Id);
         return errors;
     }
@@ -149,6 +162,7 @@ public sealed partial class CredentialService(
         var deleted = await db.ApiCredentials.Where(c => c.Id == credentialId && c.UserId == userId).ExecuteDeleteAsync(cancellationToken);
         if (deleted > 0)
         {
+            Changed(userId);
             LogDeleted(logger, userId, credentialId);
         }
         return deleted > 0;
@@ -160,9 +174,13 @@ public sealed partial class CredentialService(
     /// </summary>
     public async Task<(ApiCredential? Credential, string? Key, GatewayError? Error)> FindForUseAsync(Guid userId, string providerId, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var credential = await db.ApiCredentials.AsNoTracking()
-            .FirstOrDefaultAsync(c => c.UserId == userId && c.Provider == providerId, cancellationToken);
+        var credential = await cache.GetOrCreateAsync(("credential", userId, providerId, _versions.GetValueOrDefault(userId)), async entry =>
+        {
+            entry.AbsoluteExpirationRelativeToNow = LookupFreshness;
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            return await db.ApiCredentials.AsNoTracking()
+                .FirstOrDefaultAsync(c => c.UserId == userId && c.Provider == providerId, cancellationToken);
+        });
         if (credential is null)
         {
             return (null, null, null);
@@ -175,6 +193,9 @@ public sealed partial class CredentialService(
         var key = protector.TryUnprotect(credential.EncryptedKey);
         return key is null ? (credential, null, GatewayError.CredentialNeedsReentry(name)) : (credential, key, null);
     }
+
+    /// <summary>Makes the next call of <paramref name="userId"/> read their keys afresh.</summary>
+    private void Changed(Guid userId) => _versions.AddOrUpdate(userId, 1, static (_, version) => version + 1);
 
     /// <summary>Notes that a key was used; at most once a minute per key, and never on the caller's path.</summary>
     public async Task TouchAsync(Guid credentialId)

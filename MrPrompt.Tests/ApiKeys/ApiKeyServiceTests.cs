@@ -1,3 +1,4 @@
+using MrPrompt.Infrastructure.Accounts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MrPrompt.Domain.ApiKeys;
@@ -52,12 +53,13 @@ public sealed class ApiKeyServiceTests(ChatFixture fixture) : IClassFixture<Chat
         var key = (await Keys.CreateAsync(user, "bot", null, [], Token)).Created!;
         Assert.NotNull(await Keys.AuthenticateAsync(key.Secret, Token));
 
-        await using (var db = await fixture.DbAsync())
-        {
-            await db.Users.Where(u => u.Id == user).ExecuteUpdateAsync(set => set.SetProperty(u => u.DisabledAt, DateTimeOffset.UtcNow), Token);
-        }
+        var directory = fixture.Services.GetRequiredService<AccountDirectory>();
+        Assert.True(await directory.SetDisabledAsync(user, disabled: true, Token));
+        var whileDisabled = await Keys.AuthenticateAsync(key.Secret, Token);
+        await directory.SetDisabledAsync(user, disabled: false, Token);
 
-        Assert.Null(await Keys.AuthenticateAsync(key.Secret, Token));
+        Assert.Null(whileDisabled);
+        Assert.NotNull(await Keys.AuthenticateAsync(key.Secret, Token));
     }
 
     [Fact]

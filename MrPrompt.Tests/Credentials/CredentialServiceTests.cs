@@ -135,6 +135,26 @@ public sealed class CredentialServiceTests : IClassFixture<GatewayFixture>
     }
 
     [Fact]
+    public async Task Calls_use_a_replaced_key_at_once_and_a_deleted_one_no_more()
+    {
+        var owner = await NewUserAsync();
+        var (saved, _) = await Credentials.AddAsync(owner, CustomEndpoint("Cached"), Ct);
+        await _fixture.Gateway.StreamAsync(owner.Ask("cached/gpt-4o-mini"), Ct).CollectAsync(); // the lookup is now remembered
+        _fixture.Upstream.AcceptedKeys.Add("sk-rotated-key-55554444");
+
+        await Credentials.ReplaceAsync(owner, saved!.Id, "sk-rotated-key-55554444", null, Ct);
+        _fixture.Upstream.Reset();
+        var (_, afterReplace) = await _fixture.Gateway.StreamAsync(owner.Ask("cached/gpt-4o-mini"), Ct).CollectAsync();
+        var keyUsed = _fixture.Upstream.Requests.Single(r => r.IsChat).ApiKey;
+        await Credentials.DeleteAsync(owner, saved.Id, Ct);
+        var (_, afterDelete) = await _fixture.Gateway.StreamAsync(owner.Ask("cached/gpt-4o-mini"), Ct).CollectAsync();
+
+        Assert.IsType<GatewayCompleted>(afterReplace);
+        Assert.Equal("sk-rotated-key-55554444", keyUsed);
+        Assert.IsType<GatewayFailed>(afterDelete);
+    }
+
+    [Fact]
     public async Task Replacing_checks_the_new_key_and_deleting_removes_it_only_for_its_owner()
     {
         var owner = await NewUserAsync();
