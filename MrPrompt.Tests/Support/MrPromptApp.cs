@@ -38,6 +38,22 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
         return (user.Id, key.Created!.Secret);
     }
 
+    /// <summary>A JSON POST as a program sends it: with a <c>mrp_</c> key (null: anonymous) and, if given, an Idempotency-Key.</summary>
+    public async Task<HttpResponseMessage> PostJsonAsync(string path, string? key, string json, string? idempotencyKey = null,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        if (key is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+        return await CreateClient().SendAsync(request, completion, TestContext.Current.CancellationToken);
+    }
+
     /// <summary>A browser-like client: keeps cookies, does not follow redirects so tests can see them.</summary>
     public HttpClient CreateClient() => _factory!.CreateClient(new WebApplicationFactoryClientOptions
     {

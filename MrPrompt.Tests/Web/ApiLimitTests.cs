@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,12 +55,7 @@ public sealed class ApiLimitTests(RateLimitedApp app) : IClassFixture<RateLimite
         }
         var before = app.Upstream.ChatRequestCount;
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/gateway")
-        {
-            Content = new StringContent("""{"action":"stream","payload":{"prompt_key":"echo-test","variables":{"message":"hi"}}}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var response = await app.CreateClient().SendAsync(request, Ct);
+        using var response = await app.PostJsonAsync("/api/gateway", key, """{"action":"stream","payload":{"prompt_key":"echo-test","variables":{"message":"hi"}}}""");
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
@@ -74,12 +67,7 @@ public sealed class ApiLimitTests(RateLimitedApp app) : IClassFixture<RateLimite
 
     private async Task<(HttpStatusCode Status, string? RetryAfter)> AskAsync(string key, string question)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent($$"""{"model":"echo/echo","messages":[{"role":"user","content":"{{question}}"}]}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var response = await app.CreateClient().SendAsync(request, Ct);
+        using var response = await app.PostJsonAsync("/v1/chat/completions", key, $$"""{"model":"echo/echo","messages":[{"role":"user","content":"{{question}}"}]}""");
         return (response.StatusCode, response.Headers.TryGetValues("Retry-After", out var values) ? values.Single() : null);
     }
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -114,8 +112,8 @@ public sealed class CallSharingTests(ApiGatewayApp app) : IClassFixture<ApiGatew
         app.Upstream.ChunkDelay = TimeSpan.FromMilliseconds(20);
         try
         {
-            using var request = Request("/v1/chat/completions", key, """{"model":"openai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"A long answer"}]}""", null);
-            var response = await app.CreateClient().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+            var response = await app.PostJsonAsync("/v1/chat/completions", key,
+                """{"model":"openai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"A long answer"}]}""", completion: HttpCompletionOption.ResponseHeadersRead);
             var traceId = response.Headers.GetValues("X-Trace-Id").Single();
             var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
             for (var frames = 0; frames < 5;)
@@ -180,20 +178,8 @@ public sealed class CallSharingTests(ApiGatewayApp app) : IClassFixture<ApiGatew
 
     private async Task<Reply> SendAsync(string path, string key, string body, string? idempotencyKey = null)
     {
-        using var request = Request(path, key, body, idempotencyKey);
-        using var response = await app.CreateClient().SendAsync(request, Ct);
+        using var response = await app.PostJsonAsync(path, key, body, idempotencyKey);
         return new Reply(response.StatusCode, await response.Content.ReadAsStringAsync(Ct), response.Headers.GetValues("X-Trace-Id").Single());
-    }
-
-    private static HttpRequestMessage Request(string path, string key, string body, string? idempotencyKey)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-        return request;
     }
 
     private static string? ContentOf(string completion) =>

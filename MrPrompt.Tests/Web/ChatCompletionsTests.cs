@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using MrPrompt.Domain.Usage;
@@ -126,15 +125,8 @@ public sealed class ChatCompletionsTests(ApiGatewayApp app) : IClassFixture<ApiG
         Assert.Equal(before, app.Upstream.ChatRequestCount);
     }
 
-    private async Task<HttpResponseMessage> PostAsync(string? key, string body)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        if (key is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        }
-        return await app.CreateClient().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
-    }
+    private Task<HttpResponseMessage> PostAsync(string? key, string body) =>
+        app.PostJsonAsync("/v1/chat/completions", key, body, completion: HttpCompletionOption.ResponseHeadersRead);
 
     private async Task<List<string>> RawStreamAsync(string key, string body)
     {

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using MrPrompt.Domain.Prompts;
@@ -136,12 +134,7 @@ public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewa
         Assert.DoesNotContain(cutFrames, f => f.Event == "chat.done");
     }
 
-    private async Task<HttpResponseMessage> PostAsync(string key, string body)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/gateway") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return await app.CreateClient().SendAsync(request, Ct);
-    }
+    private Task<HttpResponseMessage> PostAsync(string key, string body) => app.PostJsonAsync("/api/gateway", key, body);
 
     private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
