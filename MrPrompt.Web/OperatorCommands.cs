@@ -121,7 +121,12 @@ public static class OperatorCommands
             return Mistake;
         }
         user.MonthlyBudgetUsd = budget;
-        await users.UpdateAsync(user);
+        var updated = await users.UpdateAsync(user);
+        if (!updated.Succeeded)
+        {
+            await error.WriteLineAsync($"The budget was not changed: {string.Join(" ", updated.Errors.Select(e => e.Description))}");
+            return Mistake;
+        }
         await output.WriteLineAsync(budget is { } set
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{options["email"]} may now spend ${set:0.00} a month.")
             : $"{options["email"]} now has the default monthly budget.");

@@ -53,6 +53,17 @@ public sealed class UsageWindow
         }
     }
 
+    /// <summary>Undoes a <see cref="TryTake"/> whose request was refused by another limit after all.</summary>
+    public void GiveBack(DateTimeOffset now, long amount)
+    {
+        lock (_entries)
+        {
+            Expire(now);
+            // A negative entry that leaves the window with (just after) the one it cancels.
+            Add(now, -Math.Min(amount, _total));
+        }
+    }
+
     public long Used(DateTimeOffset now)
     {
         lock (_entries)

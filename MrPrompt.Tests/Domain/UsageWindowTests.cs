@@ -54,4 +54,16 @@ public sealed class UsageWindowTests
         Assert.Equal(TimeSpan.FromSeconds(30), wait);
         Assert.True(window.HasRoom(Start.AddSeconds(60), limit: 1000).HasRoom);
     }
+
+    [Fact]
+    public void A_slot_given_back_can_be_taken_again()
+    {
+        var window = new UsageWindow();
+        Assert.True(window.TryTake(Start, limit: 1).Admitted);
+        Assert.False(window.TryTake(Start.AddSeconds(1), limit: 1).Admitted);
+
+        window.GiveBack(Start.AddSeconds(2), 1);
+
+        Assert.True(window.TryTake(Start.AddSeconds(3), limit: 1).Admitted);
+    }
 }

@@ -85,6 +85,25 @@ public sealed class CallSharingTests(ApiGatewayApp app) : IClassFixture<ApiGatew
     }
 
     [Fact]
+    public async Task A_key_left_unfinished_by_a_call_that_died_is_taken_over_after_its_lease()
+    {
+        var (userId, key) = await app.NewApiKeyAsync();
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct))
+        {
+            // As a process that crashed mid-call two hours ago would have left it.
+            db.IdempotencyRecords.Add(new IdempotencyRecord
+            {
+                UserId = userId, Key = "crashed", RequestHash = "whatever", CreatedAt = DateTimeOffset.UtcNow - IdempotencyStore.InProgressLease - TimeSpan.FromMinutes(1),
+            });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        var retry = await SendAsync("/api/gateway", key, """{"action":"complete","payload":{"prompt_key":"echo-test","variables":{"message":"retry"}}}""", "crashed");
+
+        Assert.Equal(HttpStatusCode.OK, retry.Status);
+    }
+
+    [Fact]
     public async Task A_repeat_while_the_first_still_streams_attaches_to_the_same_stream()
     {
         var (_, key) = await app.NewApiKeyAsync();

@@ -111,6 +111,7 @@ public sealed class ChatCompletionsTests(ApiGatewayApp app) : IClassFixture<ApiG
         using var malformed = await PostAsync(key, """{"model":"openai/gpt-4o-mini","messages":[""");
         using var noModel = await PostAsync(key, """{"messages":[{"role":"user","content":"Hi"}]}""");
         using var badRole = await PostAsync(key, """{"model":"openai/gpt-4o-mini","messages":[{"role":"tool","content":"Hi"}]}""");
+        using var nullMessage = await PostAsync(key, """{"model":"openai/gpt-4o-mini","messages":[null]}""");
         using var anonymous = await PostAsync(null, """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}""");
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversized.StatusCode);
@@ -120,6 +121,7 @@ public sealed class ChatCompletionsTests(ApiGatewayApp app) : IClassFixture<ApiG
         Assert.Contains("provider/model", await noModel.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, badRole.StatusCode);
         Assert.Contains("messages[0]", await badRole.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, nullMessage.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.True(oversized.Headers.Contains("X-Trace-Id"));
         Assert.Equal(before, app.Upstream.ChatRequestCount);

@@ -70,6 +70,7 @@ public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewa
         using var othersPrivate = await PostAsync(key, """{"action":"complete","payload":{"prompt_key":"secret-plan","variables":{"x":1}}}""");
         using var badAction = await PostAsync(key, """{"action":"explode","payload":{"prompt_key":"echo-test"}}""");
         using var badLoader = await PostAsync(key, """{"action":"complete","payload":{"prompt_key":"echo-test","data_loaders":["everything"],"variables":{"message":"m"}}}""");
+        using var nullLoader = await PostAsync(key, """{"action":"complete","payload":{"prompt_key":"echo-test","data_loaders":[null],"variables":{"message":"m"}}}""");
         using var badVersion = await PostAsync(key, """{"action":"complete","payload":{"prompt_key":"echo-test","variables":{"message":"m"},"options":{"version":9}}}""");
 
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
@@ -82,6 +83,7 @@ public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewa
         Assert.Equal(HttpStatusCode.BadRequest, badAction.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badLoader.StatusCode);
         Assert.Contains("everything", (await JsonAsync(badLoader)).GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, nullLoader.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badVersion.StatusCode);
         Assert.Equal(before, app.Upstream.ChatRequestCount);
     }

@@ -61,6 +61,23 @@ public sealed class BudgetLedger(IDbContextFactory<AppDbContext> contexts, TimeP
         }
     }
 
+    /// <summary>
+    /// Adds the cost of a call made while the user had no cap, to a month already being tracked, so a
+    /// cap set again later in the month starts from the true spend.
+    /// </summary>
+    public void RecordIfTracked(Guid userId, decimal cost)
+    {
+        if (cost > 0 && _months.TryGetValue((userId, MonthOf(clock.GetUtcNow())), out var loading)
+            && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully)
+        {
+            var entry = loading.Value.Result;
+            lock (entry)
+            {
+                entry.Spent += cost;
+            }
+        }
+    }
+
     /// <summary>When the current budget month ends (UTC), for Retry-After and the message.</summary>
     public DateTimeOffset RenewsAt() => MonthOf(clock.GetUtcNow()).AddMonths(1);
 

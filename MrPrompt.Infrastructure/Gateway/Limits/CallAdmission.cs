@@ -25,7 +25,14 @@ public sealed class CallAdmission(
                 return;
             }
             rates.RecordTokens(request.UserId, request.ApiKeyId, tokensUsed);
-            reservation?.Settle(cost);
+            if (reservation is null)
+            {
+                budget.RecordIfTracked(request.UserId, cost);
+            }
+            else
+            {
+                reservation.Settle(cost);
+            }
         }
     }
 

@@ -24,12 +24,15 @@ public sealed class CallRateLimits(TimeProvider clock)
         {
             return GatewayError.UsageLimited($"this API key's limit of {keyTokensPerMinute ?? allowance.TokensPerMinute} tokens per minute", keyTokenWait);
         }
-        if (keyId is { } limitedKey && Window($"k:{limitedKey}:requests").TryTake(now, keyRequestsPerMinute ?? allowance.RequestsPerMinute) is (false, var keyWait))
+        var keyLimit = keyRequestsPerMinute ?? allowance.RequestsPerMinute;
+        var keyRequests = keyId is { } limitedKey ? Window($"k:{limitedKey}:requests") : null;
+        if (keyRequests?.TryTake(now, keyLimit) is (false, var keyWait))
         {
-            return GatewayError.UsageLimited($"this API key's limit of {keyRequestsPerMinute ?? allowance.RequestsPerMinute} requests per minute", keyWait);
+            return GatewayError.UsageLimited($"this API key's limit of {keyLimit} requests per minute", keyWait);
         }
         if (Window($"u:{userId}:requests").TryTake(now, allowance.RequestsPerMinute) is (false, var wait))
         {
+            keyRequests?.GiveBack(now, 1); // refused by the user's limit: the key's slot was not used
             return GatewayError.UsageLimited($"your limit of {allowance.RequestsPerMinute} requests per minute", wait);
         }
         return null;

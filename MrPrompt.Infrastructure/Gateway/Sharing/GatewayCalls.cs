@@ -38,7 +38,8 @@ public sealed partial class GatewayCalls(
     {
         var fingerprint = RequestFingerprint.Of(request);
         var cacheKey = handling.Cache is { } caching ? ResponseCache.KeyFor(fingerprint, caching.Inputs) : null;
-        var sharedKey = $"request:{fingerprint}:{(handling.Streamed ? "streamed" : "whole")}";
+        // Requests share a call only when they also agree on keeping its answer.
+        var sharedKey = $"request:{fingerprint}:{(handling.Streamed ? "streamed" : "whole")}:{cacheKey ?? "uncached"}:{handling.Cache?.Ttl.TotalSeconds}";
         if (handling.IdempotencyKey is { } key)
         {
             sharedKey = $"idempotent:{request.UserId}:{key}";
@@ -59,6 +60,21 @@ public sealed partial class GatewayCalls(
             }
         }
 
+        try
+        {
+            return await RunAsync(request, handling, fingerprint, cacheKey, sharedKey, cancellationToken);
+        }
+        catch (Exception) when (handling.IdempotencyKey is { } claimed)
+        {
+            // Nothing runs under the key we just claimed: free it, or the program's retry would wait for nothing.
+            await idempotency.ReleaseAsync(request.UserId, claimed, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<CallStart> RunAsync(
+        GatewayRequest request, CallHandling handling, string fingerprint, string? cacheKey, string sharedKey, CancellationToken cancellationToken)
+    {
         if (cacheKey is not null && await cache.FindAsync(cacheKey, cancellationToken) is { } hit)
         {
             RecordCacheHit(request, hit);
@@ -72,10 +88,29 @@ public sealed partial class GatewayCalls(
 
         var events = inFlight.JoinOrStart(
             sharedKey,
-            token => handling.Streamed ? gateway.StreamAsync(request, token) : WholeAsync(request, token),
-            last => FinishedAsync(request, fingerprint, handling, cacheKey, last),
+            token => KeepingAsync(handling.Streamed ? gateway.StreamAsync(request, token) : WholeAsync(request, token),
+                outcome => FinishedAsync(request, fingerprint, handling, cacheKey, outcome)),
+            // A call that ended with no outcome (every reader left) still frees its idempotency key.
+            last => last is GatewayCompleted or GatewayFailed ? Task.CompletedTask : FinishedAsync(request, fingerprint, handling, cacheKey, last),
             cancellationToken);
         return new CallStart(events, cacheKey, null);
+    }
+
+    /// <summary>
+    /// Passes the events on, keeping the outcome (cache, idempotency) before it is passed: once a
+    /// caller has the answer, a repeat of its request finds it.
+    /// </summary>
+    private static async IAsyncEnumerable<GatewayEvent> KeepingAsync(
+        IAsyncEnumerable<GatewayEvent> events, Func<GatewayEvent, Task> keep, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var item in events.WithCancellation(cancellationToken))
+        {
+            if (item is GatewayCompleted or GatewayFailed)
+            {
+                await keep(item);
+            }
+            yield return item;
+        }
     }
 
     /// <summary>Keeps a finished answer for the cache and the idempotency key, or frees the key after a failure.</summary>
@@ -116,8 +151,19 @@ public sealed partial class GatewayCalls(
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
         {
-            // The caller already has the answer; only its reuse is lost.
+            // The caller already has the answer; only its reuse is lost. A key left unfinished would block retries.
             LogKeepFailed(logger, request.TraceId ?? "", ex.GetType().Name);
+            if (handling.IdempotencyKey is { } key)
+            {
+                try
+                {
+                    await idempotency.ReleaseAsync(request.UserId, key, CancellationToken.None);
+                }
+                catch (Exception again) when (again is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+                {
+                    LogKeepFailed(logger, request.TraceId ?? "", again.GetType().Name); // the lease frees it later
+                }
+            }
         }
     }
 

@@ -28,6 +28,9 @@ public sealed record IdempotencyClaim(IdempotencyVerdict Verdict, IdempotencyRec
 /// </summary>
 public sealed class IdempotencyStore(IDbContextFactory<AppDbContext> contexts, TimeProvider clock)
 {
+    /// <summary>Longer than any call may run (the gateway's longest request timeout is an hour).</summary>
+    public static readonly TimeSpan InProgressLease = TimeSpan.FromMinutes(65);
+
     public async Task<IdempotencyClaim> ClaimAsync(Guid userId, string key, string requestHash, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -47,9 +50,10 @@ public sealed class IdempotencyStore(IDbContextFactory<AppDbContext> contexts, T
             // Released between our insert and our read: try once more.
             return await ClaimAsync(userId, key, requestHash, cancellationToken);
         }
-        if (existing.IsExpiredAt(now))
+        if (existing.IsExpiredAt(now) || (existing.CompletedAt is null && now - existing.CreatedAt > InProgressLease))
         {
-            // Take the expired record over; the created_at check makes two takers race safely.
+            // Take an expired record over, or one whose call cannot still be running (its process
+            // died before finishing); the created_at check makes two takers race safely.
             var taken = await db.IdempotencyRecords
                 .Where(r => r.UserId == userId && r.Key == key && r.CreatedAt == existing.CreatedAt)
                 .ExecuteUpdateAsync(r => r

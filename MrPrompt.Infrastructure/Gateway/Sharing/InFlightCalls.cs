@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 
 namespace MrPrompt.Infrastructure.Gateway.Sharing;
 
@@ -7,7 +8,7 @@ namespace MrPrompt.Infrastructure.Gateway.Sharing;
 /// second identical request joins the first instead of calling the provider again. Calls leave the
 /// table when they end, so later requests start afresh (reuse after the end is the cache's job).
 /// </summary>
-public sealed class InFlightCalls
+public sealed partial class InFlightCalls(ILogger<InFlightCalls> logger)
 {
     private readonly ConcurrentDictionary<string, SharedCall> _calls = new(StringComparer.Ordinal);
 
@@ -58,10 +59,20 @@ public sealed class InFlightCalls
             }
             call.Start(start(), async last =>
             {
-                _calls.TryRemove(new KeyValuePair<string, SharedCall>(key, call));
-                await onFinished(last);
-            });
+                try
+                {
+                    // Kept joinable (as a replay) until its answer is stored, so a repeat never falls in between.
+                    await onFinished(last);
+                }
+                finally
+                {
+                    _calls.TryRemove(new KeyValuePair<string, SharedCall>(key, call));
+                }
+            }, ex => LogFault(logger, ex));
             return call.ReadAsync(cancellationToken);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A shared model call failed unexpectedly")]
+    private static partial void LogFault(ILogger logger, Exception exception);
 }

@@ -36,7 +36,7 @@ internal sealed class SharedCall
     }
 
     /// <summary>Runs <paramref name="source"/> in the background; <paramref name="onFinished"/> sees the last event.</summary>
-    public void Start(Func<CancellationToken, IAsyncEnumerable<GatewayEvent>> source, Func<GatewayEvent?, Task> onFinished) =>
+    public void Start(Func<CancellationToken, IAsyncEnumerable<GatewayEvent>> source, Func<GatewayEvent?, Task> onFinished, Action<Exception> onFault) =>
         Completion = Task.Run(async () =>
         {
             GatewayEvent? last = null;
@@ -51,6 +51,16 @@ internal sealed class SharedCall
             catch (OperationCanceledException) when (_upstream.IsCancellationRequested)
             {
                 // every reader left; the gateway has logged what was used
+            }
+            catch (Exception ex)
+            {
+                // Never leave readers without an ending: they get an error they can show, the log gets the cause.
+                onFault(ex);
+                if (last is not (GatewayCompleted or GatewayFailed))
+                {
+                    last = new GatewayFailed(GatewayError.Unknown("the provider"), "", "");
+                    Publish(last);
+                }
             }
             finally
             {
@@ -108,6 +118,8 @@ internal sealed class SharedCall
             if (item is not null)
             {
                 _events.Add(item);
+                // Once the outcome is out, a reader leaving is no reason to cancel anything.
+                _finished |= item is GatewayCompleted or GatewayFailed;
             }
             changed = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -30,6 +30,10 @@ public sealed record GatewayApiRequest
         {
             return GatewayApiError.Invalid("payload.prompt_key is required: the key of one of your prompts or of a built-in prompt.");
         }
+        if (Payload.DataLoaders?.Any(string.IsNullOrWhiteSpace) == true)
+        {
+            return GatewayApiError.Invalid("payload.data_loaders must list loader names, such as \"user-profile\".");
+        }
         var options = Payload.Options;
         return options switch
         {

@@ -74,6 +74,10 @@ public sealed record ChatCompletionRequest
         var messages = new List<AiChatMessage>(Messages.Count);
         for (var i = 0; i < Messages.Count; i++)
         {
+            if (Messages[i] is null)
+            {
+                return Invalid($"messages[{i}]", "Each message must be an object with a role and content.");
+            }
             var (message, error) = Messages[i].ToChatMessage();
             if (error is not null)
             {
