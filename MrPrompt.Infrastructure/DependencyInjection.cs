@@ -199,9 +199,11 @@ public static class DependencyInjection
         services.AddIdentityCore<ApplicationUser>(IdentityRules.Configure)
             .AddRoles<IdentityRole<Guid>>()
             .AddEntityFrameworkStores<AppDbContext>()
-            .AddSignInManager()
+            .AddSignInManager<EnabledAccountsSignInManager>()
             .AddDefaultTokenProviders();
 
+        // A changed security stamp (role change, disabled account) ends browser sessions within a minute.
+        services.Configure<SecurityStampValidatorOptions>(stamps => stamps.ValidationInterval = TimeSpan.FromMinutes(1));
         services.AddScoped<AccountRegistrar>();
         services.AddSingleton<ApiKeyService>();
         services.AddScoped<AdminAccountSeeder>();

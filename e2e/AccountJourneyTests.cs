@@ -69,6 +69,28 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=nav-admin]")).ToHaveCountAsync(0);
         await page.GotoAsync("/admin");
         await Expect(page.Locator("[data-testid=forbidden]")).ToBeVisibleAsync();
+        await page.GotoAsync("/");
+        await page.SignOutAsync();
+
+        // The owner makes the member an Author, cannot demote the last Admin, and disables the member.
+        await page.SignInAsync("owner@example.com", "Passw0rd!");
+        await page.GotoAsync("/admin");
+        await page.WaitForCircuitAsync();
+        await page.ClickAsync("[data-testid='role-member@example.com'] button");
+        await page.ClickAsync("[data-testid=make-Author]");
+        await Expect(page.Locator("[data-testid='role-member@example.com'] button")).ToContainTextAsync("Author");
+        await page.ClickAsync("[data-testid='role-owner@example.com'] button");
+        await page.ClickAsync("[data-testid=make-User]");
+        await Expect(page.Locator("[data-testid=admin-problem]")).ToContainTextAsync("This is the last Admin");
+        await page.ClickAsync("[data-testid='disable-member@example.com']");
+        await Expect(page.Locator("[data-testid='enable-member@example.com']")).ToBeVisibleAsync();
+        await page.SignOutAsync();
+
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#email", "member@example.com");
+        await page.FillAsync("#password", "Passw0rd!");
+        await page.ClickAsync("[data-testid=sign-in]");
+        await Expect(page.Locator("[data-testid=form-error]")).ToHaveTextAsync("This account is disabled. Ask an administrator to enable it.");
     }
 
     [Fact]

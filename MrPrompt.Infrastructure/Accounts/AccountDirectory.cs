@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using MrPrompt.Domain.Accounts;
 using MrPrompt.Infrastructure.ApiKeys;
 using MrPrompt.Infrastructure.Persistence;
 
@@ -8,19 +10,90 @@ namespace MrPrompt.Infrastructure.Accounts;
 public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, ApiKeyService keys, TimeProvider clock)
 {
     /// <summary>
-    /// Disables or enables an account. A disabled account's API keys stop on their next request, and a
-    /// new security stamp ends its browser sessions at their next check.
+    /// Gives <paramref name="userId"/> the one role <paramref name="role"/>. The last enabled Admin
+    /// cannot be demoted, so the console never loses its last way in.
     /// </summary>
-    public async Task<bool> SetDisabledAsync(Guid userId, bool disabled, CancellationToken cancellationToken = default)
+    public async Task<string?> ChangeRoleAsync(Guid userId, string role, CancellationToken cancellationToken = default)
+    {
+        var newRole = AppRoles.All.FirstOrDefault(r => r.Equals(role, StringComparison.OrdinalIgnoreCase));
+        if (newRole is null)
+        {
+            return $"Unknown role '{role}'. Use one of: {string.Join(", ", AppRoles.All)}.";
+        }
+        return await WithAdminsLockedAsync(userId, async (db, current) =>
+        {
+            if (current.Role == AppRoles.Admin && newRole != AppRoles.Admin && await OtherEnabledAdminsAsync(db, userId, cancellationToken) == 0)
+            {
+                return "This is the last Admin: make someone else Admin first.";
+            }
+            var roleId = await db.Roles.Where(r => r.NormalizedName == newRole.ToUpperInvariant()).Select(r => r.Id).SingleAsync(cancellationToken);
+            await db.UserRoles.Where(ur => ur.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+            db.UserRoles.Add(new IdentityUserRole<Guid> { UserId = userId, RoleId = roleId });
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Disables or enables an account. A disabled account cannot sign in, its API keys stop on their
+    /// next request, and a new security stamp ends its browser sessions within a minute. The last
+    /// enabled Admin cannot be disabled.
+    /// </summary>
+    public async Task<string?> SetDisabledAsync(Guid userId, bool disabled, CancellationToken cancellationToken = default) =>
+        await WithAdminsLockedAsync(userId, async (db, current) =>
+        {
+            if (disabled && current.Role == AppRoles.Admin && await OtherEnabledAdminsAsync(db, userId, cancellationToken) == 0)
+            {
+                return "This is the last Admin: it cannot be disabled.";
+            }
+            DateTimeOffset? disabledAt = disabled ? clock.GetUtcNow() : null;
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.DisabledAt, disabledAt), cancellationToken);
+            return null;
+        }, cancellationToken);
+
+    /// <summary>Requests and spend of every account since the start of this month (UTC), from the usage log.</summary>
+    public async Task<IReadOnlyDictionary<Guid, MonthToDate>> MonthToDateAsync(CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.UsageRecords.Where(u => u.ExecutedAt >= monthStart)
+            .GroupBy(u => u.UserId)
+            .Select(g => new { g.Key, Requests = g.Count(), Cost = g.Sum(u => u.CostUsd ?? 0) })
+            .ToDictionaryAsync(g => g.Key, g => new MonthToDate(g.Requests, g.Cost), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> on one account while no other role or enablement change runs
+    /// (two admins demoting each other at once must not leave none), then renews the account's
+    /// security stamp and drops trusted API-key sign-ins, so the change reaches every session.
+    /// </summary>
+    private async Task<string?> WithAdminsLockedAsync(Guid userId, Func<AppDbContext, AccountSummary, Task<string?>> change, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        DateTimeOffset? disabledAt = disabled ? clock.GetUtcNow() : null;
-        var changed = await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set
-            .SetProperty(u => u.DisabledAt, disabledAt)
-            .SetProperty(u => u.SecurityStamp, Guid.NewGuid().ToString("N")), cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7001)", cancellationToken);
+        var current = await db.Summaries().FirstOrDefaultAsync(a => a.Id == userId, cancellationToken);
+        if (current is null)
+        {
+            return "This account no longer exists.";
+        }
+        if (await change(db, current) is { } refused)
+        {
+            return refused;
+        }
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.SecurityStamp, Guid.NewGuid().ToString("N")), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         keys.ForgetSignIns();
-        return changed > 0;
+        return null;
     }
+
+    private static Task<int> OtherEnabledAdminsAsync(AppDbContext db, Guid userId, CancellationToken cancellationToken) =>
+        (from userRole in db.UserRoles
+         join role in db.Roles on userRole.RoleId equals role.Id
+         join user in db.Users on userRole.UserId equals user.Id
+         where role.Name == AppRoles.Admin && user.Id != userId && user.DisabledAt == null
+         select user.Id).Distinct().CountAsync(cancellationToken);
 
     public async Task<IReadOnlyList<AccountSummary>> ListAsync(string? search, CancellationToken cancellationToken = default)
     {
@@ -34,3 +107,6 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
         return await query.OrderBy(a => a.CreatedAt).Take(500).ToListAsync(cancellationToken);
     }
 }
+
+/// <summary>One account's calls and their cost since the start of the month.</summary>
+public sealed record MonthToDate(int Requests, decimal CostUsd);

@@ -26,5 +26,6 @@ internal static class AccountQueries
             TimeZone = profile.TimeZone,
             CreatedAt = profile.CreatedAt,
             UpdatedAt = profile.UpdatedAt,
+            DisabledAt = user.DisabledAt,
         };
 }

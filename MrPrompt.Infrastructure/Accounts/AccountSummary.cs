@@ -15,4 +15,7 @@ public sealed record AccountSummary
     public string TimeZone { get; init; } = ProfileRules.DefaultTimeZone;
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>When an admin disabled the account; null while it may sign in.</summary>
+    public DateTimeOffset? DisabledAt { get; init; }
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MrPrompt.Domain.Accounts;
@@ -6,7 +5,6 @@ using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Persistence;
-using MrPrompt.Infrastructure.Security;
 using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Gateway;
@@ -107,11 +105,7 @@ public sealed class LimitTests(LimitedGatewayFixture fixture) : IClassFixture<Li
     private async Task<Guid> NewUserAsync(string role = AppRoles.User)
     {
         var id = await TestUsers.RegisterAsync(fixture.Services);
-        await using var scope = fixture.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
-        var user = (await users.FindByIdAsync(id.ToString()))!;
-        await users.RemoveFromRolesAsync(user, await users.GetRolesAsync(user));
-        await users.AddToRoleAsync(user, role);
+        await TestUsers.SetRoleAsync(fixture.Services, id, role);
         return id;
     }
 

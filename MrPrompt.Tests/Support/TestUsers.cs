@@ -13,4 +13,14 @@ public static class TestUsers
             .RegisterAsync(email ?? $"{Guid.NewGuid():N}@example.com", "Passw0rd!", TestContext.Current.CancellationToken);
         return result.UserId ?? throw new InvalidOperationException("Registration failed.");
     }
+
+    /// <summary>Gives an account exactly one role, as the registrar would have.</summary>
+    public static async Task SetRoleAsync(IServiceProvider services, Guid userId, string role)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<MrPrompt.Infrastructure.Security.ApplicationUser>>();
+        var user = (await users.FindByIdAsync(userId.ToString()))!;
+        await users.RemoveFromRolesAsync(user, await users.GetRolesAsync(user));
+        await users.AddToRoleAsync(user, role);
+    }
 }

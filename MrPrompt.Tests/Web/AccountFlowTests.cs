@@ -1,3 +1,5 @@
+using MrPrompt.Infrastructure.Accounts;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using MrPrompt.Infrastructure.Security;
 using MrPrompt.Tests.Support;
@@ -72,6 +74,24 @@ public sealed class AccountFlowTests(MrPromptApp app) : IClassFixture<MrPromptAp
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("Wrong email or password.", await response.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_disabled_account_cannot_sign_in_until_it_is_enabled_again()
+    {
+        var email = Unique("disabled");
+        await AccountForms.RegisterAsync(app.CreateClient(), email, "Passw0rd!");
+        var directory = app.Services.GetRequiredService<AccountDirectory>();
+        var id = (await directory.ListAsync(email, Ct)).Single().Id;
+
+        await directory.SetDisabledAsync(id, disabled: true, Ct);
+        var refused = await AccountForms.SignInAsync(app.CreateClient(), email, "Passw0rd!");
+        await directory.SetDisabledAsync(id, disabled: false, Ct);
+        var allowed = await AccountForms.SignInAsync(app.CreateClient(), email, "Passw0rd!");
+
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("This account is disabled.", await refused.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(HttpStatusCode.Redirect, allowed.StatusCode);
     }
 
     [Fact]
