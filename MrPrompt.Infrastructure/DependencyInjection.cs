@@ -209,5 +209,6 @@ public static class DependencyInjection
         services.AddScoped<AdminAccountSeeder>();
         services.AddSingleton<ProfileService>();
         services.AddSingleton<AccountDirectory>();
+        services.AddSingleton<Admin.ProviderHealth>();
     }
 }

@@ -82,6 +82,8 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
         await page.ClickAsync("[data-testid='role-owner@example.com'] button");
         await page.ClickAsync("[data-testid=make-User]");
         await Expect(page.Locator("[data-testid=admin-problem]")).ToContainTextAsync("This is the last Admin");
+        await page.ClickAsync("[data-testid=test-echo]");
+        await Expect(page.Locator("[data-testid=probe-echo]")).ToContainTextAsync("answered");
         await page.ClickAsync("[data-testid='disable-member@example.com']");
         await Expect(page.Locator("[data-testid='enable-member@example.com']")).ToBeVisibleAsync();
         await page.SignOutAsync();
