@@ -210,5 +210,6 @@ public static class DependencyInjection
         services.AddSingleton<ProfileService>();
         services.AddSingleton<AccountDirectory>();
         services.AddSingleton<Admin.ProviderHealth>();
+        services.AddSingleton<Audit.AuditLog>();
     }
 }

@@ -86,6 +86,8 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=probe-echo]")).ToContainTextAsync("answered");
         await page.ClickAsync("[data-testid='disable-member@example.com']");
         await Expect(page.Locator("[data-testid='enable-member@example.com']")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=audit-log]")).ToContainTextAsync("member@example.com: User → Author");
+        await Expect(page.Locator("[data-testid=audit-log]")).ToContainTextAsync("account_disabled");
         await page.SignOutAsync();
 
         await page.GotoAsync("/Account/Login");

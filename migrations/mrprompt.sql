@@ -711,3 +711,52 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123173521_AuditLog') THEN
+    CREATE TABLE audit_events (
+        id uuid NOT NULL,
+        at timestamp with time zone NOT NULL,
+        actor_id uuid,
+        actor_email character varying(256) NOT NULL,
+        action character varying(40) NOT NULL,
+        target_id uuid,
+        detail character varying(500) NOT NULL,
+        source character varying(64),
+        CONSTRAINT pk_audit_events PRIMARY KEY (id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123173521_AuditLog') THEN
+    CREATE INDEX ix_audit_events_action_at ON audit_events (action, at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123173521_AuditLog') THEN
+    CREATE INDEX ix_audit_events_actor_id_at ON audit_events (actor_id, at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123173521_AuditLog') THEN
+    CREATE INDEX ix_audit_events_at ON audit_events (at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261123173521_AuditLog') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261123173521_AuditLog', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -2,18 +2,19 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Accounts;
 using MrPrompt.Infrastructure.ApiKeys;
+using MrPrompt.Infrastructure.Audit;
 using MrPrompt.Infrastructure.Persistence;
 
 namespace MrPrompt.Infrastructure.Accounts;
 
 /// <summary>Every account, for admins. Callers check the Admin role before they ask.</summary>
-public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, ApiKeyService keys, TimeProvider clock)
+public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, ApiKeyService keys, AuditLog audit, TimeProvider clock)
 {
     /// <summary>
     /// Gives <paramref name="userId"/> the one role <paramref name="role"/>. The last enabled Admin
     /// cannot be demoted, so the console never loses its last way in.
     /// </summary>
-    public async Task<string?> ChangeRoleAsync(Guid userId, string role, CancellationToken cancellationToken = default)
+    public async Task<string?> ChangeRoleAsync(Guid actorId, Guid userId, string role, CancellationToken cancellationToken = default)
     {
         var newRole = AppRoles.All.FirstOrDefault(r => r.Equals(role, StringComparison.OrdinalIgnoreCase));
         if (newRole is null)
@@ -31,7 +32,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
             db.UserRoles.Add(new IdentityUserRole<Guid> { UserId = userId, RoleId = roleId });
             await db.SaveChangesAsync(cancellationToken);
             return null;
-        }, cancellationToken);
+        }, (current) => audit.RecordAsync(AuditActions.RoleChanged, actorId, "", userId, $"{current.Email}: {current.Role} → {newRole}"), cancellationToken);
     }
 
     /// <summary>
@@ -39,7 +40,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
     /// next request, and a new security stamp ends its browser sessions within a minute. The last
     /// enabled Admin cannot be disabled.
     /// </summary>
-    public async Task<string?> SetDisabledAsync(Guid userId, bool disabled, CancellationToken cancellationToken = default) =>
+    public async Task<string?> SetDisabledAsync(Guid actorId, Guid userId, bool disabled, CancellationToken cancellationToken = default) =>
         await WithAdminsLockedAsync(userId, async (db, current) =>
         {
             if (disabled && current.Role == AppRoles.Admin && await OtherEnabledAdminsAsync(db, userId, cancellationToken) == 0)
@@ -49,7 +50,8 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
             DateTimeOffset? disabledAt = disabled ? clock.GetUtcNow() : null;
             await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.DisabledAt, disabledAt), cancellationToken);
             return null;
-        }, cancellationToken);
+        }, current => audit.RecordAsync(disabled ? AuditActions.AccountDisabled : AuditActions.AccountEnabled, actorId, "", userId,
+            $"{current.Email} {(disabled ? "disabled" : "enabled")}"), cancellationToken);
 
     /// <summary>Requests and spend of every account since the start of this month (UTC), from the usage log.</summary>
     public async Task<IReadOnlyDictionary<Guid, MonthToDate>> MonthToDateAsync(CancellationToken cancellationToken = default)
@@ -68,7 +70,8 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
     /// (two admins demoting each other at once must not leave none), then renews the account's
     /// security stamp and drops trusted API-key sign-ins, so the change reaches every session.
     /// </summary>
-    private async Task<string?> WithAdminsLockedAsync(Guid userId, Func<AppDbContext, AccountSummary, Task<string?>> change, CancellationToken cancellationToken)
+    private async Task<string?> WithAdminsLockedAsync(
+        Guid userId, Func<AppDbContext, AccountSummary, Task<string?>> change, Func<AccountSummary, Task> audited, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -85,6 +88,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
         await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.SecurityStamp, Guid.NewGuid().ToString("N")), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         keys.ForgetSignIns();
+        await audited(current);
         return null;
     }
 

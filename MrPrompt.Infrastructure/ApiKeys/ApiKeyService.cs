@@ -14,7 +14,8 @@ namespace MrPrompt.Infrastructure.ApiKeys;
 /// and recognised on each request. A key works only while it is unrevoked, unexpired and its
 /// owner's account is not disabled; each is checked on every request, so a change takes effect at once.
 /// </summary>
-public sealed partial class ApiKeyService(IDbContextFactory<AppDbContext> contexts, TimeProvider clock, IMemoryCache cache, ILogger<ApiKeyService> logger)
+public sealed partial class ApiKeyService(
+    IDbContextFactory<AppDbContext> contexts, TimeProvider clock, IMemoryCache cache, Audit.AuditLog audit, ILogger<ApiKeyService> logger)
 {
     /// <summary>
     /// How long a checked key is trusted without asking the database again (a query on every request
@@ -53,6 +54,7 @@ public sealed partial class ApiKeyService(IDbContextFactory<AppDbContext> contex
         db.PersonalApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
         LogCreated(logger, key.Id, userId, key.Prefix);
+        await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.ApiKeyCreated, userId, "", key.Id, $"key \"{key.Name}\" ({key.Prefix}…)");
         return new ApiKeyCreation(new NewApiKey(ApiKeyView.Of(key, null), secret), errors);
     }
 
@@ -88,6 +90,7 @@ public sealed partial class ApiKeyService(IDbContextFactory<AppDbContext> contex
         {
             ForgetSignIns();
             LogRevoked(logger, keyId, userId);
+            await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.ApiKeyRevoked, userId, "", keyId, asAdmin ? "revoked by an admin" : "revoked by its owner");
         }
         return revoked > 0;
     }

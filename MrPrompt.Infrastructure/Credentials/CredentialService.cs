@@ -24,6 +24,7 @@ public sealed partial class CredentialService(
     ProviderCatalog catalog,
     TimeProvider clock,
     IMemoryCache cache,
+    Audit.AuditLog audit,
     ILogger<CredentialService> logger)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(20);
@@ -101,6 +102,7 @@ public sealed partial class CredentialService(
         {
             await db.SaveChangesAsync(cancellationToken);
             Changed(userId);
+            await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.CredentialAdded, userId, "", credential.Id, $"{credential.Provider} key \"{credential.Name}\"");
         }
         catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
@@ -152,6 +154,7 @@ public sealed partial class CredentialService(
         credential.ExpiresAt = expiresAt;
         await db.SaveChangesAsync(cancellationToken);
         Changed(userId);
+        await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.CredentialReplaced, userId, "", credential.Id, $"{credential.Provider} key \"{credential.Name}\"");
         LogReplaced(logger, userId, credential.Provider, credential.Id);
         return errors;
     }
@@ -163,6 +166,7 @@ public sealed partial class CredentialService(
         if (deleted > 0)
         {
             Changed(userId);
+            await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.CredentialDeleted, userId, "", credentialId, "a provider key");
             LogDeleted(logger, userId, credentialId);
         }
         return deleted > 0;

@@ -28,6 +28,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<PersonalApiKey> PersonalApiKeys => Set<PersonalApiKey>();
     public DbSet<CachedResponse> CachedResponses => Set<CachedResponse>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<MrPrompt.Domain.Accounts.AuditEvent> AuditEvents => Set<MrPrompt.Domain.Accounts.AuditEvent>();
 
     /// <summary>The Data Protection key ring; each key is itself encrypted by a certificate kept outside the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -14,7 +14,8 @@ namespace MrPrompt.Infrastructure.Prompts;
 /// owner changes a prompt; anyone else gets "not found" for a private prompt and "forbidden" for a
 /// public one, and the attempt is logged. Every check runs before anything is written.
 /// </summary>
-public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataLoaderRegistry loaders, PromptLibrary library, TimeProvider clock)
+public sealed class PromptEditor(
+    IDbContextFactory<AppDbContext> contexts, DataLoaderRegistry loaders, PromptLibrary library, Audit.AuditLog audit, TimeProvider clock)
 {
     /// <summary>The unique index that keeps keys unique per owner (see <c>PromptConfiguration</c>).</summary>
     private const string OwnerKeyIndex = "ix_prompts_owner_id_key";
@@ -34,7 +35,12 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
         Apply(details, prompt);
         db.Prompts.Add(prompt);
         db.PromptVersions.Add(NewVersion(prompt.Id, 1, userId, content, changeNote is { Length: > 0 } ? changeNote : "First version"));
-        return await SaveAsync(db, prompt.Id, cancellationToken);
+        var created = await SaveAsync(db, prompt.Id, cancellationToken);
+        if (created.Problem is null && details.Visibility == PromptVisibility.Public)
+        {
+            await AuditPublishedAsync(userId, prompt);
+        }
+        return created;
     }
 
     /// <summary>Saves <paramref name="content"/> as the next version (n+1); the earlier ones never change.</summary>
@@ -85,6 +91,7 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
             return PromptProblem.Invalid(errors);
         }
 
+        var publishing = details.Visibility == PromptVisibility.Public && prompt.Visibility != PromptVisibility.Public;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         Apply(details, prompt);
         PromptVersion? version = null;
@@ -99,8 +106,15 @@ public sealed class PromptEditor(IDbContextFactory<AppDbContext> contexts, DataL
             return failed;
         }
         await transaction.CommitAsync(cancellationToken);
+        if (publishing)
+        {
+            await AuditPublishedAsync(userId, prompt);
+        }
         return new PromptUpdate(detailsChanged, version);
     }
+
+    private Task AuditPublishedAsync(Guid userId, Prompt prompt) =>
+        audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.PromptPublished, userId, "", prompt.Id, $"prompt \"{prompt.Key}\" made public");
 
     /// <summary>Writes an old version's content again as the newest version; history is never rewritten.</summary>
     public async Task<PromptResult<PromptVersion>> RestoreAsync(Guid userId, Guid promptId, int number, CancellationToken cancellationToken = default)

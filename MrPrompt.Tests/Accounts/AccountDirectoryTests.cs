@@ -23,10 +23,10 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         var second = await TestUsers.RegisterAsync(fixture.Services);
         await OnlyAdminsAsync(first, second);
 
-        var demoted = await Directory.ChangeRoleAsync(first, AppRoles.Author, Ct);
-        var lastDemoted = await Directory.ChangeRoleAsync(second, AppRoles.User, Ct);
-        var lastDisabled = await Directory.SetDisabledAsync(second, disabled: true, Ct);
-        var unknown = await Directory.ChangeRoleAsync(first, "root", Ct);
+        var demoted = await Directory.ChangeRoleAsync(fixture.UserId, first, AppRoles.Author, Ct);
+        var lastDemoted = await Directory.ChangeRoleAsync(fixture.UserId, second, AppRoles.User, Ct);
+        var lastDisabled = await Directory.SetDisabledAsync(fixture.UserId, second, disabled: true, Ct);
+        var unknown = await Directory.ChangeRoleAsync(fixture.UserId, first, "root", Ct);
 
         Assert.Null(demoted);
         Assert.Equal("This is the last Admin: make someone else Admin first.", lastDemoted);
@@ -42,7 +42,7 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         var (a, b) = (await TestUsers.RegisterAsync(fixture.Services), await TestUsers.RegisterAsync(fixture.Services));
         await OnlyAdminsAsync(a, b);
 
-        var results = await Task.WhenAll(Directory.ChangeRoleAsync(a, AppRoles.User, Ct), Directory.ChangeRoleAsync(b, AppRoles.User, Ct));
+        var results = await Task.WhenAll(Directory.ChangeRoleAsync(fixture.UserId, a, AppRoles.User, Ct), Directory.ChangeRoleAsync(fixture.UserId, b, AppRoles.User, Ct));
 
         Assert.Single(results, r => r is null);
         Assert.Single(await Directory.ListAsync(null, Ct), x => x.Role == AppRoles.Admin);

@@ -54,9 +54,9 @@ public sealed class ApiKeyServiceTests(ChatFixture fixture) : IClassFixture<Chat
         Assert.NotNull(await Keys.AuthenticateAsync(key.Secret, Token));
 
         var directory = fixture.Services.GetRequiredService<AccountDirectory>();
-        Assert.Null(await directory.SetDisabledAsync(user, disabled: true, Token));
+        Assert.Null(await directory.SetDisabledAsync(user, user, disabled: true, Token));
         var whileDisabled = await Keys.AuthenticateAsync(key.Secret, Token);
-        await directory.SetDisabledAsync(user, disabled: false, Token);
+        await directory.SetDisabledAsync(user, user, disabled: false, Token);
 
         Assert.Null(whileDisabled);
         Assert.NotNull(await Keys.AuthenticateAsync(key.Secret, Token));
