@@ -21,6 +21,13 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
         {
             return $"Unknown role '{role}'. Use one of: {string.Join(", ", AppRoles.All)}.";
         }
+        await using (var read = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            if (await read.Summaries().Where(a => a.Id == userId).Select(a => a.Role).FirstOrDefaultAsync(cancellationToken) == newRole)
+            {
+                return null; // already so: nothing to change, nothing to record
+            }
+        }
         return await WithAdminsLockedAsync(userId, async (db, current) =>
         {
             if (current.Role == AppRoles.Admin && newRole != AppRoles.Admin && await OtherEnabledAdminsAsync(db, userId, cancellationToken) == 0)
@@ -103,10 +110,9 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var query = db.Summaries().AsNoTracking();
-        if (!string.IsNullOrWhiteSpace(search))
+        if (LikePatterns.Containing(search) is { } pattern)
         {
-            var pattern = $"%{search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
-            query = query.Where(a => EF.Functions.ILike(a.Email, pattern, "\\") || EF.Functions.ILike(a.DisplayName, pattern, "\\"));
+            query = query.Where(a => EF.Functions.ILike(a.Email, pattern, LikePatterns.Escape) || EF.Functions.ILike(a.DisplayName, pattern, LikePatterns.Escape));
         }
         return await query.OrderBy(a => a.CreatedAt).Take(500).ToListAsync(cancellationToken);
     }

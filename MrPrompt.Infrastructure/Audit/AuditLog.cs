@@ -52,10 +52,9 @@ public sealed partial class AuditLog(IDbContextFactory<AppDbContext> contexts, T
         {
             events = events.Where(e => e.Action == query.Action);
         }
-        if (!string.IsNullOrWhiteSpace(query.Search))
+        if (LikePatterns.Containing(query.Search) is { } pattern)
         {
-            var pattern = $"%{query.Search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
-            events = events.Where(e => EF.Functions.ILike(e.ActorEmail, pattern, "\\") || EF.Functions.ILike(e.Detail, pattern, "\\"));
+            events = events.Where(e => EF.Functions.ILike(e.ActorEmail, pattern, LikePatterns.Escape) || EF.Functions.ILike(e.Detail, pattern, LikePatterns.Escape));
         }
         if (query.From is { } from)
         {

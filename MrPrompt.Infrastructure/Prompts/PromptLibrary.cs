@@ -28,11 +28,11 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
         {
             prompts = prompts.Where(p => p.Tags.Contains(tag));
         }
-        if (LikePattern(query.Search) is { } pattern)
+        if (LikePatterns.Containing(query.Search) is { } pattern)
         {
-            prompts = prompts.Where(p => EF.Functions.ILike(p.Key, pattern, "\\")
-                || EF.Functions.ILike(p.Title, pattern, "\\")
-                || EF.Functions.ILike(p.Description, pattern, "\\"));
+            prompts = prompts.Where(p => EF.Functions.ILike(p.Key, pattern, LikePatterns.Escape)
+                || EF.Functions.ILike(p.Title, pattern, LikePatterns.Escape)
+                || EF.Functions.ILike(p.Description, pattern, LikePatterns.Escape));
         }
         var stored = await (
             from p in prompts
@@ -118,10 +118,11 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
             return new Dictionary<Guid, PromptVersionStats>();
         }
         // Column names are snake_case: the naming convention also applies to raw query results.
+        // A cache hit is a use, but it generated no tokens: it would pull the average down.
         var rows = await db.Database.SqlQuery<StatsRow>($"""
             SELECT u.prompt_version_id AS version_id,
                    count(*)::int AS uses,
-                   coalesce(avg(u.input_tokens + u.output_tokens), 0)::float8 AS average_tokens,
+                   coalesce(avg(u.input_tokens + u.output_tokens) FILTER (WHERE u.status <> 'CacheHit'), 0)::float8 AS average_tokens,
                    (percentile_cont(0.95) WITHIN GROUP (ORDER BY u.latency_ms))::int AS slow_latency_ms,
                    avg(CASE WHEN u.status = 'Error' THEN 1.0 ELSE 0.0 END)::float8 AS error_rate,
                    sum(u.cost_usd) AS cost_usd
@@ -145,19 +146,6 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
             || new[] { prompt.Key, prompt.Title, prompt.Description }.Any(t => t.Contains(query.Search.Trim(), StringComparison.OrdinalIgnoreCase)));
 
     private static string? Normalize(string? tag) => string.IsNullOrWhiteSpace(tag) ? null : tag.Trim().ToLowerInvariant();
-
-    /// <summary>A contains-pattern for ILIKE with the wildcard characters of the search escaped.</summary>
-    private static string? LikePattern(string? search)
-    {
-        if (string.IsNullOrWhiteSpace(search))
-        {
-            return null;
-        }
-        var escaped = search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal)
-            .Replace("%", "\\%", StringComparison.Ordinal)
-            .Replace("_", "\\_", StringComparison.Ordinal);
-        return $"%{escaped}%";
-    }
 
     private sealed class StatsRow
     {

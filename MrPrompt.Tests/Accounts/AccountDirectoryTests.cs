@@ -27,11 +27,16 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         var lastDemoted = await Directory.ChangeRoleAsync(fixture.UserId, second, AppRoles.User, Ct);
         var lastDisabled = await Directory.SetDisabledAsync(fixture.UserId, second, disabled: true, Ct);
         var unknown = await Directory.ChangeRoleAsync(fixture.UserId, first, "root", Ct);
+        var unchanged = await Directory.ChangeRoleAsync(fixture.UserId, second, AppRoles.Admin, Ct);
 
         Assert.Null(demoted);
         Assert.Equal("This is the last Admin: make someone else Admin first.", lastDemoted);
         Assert.Equal("This is the last Admin: it cannot be disabled.", lastDisabled);
         Assert.Contains("Unknown role 'root'", unknown, StringComparison.Ordinal);
+        Assert.Null(unchanged);
+        var roleChanges = await fixture.Services.GetRequiredService<MrPrompt.Infrastructure.Audit.AuditLog>()
+            .ListAsync(new(MrPrompt.Domain.Accounts.AuditActions.RoleChanged), Ct);
+        Assert.DoesNotContain(roleChanges, e => e.TargetId == second); // the no-op is not recorded
         var roles = (await Directory.ListAsync(null, Ct)).ToDictionary(a => a.Id, a => a.Role);
         Assert.Equal((AppRoles.Author, AppRoles.Admin), (roles[first], roles[second]));
     }
