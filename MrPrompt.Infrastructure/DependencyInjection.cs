@@ -110,6 +110,18 @@ public static class DependencyInjection
         services.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<UsageLogWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<UsageLogWriter>());
         services.AddSingleton<ITokenCounter, TiktokenCounter>();
+
+        // The admin side: reading the log, and deleting what the retention no longer keeps.
+        services.AddOptions<UsageRetentionOptions>()
+            .Bind(configuration.GetSection(UsageRetentionOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(o => Domain.Usage.UsageRetention.Check(o.RetentionDays) is null,
+                $"Usage:RetentionDays must be 0 (keep for ever) or {Domain.Usage.UsageRetention.MinimumDays} to {Domain.Usage.UsageRetention.MaximumDays}.")
+            .ValidateOnStart();
+        services.AddSingleton<UsageReport>();
+        services.AddSingleton<UsageRetentionPolicy>();
+        services.AddSingleton<UsageRetentionSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageRetentionSweeper>());
     }
 
     private static void AddGateway(this IServiceCollection services, IConfiguration configuration)
@@ -209,6 +221,7 @@ public static class DependencyInjection
         services.AddScoped<AdminAccountSeeder>();
         services.AddSingleton<ProfileService>();
         services.AddSingleton<AccountDirectory>();
+        services.AddSingleton<Admin.AdminGate>();
         services.AddSingleton<Admin.ProviderHealth>();
         services.AddSingleton<Audit.AuditLog>();
     }

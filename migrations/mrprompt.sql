@@ -760,3 +760,62 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261130223951_AdminUsage') THEN
+    DROP INDEX ix_prompt_usage_logs_prompt_version_id;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261130223951_AdminUsage') THEN
+    CREATE TABLE app_settings (
+        key character varying(100) NOT NULL,
+        value character varying(2000) NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        updated_by uuid,
+        CONSTRAINT pk_app_settings PRIMARY KEY (key)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261130223951_AdminUsage') THEN
+    CREATE INDEX ix_prompt_usage_logs_prompt_version_id_executed_at ON prompt_usage_logs (prompt_version_id, executed_at) WHERE prompt_version_id IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261130223951_AdminUsage') THEN
+    CREATE INDEX ix_prompt_usage_logs_provider_model_executed_at ON prompt_usage_logs (provider, model, executed_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261130223951_AdminUsage') THEN
+    CREATE INDEX ix_prompt_usage_logs_source_executed_at ON prompt_usage_logs (source, executed_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261130223951_AdminUsage') THEN
+    CREATE INDEX ix_prompt_usage_logs_status_executed_at ON prompt_usage_logs (status, executed_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261130223951_AdminUsage') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261130223951_AdminUsage', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -38,10 +38,11 @@ public static class AuditActions
     public const string ApiKeyCreated = "api_key_created";
     public const string ApiKeyRevoked = "api_key_revoked";
     public const string PromptPublished = "prompt_published";
+    public const string UsageRetentionChanged = "usage_retention_changed";
 
     public static IReadOnlyList<string> All { get; } =
     [
         SignIn, SignInFailed, RoleChanged, AccountDisabled, AccountEnabled, CredentialAdded, CredentialReplaced,
-        CredentialDeleted, ApiKeyCreated, ApiKeyRevoked, PromptPublished,
+        CredentialDeleted, ApiKeyCreated, ApiKeyRevoked, PromptPublished, UsageRetentionChanged,
     ];
 }

@@ -993,6 +993,33 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.ToTable("prompt_versions", (string)null);
                 });
 
+            modelBuilder.Entity("MrPrompt.Domain.Settings.AppSetting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid?>("UpdatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("updated_by");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("value");
+
+                    b.HasKey("Key")
+                        .HasName("pk_app_settings");
+
+                    b.ToTable("app_settings", (string)null);
+                });
+
             modelBuilder.Entity("MrPrompt.Domain.Usage.UsageRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1088,12 +1115,21 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.HasIndex("ExecutedAt")
                         .HasDatabaseName("ix_prompt_usage_logs_executed_at");
 
-                    b.HasIndex("PromptVersionId")
-                        .HasDatabaseName("ix_prompt_usage_logs_prompt_version_id")
+                    b.HasIndex("PromptVersionId", "ExecutedAt")
+                        .HasDatabaseName("ix_prompt_usage_logs_prompt_version_id_executed_at")
                         .HasFilter("prompt_version_id IS NOT NULL");
+
+                    b.HasIndex("Source", "ExecutedAt")
+                        .HasDatabaseName("ix_prompt_usage_logs_source_executed_at");
+
+                    b.HasIndex("Status", "ExecutedAt")
+                        .HasDatabaseName("ix_prompt_usage_logs_status_executed_at");
 
                     b.HasIndex("UserId", "ExecutedAt")
                         .HasDatabaseName("ix_prompt_usage_logs_user_id_executed_at");
+
+                    b.HasIndex("Provider", "Model", "ExecutedAt")
+                        .HasDatabaseName("ix_prompt_usage_logs_provider_model_executed_at");
 
                     b.ToTable("prompt_usage_logs", (string)null);
                 });
