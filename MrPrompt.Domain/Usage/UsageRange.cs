@@ -11,8 +11,11 @@ public enum UsageRange
 
 public static class UsageRanges
 {
-    /// <summary>What the usage page shows first: a week, long enough to see a trend, short enough to stay fast.</summary>
-    public const UsageRange Default = UsageRange.Last7Days;
+    /// <summary>
+    /// What the usage page shows first: the last day, as the provider health does. Longer ranges are a
+    /// click away; each costs about what its rows do (see bench/README.md).
+    /// </summary>
+    public const UsageRange Default = UsageRange.Last24Hours;
 
     public static TimeSpan Length(UsageRange range) => range switch
     {

@@ -35,6 +35,9 @@ public sealed record UsagePoint(DateTimeOffset Start, long Requests, long Tokens
 /// <summary>Figures over time, one point per bucket including empty ones.</summary>
 public sealed record UsageSeries(TimeSpan Bucket, IReadOnlyList<UsagePoint> Points);
 
+/// <summary>The figures above the usage grid for one filter.</summary>
+public sealed record UsageOverview(UsageTotals Totals, UsageBreakdown Breakdown, UsageSeries Series);
+
 /// <summary>One usage row as the admin pages and the CSV export show it, with who, which key and which prompt by name.</summary>
 public sealed record UsageRow
 {

@@ -25,13 +25,17 @@ internal static class UsageSql
         percentile_cont(0.95) WITHIN GROUP (ORDER BY u.time_to_first_token_ms) AS time_to_first_token_p95ms
         """;
 
-    /// <summary>A row as <see cref="UsageRow"/> reads it, with the names of its user, key and prompt.</summary>
-    public const string RowColumns = """
-        u.id, u.executed_at, u.trace_id, u.user_id, usr.email AS user_email, u.source, u.api_key_id, k.name AS api_key_name,
-        u.provider, u.model, u.prompt_version_id, p.key AS prompt_key, v.number AS prompt_version, u.status, u.error_code,
-        u.attempt, u.input_tokens, u.output_tokens, u.tokens_estimated, u.cost_usd, u.latency_ms, u.time_to_first_token_ms,
-        u.chat_session_id
-        FROM prompt_usage_logs u
+    /// <summary>
+    /// Rows as <see cref="UsageRow"/> reads them, with the names of their user, key and prompt, from
+    /// <paramref name="rows"/>: a subquery (aliased <c>u</c>) that has already filtered, ordered and cut
+    /// them, so names are looked up for the rows shown, not for every row in range.
+    /// </summary>
+    public static string Rows(string rows) => $"""
+        SELECT u.id, u.executed_at, u.trace_id, u.user_id, usr.email AS user_email, u.source, u.api_key_id, k.name AS api_key_name,
+               u.provider, u.model, u.prompt_version_id, p.key AS prompt_key, v.number AS prompt_version, u.status, u.error_code,
+               u.attempt, u.input_tokens, u.output_tokens, u.tokens_estimated, u.cost_usd, u.latency_ms, u.time_to_first_token_ms,
+               u.chat_session_id
+        FROM ({rows}) u
         LEFT JOIN users usr ON usr.id = u.user_id
         LEFT JOIN personal_api_keys k ON k.id = u.api_key_id
         LEFT JOIN prompt_versions v ON v.id = u.prompt_version_id
@@ -83,7 +87,11 @@ internal static class UsageSql
         return (string.Join(" AND ", conditions), parameters.ToArray());
     }
 
-    /// <summary>The ORDER BY of a page: the asked column, then the id, so equal values keep one order across pages.</summary>
+    /// <summary>
+    /// The ORDER BY of a page: the asked column (rows without a value last), then the id, so equal values
+    /// keep one order across pages. Time is never null: saying nothing of nulls there lets Postgres read
+    /// the newest rows straight off the time index instead of sorting the whole range.
+    /// </summary>
     public static string OrderBy(UsageSort sort, bool descending)
     {
         var column = sort switch
@@ -97,7 +105,8 @@ internal static class UsageSql
             _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
         };
         var direction = descending ? "DESC" : "ASC";
-        return $"{column} {direction} NULLS LAST, u.id {direction}";
+        var nulls = sort is UsageSort.TimeToFirstTokenMs or UsageSort.CostUsd ? " NULLS LAST" : "";
+        return $"{column} {direction}{nulls}, u.id {direction}";
     }
 
     /// <summary>The key a breakdown groups by, how it reads as text, the label people see and what the label needs joined.</summary>

@@ -3,10 +3,14 @@ using MrPrompt.Benchmarks;
 
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- pipeline   (BenchmarkDotNet)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage [rate] [seconds]  (rows per second into Postgres)
+// dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage-page [--rows 1000000] [--days 30] | --database <cs> --admin <email>  (admin usage page over seeded rows)
+// dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage-seed --database <connection string> [--rows N] [--days D] [--people P]
 // mock-upstream [port], yarp [port] [upstream], streams <url> <model> <n> [key]: parts of bench/http-overhead.sh
 return args.FirstOrDefault() switch
 {
     "usage" => await UsageWriterThroughput.RunAsync(args.Skip(1).ToArray()),
+    "usage-page" => await UsagePageTiming.RunAsync(args.Skip(1).ToArray()),
+    "usage-seed" => await UsagePageTiming.SeedAsync(args.Skip(1).ToArray()),
     "mock-upstream" => await MockUpstream.RunAsync(args.Skip(1).ToArray()),
     "yarp" => await PlainProxy.RunAsync(args.Skip(1).ToArray()),
     "streams" => await StreamProbe.RunAsync(args.Skip(1).ToArray()),
@@ -22,6 +26,6 @@ static int Run(Action benchmark)
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key]");
+    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key]");
     return 2;
 }
