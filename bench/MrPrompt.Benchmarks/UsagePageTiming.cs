@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using MrPrompt.Domain.Usage;
-using MrPrompt.Infrastructure;
 using MrPrompt.Infrastructure.Accounts;
 using MrPrompt.Infrastructure.Admin;
 using MrPrompt.Infrastructure.Persistence;
@@ -30,7 +28,7 @@ internal static class UsagePageTiming
             Console.Error.WriteLine("usage-seed --database <connection string> [--rows 1000000] [--days 30] [--people 300]");
             return 2;
         }
-        await using var provider = await ServicesAsync(database);
+        await using var provider = await BenchServices.StartAsync(database);
         var seeder = new UsageSeeder(provider);
         var population = await seeder.AddPopulationAsync(int.Parse(Option(args, "--people") ?? "300"));
         await seeder.WriteRowsAsync(population, int.Parse(Option(args, "--rows") ?? "1000000"), int.Parse(Option(args, "--days") ?? "30"),
@@ -43,7 +41,7 @@ internal static class UsagePageTiming
         if (Option(args, "--database") is { } database)
         {
             // Someone else's database: measure as one of its Admins, change nothing.
-            await using var existing = await ServicesAsync(database);
+            await using var existing = await BenchServices.StartAsync(database);
             await MeasureAsync(existing, await AdminAsync(existing, Option(args, "--admin") ?? throw new ArgumentException("--database needs --admin <an Admin's email>")));
             return 0;
         }
@@ -54,7 +52,7 @@ internal static class UsagePageTiming
         await server.StartAsync();
         try
         {
-            await using var provider = await ServicesAsync(server.ConnectionString());
+            await using var provider = await BenchServices.StartAsync(server.ConnectionString());
             var admin = await FirstAccountAsync(provider);
             var seeder = new UsageSeeder(provider);
             var population = await seeder.AddPopulationAsync(300);
@@ -146,17 +144,6 @@ internal static class UsagePageTiming
         Console.WriteLine($"stream of the last 7 days (as the CSV export reads it): {exported:N0} rows in {export.Elapsed.TotalSeconds:F1} s = {exported / export.Elapsed.TotalSeconds:N0} rows/s");
     }
 
-    private static async Task<ServiceProvider> ServicesAsync(string connectionString)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Default"] = connectionString })
-            .Build();
-        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration);
-        services.AddInfrastructure(configuration);
-        var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<DatabaseStartup>().RunAsync();
-        return provider;
-    }
 
     private static string? Option(string[] args, string name)
     {

@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using MrPrompt.Domain.Usage;
-using MrPrompt.Infrastructure;
 using MrPrompt.Infrastructure.Accounts;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.Embedded;
@@ -28,7 +26,7 @@ internal static class UsageWriterThroughput
         await server.StartAsync();
         try
         {
-            await using var provider = await ServicesAsync(server);
+            await using var provider = await BenchServices.StartAsync(server.ConnectionString());
             var userId = await UserAsync(provider);
             var drain = await MeasureDrainAsync(provider, userId);
             var sustained = await MeasureSustainedAsync(provider, userId, rate, seconds);
@@ -98,17 +96,6 @@ internal static class UsageWriterThroughput
         provider.GetRequiredService<IMeterFactory>(),
         NullLogger<UsageLogWriter>.Instance);
 
-    private static async Task<ServiceProvider> ServicesAsync(EmbeddedPostgresServer server)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Default"] = server.ConnectionString() })
-            .Build();
-        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration);
-        services.AddInfrastructure(configuration);
-        var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<DatabaseStartup>().RunAsync();
-        return provider;
-    }
 
     private static async Task<Guid> UserAsync(IServiceProvider provider)
     {
