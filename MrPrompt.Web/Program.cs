@@ -3,6 +3,7 @@ using MrPrompt.Web;
 using MrPrompt.Web.Components;
 using MrPrompt.Web.Components.Account;
 using MrPrompt.Web.Endpoints;
+using MrPrompt.Web.Endpoints.Admin;
 using MrPrompt.Web.Endpoints.GatewayApi;
 using MrPrompt.Web.Endpoints.OpenAi;
 
@@ -42,6 +43,7 @@ app.MapChatExport();
 app.MapPromptsApi();
 app.MapOpenAiApi();
 app.MapGatewayApi();
+app.MapAdminApi();
 app.MapApiDocumentation();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()

@@ -74,7 +74,7 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
 
         // The owner makes the member an Author, cannot demote the last Admin, and disables the member.
         await page.SignInAsync("owner@example.com", "Passw0rd!");
-        await page.GotoAsync("/admin");
+        await page.GotoAsync("/admin/users");
         await page.WaitForCircuitAsync();
         await page.ClickAsync("[data-testid='role-member@example.com'] button");
         await page.ClickAsync("[data-testid=make-Author]");
@@ -82,10 +82,12 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
         await page.ClickAsync("[data-testid='role-owner@example.com'] button");
         await page.ClickAsync("[data-testid=make-User]");
         await Expect(page.Locator("[data-testid=admin-problem]")).ToContainTextAsync("This is the last Admin");
-        await page.ClickAsync("[data-testid=test-echo]");
-        await Expect(page.Locator("[data-testid=probe-echo]")).ToContainTextAsync("answered");
         await page.ClickAsync("[data-testid='disable-member@example.com']");
         await Expect(page.Locator("[data-testid='enable-member@example.com']")).ToBeVisibleAsync();
+        await page.ClickAsync("[data-testid=admin-tab-providers]");
+        await page.ClickAsync("[data-testid=test-echo]");
+        await Expect(page.Locator("[data-testid=probe-echo]")).ToContainTextAsync("answered");
+        await page.ClickAsync("[data-testid=admin-tab-audit]");
         await Expect(page.Locator("[data-testid=audit-log]")).ToContainTextAsync("member@example.com: User → Author");
         await Expect(page.Locator("[data-testid=audit-log]")).ToContainTextAsync("account_disabled");
         await page.SignOutAsync();

@@ -1,20 +1,21 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Accounts;
+using MrPrompt.Infrastructure.Admin;
 using MrPrompt.Infrastructure.ApiKeys;
 using MrPrompt.Infrastructure.Audit;
 using MrPrompt.Infrastructure.Persistence;
 
 namespace MrPrompt.Infrastructure.Accounts;
 
-/// <summary>Every account, for admins. Callers check the Admin role before they ask.</summary>
+/// <summary>Every account, for admins: each method takes the <see cref="AdminCaller"/> that proves the caller is one.</summary>
 public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, ApiKeyService keys, AuditLog audit, TimeProvider clock)
 {
     /// <summary>
     /// Gives <paramref name="userId"/> the one role <paramref name="role"/>. The last enabled Admin
     /// cannot be demoted, so the console never loses its last way in.
     /// </summary>
-    public async Task<string?> ChangeRoleAsync(Guid actorId, Guid userId, string role, CancellationToken cancellationToken = default)
+    public async Task<string?> ChangeRoleAsync(AdminCaller admin, Guid userId, string role, CancellationToken cancellationToken = default)
     {
         var newRole = AppRoles.All.FirstOrDefault(r => r.Equals(role, StringComparison.OrdinalIgnoreCase));
         if (newRole is null)
@@ -39,7 +40,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
             db.UserRoles.Add(new IdentityUserRole<Guid> { UserId = userId, RoleId = roleId });
             await db.SaveChangesAsync(cancellationToken);
             return null;
-        }, (current) => audit.RecordAsync(AuditActions.RoleChanged, actorId, "", userId, $"{current.Email}: {current.Role} → {newRole}"), cancellationToken);
+        }, (current) => audit.RecordAsync(AuditActions.RoleChanged, admin.UserId, "", userId, $"{current.Email}: {current.Role} → {newRole}"), cancellationToken);
     }
 
     /// <summary>
@@ -47,7 +48,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
     /// next request, and a new security stamp ends its browser sessions within a minute. The last
     /// enabled Admin cannot be disabled.
     /// </summary>
-    public async Task<string?> SetDisabledAsync(Guid actorId, Guid userId, bool disabled, CancellationToken cancellationToken = default) =>
+    public async Task<string?> SetDisabledAsync(AdminCaller admin, Guid userId, bool disabled, CancellationToken cancellationToken = default) =>
         await WithAdminsLockedAsync(userId, async (db, current) =>
         {
             if (disabled && current.Role == AppRoles.Admin && await OtherEnabledAdminsAsync(db, userId, cancellationToken) == 0)
@@ -57,12 +58,13 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
             DateTimeOffset? disabledAt = disabled ? clock.GetUtcNow() : null;
             await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.DisabledAt, disabledAt), cancellationToken);
             return null;
-        }, current => audit.RecordAsync(disabled ? AuditActions.AccountDisabled : AuditActions.AccountEnabled, actorId, "", userId,
+        }, current => audit.RecordAsync(disabled ? AuditActions.AccountDisabled : AuditActions.AccountEnabled, admin.UserId, "", userId,
             $"{current.Email} {(disabled ? "disabled" : "enabled")}"), cancellationToken);
 
     /// <summary>Requests and spend of every account since the start of this month (UTC), from the usage log.</summary>
-    public async Task<IReadOnlyDictionary<Guid, MonthToDate>> MonthToDateAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<Guid, MonthToDate>> MonthToDateAsync(AdminCaller admin, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         var now = clock.GetUtcNow();
         var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -106,8 +108,9 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
          where role.Name == AppRoles.Admin && user.Id != userId && user.DisabledAt == null
          select user.Id).Distinct().CountAsync(cancellationToken);
 
-    public async Task<IReadOnlyList<AccountSummary>> ListAsync(string? search, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AccountSummary>> ListAsync(AdminCaller admin, string? search, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var query = db.Summaries().AsNoTracking();
         if (LikePatterns.Containing(search) is { } pattern)

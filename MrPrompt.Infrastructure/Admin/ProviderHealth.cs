@@ -23,13 +23,14 @@ public sealed record ProviderProbe(bool Succeeded, string Message, TimeSpan Took
 
 /// <summary>
 /// Provider health from the usage log (every attempt of every caller, rejected calls and cancellations
-/// left out) and the live circuit breakers, plus a minimal test call. Callers check the Admin role.
+/// left out) and the live circuit breakers, plus a minimal test call. Admins only: each method takes an <see cref="AdminCaller"/>.
 /// </summary>
 public sealed class ProviderHealth(
     IDbContextFactory<AppDbContext> contexts, ProviderCatalog catalog, CircuitBreakerRegistry breakers, IChatGateway gateway, TimeProvider clock)
 {
-    public async Task<IReadOnlyList<ProviderHealthRow>> ReportAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ProviderHealthRow>> ReportAsync(AdminCaller admin, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         var now = clock.GetUtcNow();
         var (hour, day) = (now.AddHours(-1), now.AddDays(-1));
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -65,8 +66,8 @@ public sealed class ProviderHealth(
             .ToList();
     }
 
-    /// <summary>A one-word call to the provider's default (or first) model with the operator's key, as <paramref name="adminId"/>.</summary>
-    public async Task<ProviderProbe> TestAsync(Guid adminId, string providerId, CancellationToken cancellationToken = default)
+    /// <summary>A one-word call to the provider's default (or first) model with the operator's key, as <paramref name="admin"/>.</summary>
+    public async Task<ProviderProbe> TestAsync(AdminCaller admin, string providerId, CancellationToken cancellationToken = default)
     {
         var provider = catalog.Find(providerId);
         var model = provider?.DefaultModel ?? provider?.Models.FirstOrDefault()?.Id;
@@ -77,7 +78,7 @@ public sealed class ProviderHealth(
         var started = Stopwatch.GetTimestamp();
         var outcome = await gateway.CompleteAsync(new GatewayRequest
         {
-            UserId = adminId,
+            UserId = admin.UserId,
             Model = new ModelRef(provider.Id, model),
             Messages = [new ChatMessage(ChatRole.User, "Reply with the single word OK.")],
             MaxOutputTokens = 5,

@@ -1,3 +1,4 @@
+using MrPrompt.Infrastructure.Admin;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
@@ -67,8 +68,9 @@ public sealed partial class ApiKeyService(
     }
 
     /// <summary>Every key of every account, for admins.</summary>
-    public async Task<IReadOnlyList<ApiKeyView>> ListAllAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ApiKeyView>> ListAllAsync(AdminCaller admin, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var rows = await (
             from k in db.PersonalApiKeys.AsNoTracking()
@@ -79,18 +81,25 @@ public sealed partial class ApiKeyService(
         return rows.Select(r => ApiKeyView.Of(r.Key, r.Email)).ToList();
     }
 
-    /// <summary>Revokes a key of <paramref name="userId"/>'s, or any key when <paramref name="asAdmin"/>; false when there is no such key.</summary>
-    public async Task<bool> RevokeAsync(Guid userId, Guid keyId, bool asAdmin = false, CancellationToken cancellationToken = default)
+    /// <summary>Revokes one of <paramref name="userId"/>'s own keys; false when they have no such key.</summary>
+    public Task<bool> RevokeAsync(Guid userId, Guid keyId, CancellationToken cancellationToken = default) =>
+        RevokeWhereAsync(userId, keyId, ownKeyOnly: true, "revoked by its owner", cancellationToken);
+
+    /// <summary>Revokes anyone's key; false when there is no such key.</summary>
+    public Task<bool> RevokeAnyAsync(AdminCaller admin, Guid keyId, CancellationToken cancellationToken = default) =>
+        RevokeWhereAsync(admin.UserId, keyId, ownKeyOnly: false, "revoked by an admin", cancellationToken);
+
+    private async Task<bool> RevokeWhereAsync(Guid actorId, Guid keyId, bool ownKeyOnly, string detail, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var revoked = await db.PersonalApiKeys
-            .Where(k => k.Id == keyId && (asAdmin || k.UserId == userId) && k.RevokedAt == null)
+            .Where(k => k.Id == keyId && (!ownKeyOnly || k.UserId == actorId) && k.RevokedAt == null)
             .ExecuteUpdateAsync(set => set.SetProperty(k => k.RevokedAt, clock.GetUtcNow()), cancellationToken);
         if (revoked > 0)
         {
             ForgetSignIns();
-            LogRevoked(logger, keyId, userId);
-            await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.ApiKeyRevoked, userId, "", keyId, asAdmin ? "revoked by an admin" : "revoked by its owner");
+            LogRevoked(logger, keyId, actorId);
+            await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.ApiKeyRevoked, actorId, "", keyId, detail);
         }
         return revoked > 0;
     }

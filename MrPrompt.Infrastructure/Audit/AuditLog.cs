@@ -10,7 +10,7 @@ public sealed record AuditQuery(string? Action = null, string? Search = null, Da
 
 /// <summary>
 /// The audit log: security-relevant actions, written as they happen and listed for admins (callers
-/// check the Admin role). Writing never fails the action it records; a lost entry is logged instead.
+/// pass an <see cref="Admin.AdminCaller"/>). Writing never fails the action it records; a lost entry is logged instead.
 /// </summary>
 public sealed partial class AuditLog(IDbContextFactory<AppDbContext> contexts, TimeProvider clock, ILogger<AuditLog> logger)
 {
@@ -44,8 +44,9 @@ public sealed partial class AuditLog(IDbContextFactory<AppDbContext> contexts, T
         }
     }
 
-    public async Task<IReadOnlyList<AuditEvent>> ListAsync(AuditQuery query, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AuditEvent>> ListAsync(Admin.AdminCaller admin, AuditQuery query, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var events = db.AuditEvents.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Action))

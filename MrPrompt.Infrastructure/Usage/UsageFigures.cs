@@ -66,6 +66,12 @@ public sealed record UsageRow
     public Guid? ChatSessionId { get; init; }
 }
 
+/// <summary>One page of rows and how many rows the whole filter matches.</summary>
+public sealed record UsageRowsPage(IReadOnlyList<UsageRow> Rows, long Total);
+
+/// <summary>A prompt the usage page can filter by, with its versions, newest first.</summary>
+public sealed record UsagePromptChoice(Guid PromptId, string Key, string Title, string? OwnerEmail, IReadOnlyList<(Guid Id, int Number)> Versions);
+
 /// <summary>The columns the usage grid can sort by.</summary>
 public enum UsageSort
 {

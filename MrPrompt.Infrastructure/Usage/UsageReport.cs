@@ -20,6 +20,15 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
     /// <summary>The breakdown lists at most this many groups, those with the most requests.</summary>
     public const int MaxGroups = 100;
 
+    /// <summary>How many rows the filter matches.</summary>
+    public async Task<long> CountAsync(AdminCaller admin, UsageFilter filter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        var (where, parameters) = UsageSql.Where(filter);
+        await using var session = await ReportSessionAsync(cancellationToken);
+        return await Query<long>(session.Db, $"SELECT count(*) AS \"Value\" FROM prompt_usage_logs u WHERE {where}", parameters).SingleAsync(cancellationToken);
+    }
+
     /// <summary>Totals, breakdown and series at once, each on its own connection: what the usage page shows above its grid.</summary>
     public async Task<UsageOverview> OverviewAsync(AdminCaller admin, UsageFilter filter, UsageGrouping grouping, CancellationToken cancellationToken = default)
     {
@@ -117,6 +126,30 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
         {
             yield return row.ToRow();
         }
+    }
+
+    /// <summary>Prompts of any owner whose key or title holds <paramref name="search"/>, for the prompt filter.</summary>
+    public async Task<IReadOnlyList<UsagePromptChoice>> PromptChoicesAsync(AdminCaller admin, string? search, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var prompts = db.Prompts.AsNoTracking();
+        if (LikePatterns.Containing(search) is { } pattern)
+        {
+            prompts = prompts.Where(p => EF.Functions.ILike(p.Key, pattern, LikePatterns.Escape) || EF.Functions.ILike(p.Title, pattern, LikePatterns.Escape));
+        }
+        var found = await (
+            from p in prompts
+            join owner in db.Users on p.OwnerId equals owner.Id
+            orderby p.Key, owner.Email
+            select new { p.Id, p.Key, p.Title, owner.Email })
+            .Take(20).ToListAsync(cancellationToken);
+        var ids = found.Select(p => p.Id).ToList();
+        var versions = (await db.PromptVersions.AsNoTracking().Where(v => ids.Contains(v.PromptId))
+                .Select(v => new { v.PromptId, v.Id, v.Number }).ToListAsync(cancellationToken))
+            .ToLookup(v => v.PromptId);
+        return found.Select(p => new UsagePromptChoice(p.Id, p.Key, p.Title, p.Email,
+            versions[p.Id].OrderByDescending(v => v.Number).Select(v => (v.Id, v.Number)).ToList())).ToList();
     }
 
     /// <summary>

@@ -16,6 +16,9 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
 
     private AccountDirectory Directory => fixture.Services.GetRequiredService<AccountDirectory>();
 
+    /// <summary>The acting admin; who may act is AdminGate's question, tested on its own.</summary>
+    private MrPrompt.Infrastructure.Admin.AdminCaller Admin => TestUsers.AsAdmin(fixture.UserId);
+
     [Fact]
     public async Task Roles_change_but_the_last_enabled_admin_can_be_neither_demoted_nor_disabled()
     {
@@ -23,11 +26,11 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         var second = await TestUsers.RegisterAsync(fixture.Services);
         await OnlyAdminsAsync(first, second);
 
-        var demoted = await Directory.ChangeRoleAsync(fixture.UserId, first, AppRoles.Author, Ct);
-        var lastDemoted = await Directory.ChangeRoleAsync(fixture.UserId, second, AppRoles.User, Ct);
-        var lastDisabled = await Directory.SetDisabledAsync(fixture.UserId, second, disabled: true, Ct);
-        var unknown = await Directory.ChangeRoleAsync(fixture.UserId, first, "root", Ct);
-        var unchanged = await Directory.ChangeRoleAsync(fixture.UserId, second, AppRoles.Admin, Ct);
+        var demoted = await Directory.ChangeRoleAsync(Admin, first, AppRoles.Author, Ct);
+        var lastDemoted = await Directory.ChangeRoleAsync(Admin, second, AppRoles.User, Ct);
+        var lastDisabled = await Directory.SetDisabledAsync(Admin, second, disabled: true, Ct);
+        var unknown = await Directory.ChangeRoleAsync(Admin, first, "root", Ct);
+        var unchanged = await Directory.ChangeRoleAsync(Admin, second, AppRoles.Admin, Ct);
 
         Assert.Null(demoted);
         Assert.Equal("This is the last Admin: make someone else Admin first.", lastDemoted);
@@ -35,9 +38,9 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         Assert.Contains("Unknown role 'root'", unknown, StringComparison.Ordinal);
         Assert.Null(unchanged);
         var roleChanges = await fixture.Services.GetRequiredService<MrPrompt.Infrastructure.Audit.AuditLog>()
-            .ListAsync(new(MrPrompt.Domain.Accounts.AuditActions.RoleChanged), Ct);
+            .ListAsync(Admin, new(MrPrompt.Domain.Accounts.AuditActions.RoleChanged), Ct);
         Assert.DoesNotContain(roleChanges, e => e.TargetId == second); // the no-op is not recorded
-        var roles = (await Directory.ListAsync(null, Ct)).ToDictionary(a => a.Id, a => a.Role);
+        var roles = (await Directory.ListAsync(Admin, null, Ct)).ToDictionary(a => a.Id, a => a.Role);
         Assert.Equal((AppRoles.Author, AppRoles.Admin), (roles[first], roles[second]));
     }
 
@@ -47,10 +50,10 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         var (a, b) = (await TestUsers.RegisterAsync(fixture.Services), await TestUsers.RegisterAsync(fixture.Services));
         await OnlyAdminsAsync(a, b);
 
-        var results = await Task.WhenAll(Directory.ChangeRoleAsync(fixture.UserId, a, AppRoles.User, Ct), Directory.ChangeRoleAsync(fixture.UserId, b, AppRoles.User, Ct));
+        var results = await Task.WhenAll(Directory.ChangeRoleAsync(Admin, a, AppRoles.User, Ct), Directory.ChangeRoleAsync(Admin, b, AppRoles.User, Ct));
 
         Assert.Single(results, r => r is null);
-        Assert.Single(await Directory.ListAsync(null, Ct), x => x.Role == AppRoles.Admin);
+        Assert.Single(await Directory.ListAsync(Admin, null, Ct), x => x.Role == AppRoles.Admin);
     }
 
     [Fact]
@@ -65,7 +68,7 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
             await db.SaveChangesAsync(Ct);
         }
 
-        var month = await Directory.MonthToDateAsync(Ct);
+        var month = await Directory.MonthToDateAsync(Admin, Ct);
 
         Assert.Equal(new MonthToDate(2, 0.75m), month[user]);
     }
@@ -77,7 +80,7 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         {
             await TestUsers.SetRoleAsync(fixture.Services, admin, AppRoles.Admin);
         }
-        foreach (var other in (await Directory.ListAsync(null, Ct)).Where(x => x.Role == AppRoles.Admin && !admins.Contains(x.Id)))
+        foreach (var other in (await Directory.ListAsync(Admin, null, Ct)).Where(x => x.Role == AppRoles.Admin && !admins.Contains(x.Id)))
         {
             await TestUsers.SetRoleAsync(fixture.Services, other.Id, AppRoles.User);
         }

@@ -26,17 +26,17 @@ public sealed class AuditLogTests(GatewayFixture fixture) : IClassFixture<Gatewa
         await TestUsers.SetRoleAsync(fixture.Services, admin, AppRoles.Admin);
 
         var key = (await Get<ApiKeyService>().CreateAsync(member, "ci bot", null, [], Ct)).Created!;
-        await Get<ApiKeyService>().RevokeAsync(admin, key.Key.Id, asAdmin: true, Ct);
+        await Get<ApiKeyService>().RevokeAnyAsync(TestUsers.AsAdmin(admin), key.Key.Id, Ct);
         var (credential, _) = await Get<CredentialService>().AddAsync(member,
             new NewCredential(ProviderPreset.CustomId, "Audited", FakeProviderServer.ValidKey, fixture.Upstream.OpenAIBaseUrl), Ct);
         await Get<CredentialService>().DeleteAsync(member, credential!.Id, Ct);
-        await Get<AccountDirectory>().ChangeRoleAsync(admin, member, AppRoles.Author, Ct);
+        await Get<AccountDirectory>().ChangeRoleAsync(TestUsers.AsAdmin(admin), member, AppRoles.Author, Ct);
         await Get<PromptEditor>().CreateAsync(member, new PromptDetails($"shared-{Guid.NewGuid():N}"[..20], "Shared", "", [], PromptVisibility.Public),
             new PromptContent("", "Hello {{name}}", "echo/echo"), cancellationToken: Ct);
-        await Get<AccountDirectory>().SetDisabledAsync(admin, member, disabled: true, Ct);
+        await Get<AccountDirectory>().SetDisabledAsync(TestUsers.AsAdmin(admin), member, disabled: true, Ct);
 
-        var memberEvents = (await Get<AuditLog>().ListAsync(new AuditQuery(), Ct)).Where(e => e.TargetId == member || e.ActorId == member).ToList();
-        var all = await Get<AuditLog>().ListAsync(new AuditQuery(), Ct);
+        var memberEvents = (await Get<AuditLog>().ListAsync(TestUsers.AsAdmin(admin), new AuditQuery(), Ct)).Where(e => e.TargetId == member || e.ActorId == member).ToList();
+        var all = await Get<AuditLog>().ListAsync(TestUsers.AsAdmin(admin), new AuditQuery(), Ct);
         var mine = all.Where(e => e.Detail.Contains("audited-", StringComparison.Ordinal) || e.ActorId == member || e.TargetId == key.Key.Id || e.TargetId == credential.Id).ToList();
 
         Assert.Equal(
@@ -59,9 +59,9 @@ public sealed class AuditLogTests(GatewayFixture fixture) : IClassFixture<Gatewa
         await audit.RecordAsync(AuditActions.SignInFailed, null, $"{marker}@example.com", null, "wrong email or password", "203.0.113.7");
         await audit.RecordAsync(AuditActions.SignIn, fixture.UserId, $"{marker}@example.com", fixture.UserId, "signed in", "203.0.113.7");
 
-        var byWords = await audit.ListAsync(new AuditQuery(Search: marker), Ct);
-        var failedOnly = await audit.ListAsync(new AuditQuery(AuditActions.SignInFailed, marker), Ct);
-        var future = await audit.ListAsync(new AuditQuery(Search: marker, From: DateTimeOffset.UtcNow.AddHours(1)), Ct);
+        var byWords = await audit.ListAsync(TestUsers.AsAdmin(Guid.Empty), new AuditQuery(Search: marker), Ct);
+        var failedOnly = await audit.ListAsync(TestUsers.AsAdmin(Guid.Empty), new AuditQuery(AuditActions.SignInFailed, marker), Ct);
+        var future = await audit.ListAsync(TestUsers.AsAdmin(Guid.Empty), new AuditQuery(Search: marker, From: DateTimeOffset.UtcNow.AddHours(1)), Ct);
 
         Assert.Equal([AuditActions.SignIn, AuditActions.SignInFailed], byWords.Select(e => e.Action));
         Assert.Equal("203.0.113.7", Assert.Single(failedOnly).Source);

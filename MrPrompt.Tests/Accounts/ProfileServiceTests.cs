@@ -73,7 +73,7 @@ public sealed class ProfileServiceTests(TestDatabase database) : IClassFixture<T
         await Profiles.UpdateAsync(id, "Searchable_Person", null, cancellationToken: TestContext.Current.CancellationToken);
         var directory = database.Services.GetRequiredService<AccountDirectory>();
 
-        Assert.Contains(await directory.ListAsync("searchable_p", TestContext.Current.CancellationToken), a => a.Id == id);
-        Assert.DoesNotContain(await directory.ListAsync("Searchable%Nobody", TestContext.Current.CancellationToken), a => a.Id == id);
+        Assert.Contains(await directory.ListAsync(TestUsers.AsAdmin(id), "searchable_p", TestContext.Current.CancellationToken), a => a.Id == id);
+        Assert.DoesNotContain(await directory.ListAsync(TestUsers.AsAdmin(id), "Searchable%Nobody", TestContext.Current.CancellationToken), a => a.Id == id);
     }
 }

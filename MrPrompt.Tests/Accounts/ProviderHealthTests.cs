@@ -40,7 +40,7 @@ public sealed class ProviderHealthTests(GatewayFixture fixture) : IClassFixture<
         }
 
         // "private" is configured but never called by the other tests here.
-        var health = (await Health.ReportAsync(Ct)).Single(p => p.Provider == "private");
+        var health = (await Health.ReportAsync(TestUsers.AsAdmin(fixture.UserId), Ct)).Single(p => p.Provider == "private");
 
         Assert.Equal(new HealthWindow(10, 0.8, 765), health.LastHour);
         Assert.Equal(new HealthWindow(20, 0.9, 1000), health.LastDay);
@@ -52,10 +52,10 @@ public sealed class ProviderHealthTests(GatewayFixture fixture) : IClassFixture<
     public async Task Test_now_makes_a_minimal_call_and_says_what_happened()
     {
         fixture.Upstream.Reset();
-        var ok = await Health.TestAsync(fixture.UserId, "anthropic", Ct);
+        var ok = await Health.TestAsync(TestUsers.AsAdmin(fixture.UserId), "anthropic", Ct);
         fixture.Upstream.Enqueue(Fault.Status(529), Fault.Status(529), Fault.Status(529));
-        var down = await Health.TestAsync(fixture.UserId, "anthropic", Ct);
-        var unknown = await Health.TestAsync(fixture.UserId, "nowhere", Ct);
+        var down = await Health.TestAsync(TestUsers.AsAdmin(fixture.UserId), "anthropic", Ct);
+        var unknown = await Health.TestAsync(TestUsers.AsAdmin(fixture.UserId), "nowhere", Ct);
 
         Assert.True(ok.Succeeded, ok.Message);
         Assert.Contains("answered", ok.Message, StringComparison.Ordinal);

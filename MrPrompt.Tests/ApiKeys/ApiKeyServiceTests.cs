@@ -54,9 +54,9 @@ public sealed class ApiKeyServiceTests(ChatFixture fixture) : IClassFixture<Chat
         Assert.NotNull(await Keys.AuthenticateAsync(key.Secret, Token));
 
         var directory = fixture.Services.GetRequiredService<AccountDirectory>();
-        Assert.Null(await directory.SetDisabledAsync(user, user, disabled: true, Token));
+        Assert.Null(await directory.SetDisabledAsync(TestUsers.AsAdmin(user), user, disabled: true, Token));
         var whileDisabled = await Keys.AuthenticateAsync(key.Secret, Token);
-        await directory.SetDisabledAsync(user, user, disabled: false, Token);
+        await directory.SetDisabledAsync(TestUsers.AsAdmin(user), user, disabled: false, Token);
 
         Assert.Null(whileDisabled);
         Assert.NotNull(await Keys.AuthenticateAsync(key.Secret, Token));
@@ -73,8 +73,8 @@ public sealed class ApiKeyServiceTests(ChatFixture fixture) : IClassFixture<Chat
         Assert.Empty(await Keys.ListAsync(other, Token));
         var listed = Assert.Single(await Keys.ListAsync(owner, Token));
         Assert.Equal(["openai/gpt-4o-mini"], listed.AllowedModels);
-        Assert.Contains(await Keys.ListAllAsync(Token), k => k.Id == key.Key.Id && k.OwnerEmail!.StartsWith("chat-", StringComparison.Ordinal));
-        Assert.True(await Keys.RevokeAsync(fixture.UserId, key.Key.Id, asAdmin: true, Token));
+        Assert.Contains(await Keys.ListAllAsync(TestUsers.AsAdmin(fixture.UserId), Token), k => k.Id == key.Key.Id && k.OwnerEmail!.StartsWith("chat-", StringComparison.Ordinal));
+        Assert.True(await Keys.RevokeAnyAsync(TestUsers.AsAdmin(fixture.UserId), key.Key.Id, Token));
         Assert.Null(await Keys.AuthenticateAsync(key.Secret, Token));
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.Admin;
 
 namespace MrPrompt.Tests.Support;
 
@@ -23,4 +24,10 @@ public static class TestUsers
         await users.RemoveFromRolesAsync(user, await users.GetRolesAsync(user));
         await users.AddToRoleAsync(user, role);
     }
+
+    /// <summary>
+    /// The proof admin services ask for, vouched for by the test itself: for tests of what those services
+    /// do, not of who may call them (that is <see cref="AdminGate"/>'s, tested on its own).
+    /// </summary>
+    public static AdminCaller AsAdmin(Guid userId) => new(userId);
 }

@@ -40,7 +40,7 @@ public sealed class UsageRetentionTests(TestDatabase database) : IClassFixture<T
         Assert.Equal("Keep usage for 31 to 3650 days, or 0 to keep it for ever.", tooShort);
         Assert.Null(saved);
         Assert.Equal((90, true), (after.Days, after.SetByAdmin));
-        var audited = await Get<AuditLog>().ListAsync(new AuditQuery(AuditActions.UsageRetentionChanged), Ct);
+        var audited = await Get<AuditLog>().ListAsync(admin, new AuditQuery(AuditActions.UsageRetentionChanged), Ct);
         Assert.Contains(audited, e => e.ActorId == admin.UserId && e.Detail == "Usage retention: kept for ever → 90 days");
     }
 

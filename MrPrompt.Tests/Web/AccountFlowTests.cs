@@ -82,17 +82,17 @@ public sealed class AccountFlowTests(MrPromptApp app) : IClassFixture<MrPromptAp
         var email = Unique("disabled");
         await AccountForms.RegisterAsync(app.CreateClient(), email, "Passw0rd!");
         var directory = app.Services.GetRequiredService<AccountDirectory>();
-        var id = (await directory.ListAsync(email, Ct)).Single().Id;
+        var id = (await directory.ListAsync(TestUsers.AsAdmin(Guid.Empty), email, Ct)).Single().Id;
 
-        await directory.SetDisabledAsync(id, id, disabled: true, Ct);
+        await directory.SetDisabledAsync(TestUsers.AsAdmin(id), id, disabled: true, Ct);
         var refused = await AccountForms.SignInAsync(app.CreateClient(), email, "Passw0rd!");
-        await directory.SetDisabledAsync(id, id, disabled: false, Ct);
+        await directory.SetDisabledAsync(TestUsers.AsAdmin(id), id, disabled: false, Ct);
         var allowed = await AccountForms.SignInAsync(app.CreateClient(), email, "Passw0rd!");
 
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Contains("This account is disabled.", await refused.Content.ReadAsStringAsync(Ct));
         Assert.Equal(HttpStatusCode.Redirect, allowed.StatusCode);
-        var attempts = await app.Services.GetRequiredService<MrPrompt.Infrastructure.Audit.AuditLog>().ListAsync(new(Search: email), Ct);
+        var attempts = await app.Services.GetRequiredService<MrPrompt.Infrastructure.Audit.AuditLog>().ListAsync(TestUsers.AsAdmin(Guid.Empty), new(Search: email), Ct);
         Assert.Equal(["signed in", "refused: account disabled"], attempts.Where(a => a.Action is "sign_in" or "sign_in_failed").Select(a => a.Detail));
     }
 

@@ -18,11 +18,12 @@ public sealed class FirstAccountTests(MrPromptApp app) : IClassFixture<MrPromptA
 
         var adminView = await admin.GetAsync("/admin", ct);
         var plainView = await plain.GetAsync("/admin", ct);
+        var accounts = await admin.GetStringAsync("/api/admin/users", ct);
 
         Assert.Equal(HttpStatusCode.OK, adminView.StatusCode);
-        var adminHtml = await adminView.Content.ReadAsStringAsync(ct);
-        Assert.Contains("owner@example.com", adminHtml);
-        Assert.Contains("member@example.com", adminHtml);
+        Assert.Contains("data-testid=\"admin-tabs\"", await adminView.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Contains("\"email\":\"owner@example.com\",\"displayName\":\"owner\",\"role\":\"Admin\"", accounts, StringComparison.Ordinal);
+        Assert.Contains("\"email\":\"member@example.com\",\"displayName\":\"member\",\"role\":\"User\"", accounts, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Redirect, plainView.StatusCode);
         Assert.Equal("/Account/AccessDenied", plainView.Headers.Location!.AbsolutePath);
     }

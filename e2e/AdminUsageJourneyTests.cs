@@ -1,0 +1,104 @@
+using System.Globalization;
+using Microsoft.Playwright;
+using MrPrompt.E2E.Support;
+using MrPrompt.Tests.Support;
+using static Microsoft.Playwright.Assertions;
+
+namespace MrPrompt.E2E;
+
+/// <summary>
+/// After a member's chat, the admin finds the call on the usage page with its tokens and cost,
+/// exports the CSV and finds the same row there; the member cannot open the admin pages.
+/// </summary>
+public sealed class AdminUsageJourneyTests(Browser browser) : IAsyncLifetime
+{
+    private FakeProviderServer _upstream = null!;
+    private AppServer _app = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await FakeProviderServer.StartAsync();
+        _app = new AppServer(new Dictionary<string, string?>
+        {
+            ["Providers:openai:Kind"] = "OpenAI",
+            ["Providers:openai:BaseUrl"] = _upstream.OpenAIBaseUrl,
+            ["Providers:openai:ApiKey"] = FakeProviderServer.ValidKey,
+            ["Providers:openai:Models:0:Id"] = "gpt-4o-mini",
+            ["Providers:openai:Models:0:InputPrice"] = "0.15",
+            ["Providers:openai:Models:0:OutputPrice"] = "0.60",
+            ["Chat:GenerateTitles"] = "false",
+        });
+    }
+
+    [Fact]
+    public async Task The_admin_sees_a_members_call_with_tokens_and_cost_and_finds_it_in_the_csv()
+    {
+        var page = await browser.NewPageAsync(_app.BaseUrl, width: 1440, height: 1000);
+        await page.RegisterAsync("owner@example.com", "Passw0rd!");
+        await page.SignOutAsync();
+
+        // A member chats once; the answer says what it used and cost.
+        await page.RegisterAsync("member@example.com", "Passw0rd!");
+        await page.GotoAsync("/chat");
+        await page.WaitForCircuitAsync();
+        await page.ChooseAsync("chat-model", "openai · gpt-4o-mini");
+        await page.FillAsync("#chat-input", "Pizza toppings?");
+        await page.ClickAsync("[data-testid=send]");
+        var answer = page.Locator("[data-testid=message][data-sender=assistant]").Last;
+        await Expect(answer).ToHaveAttributeAsync("data-status", "complete", new() { Timeout = 30_000 });
+        var meta = (await answer.Locator("[data-testid=message-meta]").TextContentAsync())!;
+        var tokens = System.Text.RegularExpressions.Regex.Match(meta, @"([\d,]+) in · ([\d,]+) out");
+        Assert.True(tokens.Success, meta);
+        var (input, output) = (Number(tokens.Groups[1].Value), Number(tokens.Groups[2].Value));
+
+        // The member has no way into the admin console: no menu entry, a typed address is refused, and so is the API.
+        await Expect(page.Locator("[data-testid=nav-admin]")).ToHaveCountAsync(0);
+        await page.GotoAsync("/admin/usage");
+        await Expect(page.Locator("[data-testid=forbidden]")).ToBeVisibleAsync();
+        var api = await page.APIRequest.GetAsync("/api/admin/usage/export.csv");
+        Assert.Equal(403, api.Status);
+        await page.GotoAsync("/");
+        await page.SignOutAsync();
+
+        // The admin finds the call, narrowed to the member.
+        await page.SignInAsync("owner@example.com", "Passw0rd!");
+        await page.ClickAsync("[data-testid=nav-admin]");
+        await Expect(page.Locator("[data-testid=usage-requests]")).ToHaveTextAsync("1");
+        await page.Locator("[data-testid=usage-user]").FillAsync("member@");
+        await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "member@example.com" }).ClickAsync();
+        await Expect(page.Locator("[data-testid=usage-user]")).ToHaveValueAsync("member@example.com");
+        var row = page.Locator("[data-testid=usage-grid] tbody tr.mud-table-row");
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row).ToContainTextAsync("member@example.com");
+        await Expect(row).ToContainTextAsync("openai/gpt-4o-mini");
+        await Expect(row).ToContainTextAsync(input.ToString("N0", CultureInfo.InvariantCulture));
+        await Expect(row).ToContainTextAsync(output.ToString("N0", CultureInfo.InvariantCulture));
+        var cost = (input * 0.15m + output * 0.60m) / 1_000_000m;
+        await Expect(row).ToContainTextAsync("$" + cost.ToString("0.######", CultureInfo.InvariantCulture));
+        await Expect(page.Locator("[data-testid=usage-input-tokens]")).ToHaveTextAsync(input.ToString("N0", CultureInfo.InvariantCulture));
+        var trace = (await row.Locator("[data-testid=usage-trace]").GetAttributeAsync("title"))!;
+        Directory.CreateDirectory(Path.Combine(RepositoryRoot.Path, "docs", "images"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(RepositoryRoot.Path, "docs", "images", "admin-usage.png") });
+
+        // The export holds the same call, with the same figures.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("[data-testid=usage-export]"));
+        var csv = await File.ReadAllLinesAsync((await download.PathAsync())!, TestContext.Current.CancellationToken);
+        Assert.StartsWith("mrprompt-usage-", download.SuggestedFilename, StringComparison.Ordinal);
+        var header = csv[0].Split(',');
+        var line = Assert.Single(csv.Skip(1)).Split(',');
+        string Field(string name) => line[Array.IndexOf(header, name)];
+        Assert.Equal((trace, "member@example.com", "Ui", "openai", "gpt-4o-mini", "Success"),
+            (Field("trace_id"), Field("user_email"), Field("source"), Field("provider"), Field("model"), Field("status")));
+        Assert.Equal((input, output), (Number(Field("input_tokens")), Number(Field("output_tokens"))));
+        Assert.Equal(cost, decimal.Parse(Field("cost_usd"), CultureInfo.InvariantCulture));
+    }
+
+    private static int Number(string text) => int.Parse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.CloseContextsAsync();
+        await _app.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+}
