@@ -64,6 +64,24 @@ public sealed class EmbeddedPostgresServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_second_process_on_a_running_server_leaves_it_running_for_the_first()
+    {
+        var app = NewServer();
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        await using var appConnection = new NpgsqlConnection(app.ConnectionString());
+        await appConnection.OpenAsync(TestContext.Current.CancellationToken);
+
+        // An operator command beside the running app: it finds the server, uses it and exits.
+        var command = NewServer();
+        await command.StartAsync(TestContext.Current.CancellationToken);
+        await command.StopAsync(TestContext.Current.CancellationToken);
+
+        await using var stillServing = new NpgsqlCommand("SELECT 1", appConnection);
+        Assert.Equal(1, await stillServing.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        Assert.True(File.Exists(LockFile));
+    }
+
+    [Fact]
     public async Task Server_left_running_by_a_killed_run_is_reused_and_then_stopped()
     {
         var crashed = NewServer();

@@ -27,6 +27,9 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
     private PostgresBinaries? _binaries;
     private int _started;
 
+    /// <summary>The server was already running when this one started: a killed run's, or another process's (the app's, for an operator command).</summary>
+    private bool _adopted;
+
     public EmbeddedPostgresServer(EmbeddedPostgresOptions options, ILogger<EmbeddedPostgresServer> logger)
     {
         _options = options with { DataDirectory = Path.GetFullPath(options.DataDirectory) };
@@ -68,6 +71,7 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
 
         if (await TryAdoptRunningServerAsync(cancellationToken))
         {
+            _adopted = true;
             LogAdopted(_logger, Port);
         }
         else
@@ -89,10 +93,35 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
             return;
         }
         NpgsqlConnection.ClearAllPools();
+        // A server this process found running may still serve another process: an operator command
+        // run next to the app must not pull the app's database from under it. A killed run's server
+        // has no one else connected and is stopped as usual.
+        if (_adopted && await OtherClientsAsync(cancellationToken) is > 0 and var others)
+        {
+            LogLeftRunning(_logger, others);
+            return;
+        }
         var result = await _runner.RunAsync(_binaries.PgCtl, ["stop", "-D", ClusterDirectory, "-m", "fast", "-w"], cancellationToken);
         if (!result.Succeeded)
         {
             LogStopFailed(_logger, result.Output);
+        }
+    }
+
+    /// <summary>Client connections to the server other than the one asking; this process's pools are empty by now.</summary>
+    private async Task<long> OtherClientsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+            await connection.OpenAsync(cancellationToken);
+            await using var count = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()", connection);
+            return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
+        {
+            return 0; // not answering: nothing to keep running for
         }
     }
 
@@ -297,6 +326,9 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removing a stale postmaster.pid left by a crash (process {ProcessId} is not PostgreSQL)")]
     private static partial void LogStaleLock(ILogger logger, int processId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded PostgreSQL left running: it was running before this process and {Clients} other connections still use it")]
+    private static partial void LogLeftRunning(ILogger logger, long clients);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded PostgreSQL did not stop cleanly: {Output}")]
     private static partial void LogStopFailed(ILogger logger, string output);
