@@ -34,19 +34,14 @@ public sealed class AdminUsageJourneyTests(Browser browser) : IAsyncLifetime
     public async Task The_admin_sees_a_members_call_with_tokens_and_cost_and_finds_it_in_the_csv()
     {
         var page = await browser.NewPageAsync(_app.BaseUrl, width: 1440, height: 1000);
+        // The owner (the first account, so the Admin) says hello to the offline demo model.
         await page.RegisterAsync("owner@example.com", "Passw0rd!");
+        await ChatAsync(page, "Echo (offline demo)", "Hello");
         await page.SignOutAsync();
 
         // A member chats once; the answer says what it used and cost.
         await page.RegisterAsync("member@example.com", "Passw0rd!");
-        await page.GotoAsync("/chat");
-        await page.WaitForCircuitAsync();
-        await page.ChooseAsync("chat-model", "openai · gpt-4o-mini");
-        await page.FillAsync("#chat-input", "Pizza toppings?");
-        await page.ClickAsync("[data-testid=send]");
-        var answer = page.Locator("[data-testid=message][data-sender=assistant]").Last;
-        await Expect(answer).ToHaveAttributeAsync("data-status", "complete", new() { Timeout = 30_000 });
-        var meta = (await answer.Locator("[data-testid=message-meta]").TextContentAsync())!;
+        var meta = await ChatAsync(page, "openai · gpt-4o-mini", "Pizza toppings?");
         var tokens = System.Text.RegularExpressions.Regex.Match(meta, @"([\d,]+) in · ([\d,]+) out");
         Assert.True(tokens.Success, meta);
         var (input, output) = (Number(tokens.Groups[1].Value), Number(tokens.Groups[2].Value));
@@ -60,15 +55,17 @@ public sealed class AdminUsageJourneyTests(Browser browser) : IAsyncLifetime
         await page.GotoAsync("/");
         await page.SignOutAsync();
 
-        // The admin finds the call, narrowed to the member.
+        // The admin sees both calls, then narrows to the member's.
         await page.SignInAsync("owner@example.com", "Passw0rd!");
         await page.ClickAsync("[data-testid=nav-admin]");
-        await Expect(page.Locator("[data-testid=usage-requests]")).ToHaveTextAsync("1");
+        await Expect(page.Locator("[data-testid=usage-requests]")).ToHaveTextAsync("2");
+        await Expect(page.Locator("[data-testid=usage-grid] tbody tr.mud-table-row")).ToHaveCountAsync(2);
         await page.Locator("[data-testid=usage-user]").FillAsync("member@");
         await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "member@example.com" }).ClickAsync();
         await Expect(page.Locator("[data-testid=usage-user]")).ToHaveValueAsync("member@example.com");
         var row = page.Locator("[data-testid=usage-grid] tbody tr.mud-table-row");
         await Expect(row).ToHaveCountAsync(1);
+        await Expect(page.Locator("[data-testid=usage-requests]")).ToHaveTextAsync("1");
         await Expect(row).ToContainTextAsync("member@example.com");
         await Expect(row).ToContainTextAsync("openai/gpt-4o-mini");
         await Expect(row).ToContainTextAsync(input.ToString("N0", CultureInfo.InvariantCulture));
@@ -91,6 +88,19 @@ public sealed class AdminUsageJourneyTests(Browser browser) : IAsyncLifetime
             (Field("trace_id"), Field("user_email"), Field("source"), Field("provider"), Field("model"), Field("status")));
         Assert.Equal((input, output), (Number(Field("input_tokens")), Number(Field("output_tokens"))));
         Assert.Equal(cost, decimal.Parse(Field("cost_usd"), CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Sends one message with <paramref name="model"/> and waits for the whole answer; returns its tokens-and-cost line.</summary>
+    private static async Task<string> ChatAsync(IPage page, string model, string message)
+    {
+        await page.GotoAsync("/chat");
+        await page.WaitForCircuitAsync();
+        await page.ChooseAsync("chat-model", model);
+        await page.FillAsync("#chat-input", message);
+        await page.ClickAsync("[data-testid=send]");
+        var answer = page.Locator("[data-testid=message][data-sender=assistant]").Last;
+        await Expect(answer).ToHaveAttributeAsync("data-status", "complete", new() { Timeout = 30_000 });
+        return (await answer.Locator("[data-testid=message-meta]").TextContentAsync())!;
     }
 
     private static int Number(string text) => int.Parse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);

@@ -2,8 +2,8 @@ namespace MrPrompt.Domain.Usage;
 
 /// <summary>
 /// How wide a chart's time buckets are for a range: the narrowest of a few round widths that keeps
-/// the chart to at most <see cref="MaxPoints"/> points (a day in 15 minutes, a week in 3 hours, a
-/// month in 12 hours, a quarter in days, longer in weeks).
+/// the chart to about <see cref="MaxPoints"/> points (a day in 15 minutes, a week in 3 hours, a month
+/// in 12 hours, a quarter in days); ranges of more than two years keep to weeks and have more points.
 /// </summary>
 public static class UsageBuckets
 {

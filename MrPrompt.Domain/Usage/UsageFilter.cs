@@ -11,6 +11,11 @@ public sealed record UsageFilter(DateTimeOffset From, DateTimeOffset To)
     /// <summary>The longest range one question may span: ten years, beyond any retention setting.</summary>
     public static readonly TimeSpan MaxRange = TimeSpan.FromDays(3660);
 
+    /// <summary>Ranges lie within these years, far from the ends of the calendar where time arithmetic overflows.</summary>
+    public static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static readonly DateTimeOffset Latest = new(3000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public Guid? UserId { get; init; }
     public string? Provider { get; init; }
     public string? Model { get; init; }
@@ -26,7 +31,11 @@ public sealed record UsageFilter(DateTimeOffset From, DateTimeOffset To)
     public FieldErrors Validate()
     {
         var errors = new FieldErrors();
-        if (From >= To)
+        if (From < Earliest || To > Latest)
+        {
+            errors.Add(From < Earliest ? "from" : "to", "Choose times between the years 2000 and 2999.");
+        }
+        else if (From >= To)
         {
             errors.Add("to", "The end of the range must come after its start.");
         }

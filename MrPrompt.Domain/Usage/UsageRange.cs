@@ -26,9 +26,12 @@ public static class UsageRanges
         _ => throw new ArgumentOutOfRangeException(nameof(range), range, null),
     };
 
-    /// <summary>The range ending now; <see cref="UsageFilter.To"/> is exclusive, so a row written this instant is in.</summary>
+    /// <summary>
+    /// The range ending now. <see cref="UsageFilter.To"/> is exclusive and Postgres keeps microseconds,
+    /// so it ends a microsecond after now: a row written this instant is in.
+    /// </summary>
     public static UsageFilter Ending(UsageRange range, DateTimeOffset now) =>
-        new(now - Length(range), now.AddTicks(1));
+        new(now - Length(range), now.AddTicks(TimeSpan.TicksPerMicrosecond));
 
     /// <summary>Whole UTC days from <paramref name="first"/> through <paramref name="last"/>, both included.</summary>
     public static UsageFilter Days(DateOnly first, DateOnly last) =>

@@ -69,6 +69,7 @@ public sealed class ProviderHealth(
     /// <summary>A one-word call to the provider's default (or first) model with the operator's key, as <paramref name="admin"/>.</summary>
     public async Task<ProviderProbe> TestAsync(AdminCaller admin, string providerId, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         var provider = catalog.Find(providerId);
         var model = provider?.DefaultModel ?? provider?.Models.FirstOrDefault()?.Id;
         if (provider is null || model is null)

@@ -162,21 +162,26 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
     private async Task<ReportSession> ReportSessionAsync(CancellationToken cancellationToken)
     {
         var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL random_page_cost = 1.1", cancellationToken);
-        return new ReportSession(db, transaction);
+        try
+        {
+            await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL random_page_cost = 1.1", cancellationToken);
+            return new ReportSession(db);
+        }
+        catch
+        {
+            // Cancelled (newer filters) or failed half-way: the connection must still go back to the pool.
+            await db.DisposeAsync();
+            throw;
+        }
     }
 
-    private sealed class ReportSession(AppDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction) : IAsyncDisposable
+    /// <summary>A context in a read-only transaction; disposing it rolls the transaction back (ending its settings) and frees the connection.</summary>
+    private sealed class ReportSession(AppDbContext db) : IAsyncDisposable
     {
         public AppDbContext Db => db;
 
-        public async ValueTask DisposeAsync()
-        {
-            // Read-only work: ending the transaction either way releases its settings.
-            await transaction.DisposeAsync();
-            await db.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => db.DisposeAsync();
     }
 
     /// <summary>

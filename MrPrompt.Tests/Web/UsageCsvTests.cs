@@ -16,6 +16,9 @@ public sealed class UsageCsvTests
     [InlineData("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\",")]
     [InlineData("+1", "'+1,")]
     [InlineData("@SUM(A1)", "'@SUM(A1),")]
+    [InlineData("-2+3", "'-2+3,")]
+    [InlineData("\tcmd", "'\tcmd,")]
+    [InlineData("\rcmd", "\"'\rcmd\",")]
     public void Fields_are_quoted_when_they_must_be_and_never_read_as_formulas(string? value, string written)
     {
         var line = new StringBuilder();

@@ -54,22 +54,26 @@ public static class AdminEndpoints
 
     private static AdminCaller Caller(HttpContext http) => (AdminCaller)http.Items[CallerItem]!;
 
+    /// <param name="groupBy">Provider (default), Model, User or PromptVersion.</param>
     private static async Task<Results<Ok<UsageOverview>, ValidationProblem>> UsageAsync(
-        [AsParameters] UsageFilterParameters query, UsageGrouping? groupBy, HttpContext http, [FromServices] UsageReport report, [FromServices] TimeProvider clock)
+        [AsParameters] UsageFilterParameters query, string? groupBy, HttpContext http, [FromServices] UsageReport report, [FromServices] TimeProvider clock)
     {
         var (filter, errors) = UsageQueryString.Parse(query, clock.GetUtcNow());
-        if (filter is null)
+        var grouping = UsageQueryString.Name<UsageGrouping>(groupBy, "groupBy", errors);
+        if (filter is null || errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        return TypedResults.Ok(await report.OverviewAsync(Caller(http), filter, groupBy ?? UsageGrouping.Provider, http.RequestAborted));
+        return TypedResults.Ok(await report.OverviewAsync(Caller(http), filter, grouping ?? UsageGrouping.Provider, http.RequestAborted));
     }
 
+    /// <param name="sort">ExecutedAt (default), LatencyMs, TimeToFirstTokenMs, InputTokens, OutputTokens or CostUsd.</param>
     private static async Task<Results<Ok<UsageRowsPage>, ValidationProblem>> RowsAsync(
-        [AsParameters] UsageFilterParameters query, UsageSort? sort, bool? descending, int? skip, int? take, HttpContext http,
+        [AsParameters] UsageFilterParameters query, string? sort, bool? descending, int? skip, int? take, HttpContext http,
         [FromServices] UsageReport report, [FromServices] TimeProvider clock)
     {
         var (filter, errors) = UsageQueryString.Parse(query, clock.GetUtcNow());
+        var order = UsageQueryString.Name<UsageSort>(sort, "sort", errors);
         if (take is < 1 or > UsagePageRequest.MaxTake)
         {
             errors["take"] = [$"Ask for 1 to {UsagePageRequest.MaxTake} rows."];
@@ -83,7 +87,7 @@ public static class AdminEndpoints
             return TypedResults.ValidationProblem(errors);
         }
         var caller = Caller(http);
-        var page = new UsagePageRequest(sort ?? UsageSort.ExecutedAt, descending ?? true, skip ?? 0, take ?? 50);
+        var page = new UsagePageRequest(order ?? UsageSort.ExecutedAt, descending ?? true, skip ?? 0, take ?? 50);
         var rows = report.PageAsync(caller, filter, page, http.RequestAborted);
         var total = report.CountAsync(caller, filter, http.RequestAborted);
         return TypedResults.Ok(new UsageRowsPage(await rows, await total));

@@ -44,8 +44,8 @@ public static class UsageQueryString
             Model = Text(query.Model),
             PromptId = Id(query.Prompt, "prompt", errors),
             PromptVersionId = Id(query.Version, "version", errors),
-            Status = Named<UsageStatus>(query.Status, "status", errors),
-            Source = Named<UsageSource>(query.Source, "source", errors),
+            Status = Name<UsageStatus>(query.Status, "status", errors),
+            Source = Name<UsageSource>(query.Source, "source", errors),
         };
         foreach (var (field, messages) in filter.Validate().ByField)
         {
@@ -62,12 +62,17 @@ public static class UsageQueryString
         {
             return null;
         }
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
         {
-            return time.ToUniversalTime();
+            errors[name] = [$"'{text}' is not a time: use ISO 8601, such as 2026-11-30T09:00:00Z."];
+            return null;
         }
-        errors[name] = [$"'{text}' is not a time: use ISO 8601, such as 2026-11-30T09:00:00Z."];
-        return null;
+        if (time < UsageFilter.Earliest || time > UsageFilter.Latest)
+        {
+            errors[name] = ["Choose times between the years 2000 and 2999."];
+            return null;
+        }
+        return time.ToUniversalTime();
     }
 
     private static Guid? Id(string? value, string name, Dictionary<string, string[]> errors)
@@ -84,7 +89,8 @@ public static class UsageQueryString
         return null;
     }
 
-    private static T? Named<T>(string? value, string name, Dictionary<string, string[]> errors) where T : struct, Enum
+    /// <summary>One of <typeparamref name="T"/>'s names, any case; anything else (a number too) is an error under <paramref name="name"/>.</summary>
+    public static T? Name<T>(string? value, string name, Dictionary<string, string[]> errors) where T : struct, Enum
     {
         if (Text(value) is not { } text)
         {
