@@ -81,6 +81,7 @@ public sealed class UsageRetentionTests(TestDatabase database) : IClassFixture<T
     public async Task Only_an_enabled_admin_passes_the_gate()
     {
         var member = await TestUsers.RegisterAsync(database.Services);
+        await TestUsers.SetRoleAsync(database.Services, member, AppRoles.User); // the database's first account would be its Admin
         var admin = await AdminAsync();
         Assert.NotNull(await Get<AdminGate>().VerifyAsync(admin.UserId, Ct));
         await using (var db = await database.CreateContextAsync())
