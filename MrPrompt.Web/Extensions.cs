@@ -96,7 +96,7 @@ internal static partial class Extensions
 
     private static Task ApiAwareRedirect(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
-        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/v1"))
+        if (IsApi(context.Request.Path))
         {
             context.Response.StatusCode = status;
         }
@@ -152,9 +152,22 @@ internal static partial class Extensions
         {
             app.UseExceptionHandler();
         }
+        // People get the not-found page; programs get a ProblemDetails body with the status, never a page
+        // (a re-executed POST also met the page's antiforgery check and turned into an HTML 400).
+        app.UseWhen(context => IsApi(context.Request.Path), api => api.UseStatusCodePages());
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.Use((context, next) =>
+        {
+            if (IsApi(context.Request.Path) && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
+            {
+                pages.Enabled = false;
+            }
+            return next(context);
+        });
         app.UseAntiforgery();
     }
+
+    private static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/v1");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "DataProtection:CertificatePath is not set: stored provider keys are protected by a certificate generated in the working folder's .data/keys. Set it (and back the file up) for production.")]
     private static partial void LogGeneratedCertificate(ILogger logger);

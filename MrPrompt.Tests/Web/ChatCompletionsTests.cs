@@ -127,6 +127,60 @@ public sealed class ChatCompletionsTests(ApiGatewayApp app) : IClassFixture<ApiG
         Assert.Equal(before, app.Upstream.ChatRequestCount);
     }
 
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded")] // what curl -d says
+    [InlineData(null)]
+    public async Task A_program_with_a_key_may_send_its_json_without_saying_so(string? contentType)
+    {
+        var (_, key) = await app.NewApiKeyAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"model":"echo/echo","messages":[{"role":"user","content":"Hello"}]}""")),
+        };
+        if (contentType is not null)
+        {
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+
+        using var response = await app.CreateClient().SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("Hello", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task A_signed_in_browser_must_send_json_as_json_so_another_sites_form_cannot_call()
+    {
+        var browser = app.CreateClient();
+        await AccountForms.RegisterAsync(browser, $"form-{Guid.NewGuid():N}@example.com", "Passw0rd!");
+        var before = app.Upstream.ChatRequestCount;
+        const string body = """{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}""";
+
+        using var form = await browser.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "text/plain"), Ct);
+        using var json = await browser.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"), Ct);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+        Assert.Contains("Content-Type: application/json", await form.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, json.StatusCode);
+        Assert.Equal(before + 1, app.Upstream.ChatRequestCount);
+    }
+
+    [Fact]
+    public async Task An_unknown_api_address_is_a_json_404_not_a_page()
+    {
+        var (_, key) = await app.NewApiKeyAsync();
+
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+
+        using var response = await client.GetAsync("/v1/no-such-endpoint", Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
     private Task<HttpResponseMessage> PostAsync(string? key, string body) =>
         app.PostJsonAsync("/v1/chat/completions", key, body, completion: HttpCompletionOption.ResponseHeadersRead);
 

@@ -35,6 +35,21 @@ public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewa
     }
 
     [Fact]
+    public async Task A_body_sent_as_curl_sends_it_without_a_content_type_is_read_as_json()
+    {
+        var (_, key) = await app.NewApiKeyAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/gateway");
+        request.Content = new StringContent("""{"action":"complete","payload":{"prompt_key":"echo-test","variables":{"message":"hi"},"options":{"model":"echo/echo"}}}""",
+            System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+
+        using var response = await app.CreateClient().SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True((await JsonAsync(response)).GetProperty("success").GetBoolean());
+    }
+
+    [Fact]
     public async Task The_callers_own_prompt_runs_at_the_version_asked_for_with_its_loaders_and_is_logged_against_it()
     {
         var (userId, key) = await app.NewApiKeyAsync();

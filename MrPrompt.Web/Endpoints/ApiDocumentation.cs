@@ -41,6 +41,24 @@ public static class ApiDocumentation
             });
         });
 
+    /// <summary>
+    /// Documents a JSON request body without <c>Accepts</c>, whose content-type check refused bodies sent
+    /// without <c>Content-Type: application/json</c> (curl's <c>-d</c>) before the endpoint could read them:
+    /// the endpoint decides that itself (<see cref="RequestBody"/>).
+    /// </summary>
+    public static RouteHandlerBuilder DescribesJsonBody<T>(this RouteHandlerBuilder endpoint) =>
+        endpoint.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken) },
+                },
+            };
+        });
+
     public static void MapApiDocumentation(this IEndpointRouteBuilder app)
     {
         app.MapOpenApi();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MrPrompt.Web.Authentication;
 
 namespace MrPrompt.Web.Endpoints;
 
@@ -6,6 +7,12 @@ namespace MrPrompt.Web.Endpoints;
 /// Reads a JSON body with a size cap, so an oversized or malformed request is a clear 413 or 400
 /// decided before any work, in the caller's own error format.
 /// </summary>
+/// <remarks>
+/// A program with an API key may leave out <c>Content-Type</c> (curl's <c>-d</c> says form data): the
+/// body is read as JSON whatever it claims. A browser's sign-in must say <c>application/json</c>, which
+/// a page on another site cannot send without the browser asking first, so a stranger's form cannot
+/// spend a signed-in person's budget.
+/// </remarks>
 public static class RequestBody
 {
     public sealed record Failure(int Status, string Message);
@@ -13,6 +20,11 @@ public static class RequestBody
     public static async Task<(T? Body, Failure? Failure)> ReadJsonAsync<T>(HttpRequest request, int maxBytes, JsonSerializerOptions json, CancellationToken cancellationToken)
         where T : class
     {
+        if (!request.HttpContext.User.HasClaim(c => c.Type == ApiKeyAuthenticationHandler.KeyIdClaim) && !request.HasJsonContentType())
+        {
+            return (null, new Failure(StatusCodes.Status415UnsupportedMediaType,
+                "A signed-in browser must send the body as Content-Type: application/json (programs with an API key may send it without one)."));
+        }
         if (request.ContentLength > maxBytes)
         {
             return (null, TooLarge(maxBytes));

@@ -23,7 +23,7 @@ public static class GatewayApiEndpoint
             .WithTags("Gateway")
             .WithName("RunPrompt")
             .WithSummary("Run a prompt by key: complete returns JSON, stream returns text/event-stream frames")
-            .Accepts<GatewayApiRequest>("application/json")
+            .DescribesJsonBody<GatewayApiRequest>()
             .Produces<GatewayApiSuccess>()
             .Produces<GatewayApiError>(StatusCodes.Status400BadRequest)
             .Produces<GatewayApiError>(StatusCodes.Status404NotFound)
@@ -38,7 +38,7 @@ public static class GatewayApiEndpoint
         var (body, failure) = await RequestBody.ReadJsonAsync<GatewayApiRequest>(context.Request, options.Value.MaxRequestBytes, json, cancellationToken);
         if (failure is not null)
         {
-            var code = failure.Status == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "invalid_request";
+            var code = failure.Status switch { StatusCodes.Status413PayloadTooLarge => "request_too_large", StatusCodes.Status415UnsupportedMediaType => "unsupported_media_type", _ => "invalid_request" };
             return GatewayApiError.Of(failure.Status, code, failure.Message).ToResult(context);
         }
         if (body!.Validate() is { } invalid)

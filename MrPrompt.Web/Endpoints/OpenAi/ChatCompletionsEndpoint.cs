@@ -23,7 +23,7 @@ internal static class ChatCompletionsEndpoint
         var (body, failure) = await RequestBody.ReadJsonAsync<ChatCompletionRequest>(context.Request, options.Value.MaxRequestBytes, json, cancellationToken);
         if (failure is not null)
         {
-            var code = failure.Status == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "invalid_json";
+            var code = failure.Status switch { StatusCodes.Status413PayloadTooLarge => "request_too_large", StatusCodes.Status415UnsupportedMediaType => "unsupported_media_type", _ => "invalid_json" };
             return OpenAiError.Of(failure.Status, failure.Message, "invalid_request_error", code).ToResult(context);
         }
         var idempotencyKey = IdempotencyKeys.Of(context.Request, null);

@@ -20,7 +20,7 @@ public static class OpenAiEndpoints
         v1.MapPost("/chat/completions", ChatCompletionsEndpoint.HandleAsync)
             .WithName("CreateChatCompletion")
             .WithSummary("A chat answer, streamed as chat.completion.chunk events when stream is true")
-            .Accepts<ChatCompletionRequest>("application/json")
+            .DescribesJsonBody<ChatCompletionRequest>()
             .Produces<ChatCompletion>()
             .Produces<OpenAiError>(StatusCodes.Status400BadRequest)
             .Produces<OpenAiError>(StatusCodes.Status429TooManyRequests);
