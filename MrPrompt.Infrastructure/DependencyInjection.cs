@@ -141,6 +141,7 @@ public static class DependencyInjection
         services.AddSingleton<IChatGateway, ChatGateway>();
         services.AddLimits(configuration);
         services.AddSingleton<UserModelCatalog>();
+        services.AddHostedService<ProviderModelCheck>();
 
         // What programs add on top: replay, cache and in-flight sharing (see GatewayCalls).
         services.AddHybridCache();

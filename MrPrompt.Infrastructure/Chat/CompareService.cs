@@ -96,11 +96,18 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
         var answers = await db.Messages.AsNoTracking()
             .Where(m => sessionIds.Contains(m.SessionId) && m.Sender == MessageSender.Assistant)
             .ToListAsync(cancellationToken);
-        var columns = run.Models
-            .Select(model => sessions.FirstOrDefault(s => s.Model == model))
-            .OfType<ChatSession>()
-            .Select(s => new CompareColumn(s, answers.Where(a => a.SessionId == s.Id).MaxBy(a => a.Sequence)))
-            .ToList();
+        // A model may fill several columns: each takes the next unused session of its model, in a fixed
+        // order, so every reload shows the same column in the same place.
+        var unused = sessions.OrderBy(s => s.Id).ToList();
+        var columns = new List<CompareColumn>();
+        foreach (var model in run.Models)
+        {
+            if (unused.FirstOrDefault(s => s.Model == model) is { } session)
+            {
+                unused.Remove(session);
+                columns.Add(new CompareColumn(session, answers.Where(a => a.SessionId == session.Id).MaxBy(a => a.Sequence)));
+            }
+        }
         return new CompareRunView(run, columns);
     }
 
@@ -114,13 +121,9 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
         {
             return $"Pick {ChatRules.MinCompareModels} to {ChatRules.MaxCompareModels} models to compare.";
         }
-        if (models.Any(m => !ModelRef.TryParse(m, out _)))
-        {
-            return "Pick a model for every column.";
-        }
-        return models.Select(Normalized).Distinct(StringComparer.Ordinal).Count() == models.Count
-            ? null
-            : "Each model can be compared once; pick different ones.";
+        // One model in several columns is allowed: it shows how much its answers vary (and lets a
+        // fresh install with only the offline demo try the page).
+        return models.Any(m => !ModelRef.TryParse(m, out _)) ? "Pick a model for every column." : null;
     }
 
     private static string Normalized(string model) => ModelRef.TryParse(model, out var parsed) ? parsed.ToString() : model.Trim();

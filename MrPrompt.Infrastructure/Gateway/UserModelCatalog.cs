@@ -6,10 +6,11 @@ using MrPrompt.Infrastructure.Gateway.Providers;
 
 namespace MrPrompt.Infrastructure.Gateway;
 
-/// <summary>A model a person can pick, labelled for lists.</summary>
+/// <summary>A model a person can pick, labelled for lists by its provider's display name.</summary>
 public sealed record ModelChoice(ModelRef Ref, string ProviderName, bool IsOfflineDemo)
 {
-    public string Label => IsOfflineDemo ? ProviderCatalog.EchoDisplayName : $"{ProviderName} · {Ref.Model}";
+    /// <summary>The demo has one model, so its provider's name says it all.</summary>
+    public string Label => IsOfflineDemo ? ProviderName : $"{ProviderName} · {Ref.Model}";
 }
 
 /// <summary>
@@ -52,6 +53,17 @@ public sealed partial class UserModelCatalog(
         }
         // The offline demo last: real models first for anyone who has them.
         return choices.OrderBy(c => c.IsOfflineDemo).ThenBy(c => c.ProviderName, StringComparer.OrdinalIgnoreCase).ThenBy(c => c.Ref.Model, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// <paramref name="preferred"/> when the user can call it, else the first model they can (real models
+    /// before the offline demo) that <paramref name="allowed"/> lets through; null when there is none. For
+    /// built-in prompts, whose seed names a model (OpenAI's) that a new installation may not have.
+    /// </summary>
+    public async Task<ModelRef?> PreferredOrFirstAsync(Guid userId, ModelRef? preferred, Func<ModelRef, bool> allowed, CancellationToken cancellationToken = default)
+    {
+        var choices = (await ListAsync(userId, cancellationToken)).Where(c => allowed(c.Ref)).ToList();
+        return choices.FirstOrDefault(c => c.Ref == preferred)?.Ref ?? choices.FirstOrDefault()?.Ref;
     }
 
     private async Task<IReadOnlyList<string>> ModelsOfAsync(GatewayTarget target, CancellationToken cancellationToken)

@@ -58,9 +58,28 @@ public sealed class CompareServiceTests(ChatFixture fixture) : IClassFixture<Cha
         Assert.Equal(2, (await fixture.Compare.GetAsync(user, runId, TestContext.Current.CancellationToken))!.Columns.Count);
     }
 
+    [Fact]
+    public async Task One_model_may_fill_several_columns_each_with_its_own_answer_in_a_fixed_place()
+    {
+        var user = await fixture.NewUserAsync();
+
+        var started = await fixture.Compare.StartAsync(user, "Say hello twice", ["echo/echo", "ECHO/echo", "openai/gpt-4o-mini"], TestContext.Current.CancellationToken);
+
+        Assert.True(started.Succeeded, started.Problem?.Message);
+        var run = (await fixture.Compare.GetAsync(user, started.Value, TestContext.Current.CancellationToken))!;
+        Assert.Equal(["echo/echo", "echo/echo", "openai/gpt-4o-mini"], run.Columns.Select(c => c.Session.Model));
+        Assert.Equal(3, run.Columns.Select(c => c.Session.Id).Distinct().Count());
+        foreach (var column in run.Columns)
+        {
+            await fixture.FinishedAsync(column.Answer!.Id);
+        }
+        var again = (await fixture.Compare.GetAsync(user, started.Value, TestContext.Current.CancellationToken))!;
+        Assert.Equal(run.Columns.Select(c => c.Session.Id), again.Columns.Select(c => c.Session.Id));
+        Assert.Equal(["Say hello twice", "Say hello twice"], again.Columns.Take(2).Select(c => c.Answer!.Content));
+    }
+
     [Theory]
     [InlineData(new[] { "echo/echo" }, "Pick 2 to 4 models to compare.")]
-    [InlineData(new[] { "echo/echo", "ECHO/echo" }, "Each model can be compared once; pick different ones.")]
     [InlineData(new[] { "echo/echo", "" }, "Pick a model for every column.")]
     [InlineData(new[] { "a/1", "b/2", "c/3", "d/4", "e/5" }, "Pick 2 to 4 models to compare.")]
     public async Task Bad_compare_requests_are_refused_with_a_reason(string[] models, string expected)

@@ -22,6 +22,15 @@ public sealed class ProviderCatalogTests
         Assert.Empty(Catalog(("Providers:echo:Enabled", "false")).All);
 
     [Fact]
+    public void The_demo_takes_the_display_name_an_operator_gives_it()
+    {
+        var echo = Assert.Single(Catalog(("Providers:echo:DisplayName", "Practice model")).All);
+
+        Assert.Equal(("echo", "Practice model", ProviderKind.Echo), (echo.Id, echo.DisplayName, echo.Kind));
+        Assert.Equal("Practice model", new MrPrompt.Infrastructure.Gateway.ModelChoice(new ModelRef("echo", "echo"), echo.DisplayName, IsOfflineDemo: true).Label);
+    }
+
+    [Fact]
     public void Environment_shortcuts_create_providers_with_their_presets()
     {
         var catalog = Catalog(("OPENAI_API_KEY", "sk-1"), ("ANTHROPIC_API_KEY", "sk-2"), ("GEMINI_API_KEY", "g-3"),

@@ -1,6 +1,7 @@
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Gateway;
@@ -105,6 +106,30 @@ public sealed class ProviderTests : IClassFixture<GatewayFixture>
         Assert.Equal(["one", " two", " three"], deltas);
         Assert.Equal((3, 3, 0m), (result.InputTokens, result.OutputTokens, result.CostUsd));
         Assert.Equal(0, _fixture.Upstream.ChatRequestCount);
+    }
+
+    [Fact]
+    public async Task Echo_keeps_indentation_line_breaks_and_nested_lists_exactly()
+    {
+        const string markdown = "# Plan\n\n- one\n  - nested *two*\n    - deeper\n\n```python\ndef f():\n    return 1\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n";
+
+        var (deltas, last) = await _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("echo/echo", markdown), TestContext.Current.CancellationToken).CollectAsync();
+
+        Assert.Equal(markdown, string.Concat(deltas));
+        Assert.True(deltas.Count > 10, "the answer came in one piece");
+        Assert.Equal(deltas.Count, Assert.IsType<GatewayCompleted>(last).Result.OutputTokens);
+    }
+
+    [Fact]
+    public void Echo_cuts_text_without_spaces_into_short_pieces_and_never_splits_an_emoji()
+    {
+        var text = string.Concat(Enumerable.Repeat("漢字かな交じり文🎉", 20));
+
+        var pieces = EchoChatClient.Pieces(text);
+
+        Assert.Equal(text, string.Concat(pieces));
+        Assert.All(pieces, p => Assert.InRange(p.Length, 1, 17));
+        Assert.All(pieces, p => Assert.False(char.IsHighSurrogate(p[^1]), "a piece ends inside an emoji"));
     }
 
     [Fact]

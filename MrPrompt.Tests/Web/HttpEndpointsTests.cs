@@ -24,6 +24,21 @@ public sealed class HttpEndpointsTests(MrPromptApp app) : IClassFixture<MrPrompt
     }
 
     [Fact]
+    public async Task On_a_fresh_install_the_built_in_echo_test_prompt_runs_on_the_offline_model()
+    {
+        var (_, key) = await app.NewApiKeyAsync();
+
+        using var response = await app.PostJsonAsync("/api/gateway", key, """{"action":"complete","payload":{"prompt_key":"echo-test","variables":{"message":"héllo 世界"}}}""");
+
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        var data = json.RootElement.GetProperty("data");
+        Assert.Equal("echo/echo", data.GetProperty("model").GetString());
+        Assert.Equal("The user says: héllo 世界", data.GetProperty("content").GetString());
+    }
+
+    [Fact]
     public async Task Home_page_invites_visitors_to_register()
     {
         var html = await app.CreateClient().GetStringAsync("/", TestContext.Current.CancellationToken);

@@ -27,6 +27,12 @@ public sealed class ProviderCatalog
             {
                 continue;
             }
+            if (string.Equals(section.Key, ProviderPreset.EchoId, StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(section["Kind"]))
+            {
+                // The demo takes a name of the operator's choosing; nothing else about it is configurable.
+                Add(EchoProvider with { DisplayName = section["DisplayName"] is { Length: > 0 } name ? name : EchoDisplayName });
+                continue;
+            }
             Add(ReadProvider(section));
         }
         AddEnvironmentShortcuts(configuration);

@@ -30,7 +30,7 @@ public static class GatewayApiEndpoint
             .Produces<GatewayApiError>(StatusCodes.Status429TooManyRequests);
 
     private static async Task<IResult> HandleAsync(
-        HttpContext context, GatewayCalls calls, PromptRunner prompts, IOptions<ApiOptions> options,
+        HttpContext context, GatewayCalls calls, PromptRunner prompts, UserModelCatalog models, IOptions<ApiOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions)
     {
         var cancellationToken = context.RequestAborted;
@@ -51,7 +51,7 @@ public static class GatewayApiEndpoint
             return GatewayApiError.Invalid(badKey).ToResult(context);
         }
         var caller = ApiCaller.From(context.User);
-        var (prepared, refused) = await PrepareAsync(body, caller, prompts, TraceIds.Of(context), cancellationToken);
+        var (prepared, refused) = await PrepareAsync(body, caller, prompts, models, TraceIds.Of(context), cancellationToken);
         if (refused is not null)
         {
             return refused.ToResult(context);
@@ -79,7 +79,7 @@ public static class GatewayApiEndpoint
 
     /// <summary>The prompt rendered for the caller, the gateway call it makes and how to cache it, or why not.</summary>
     private static async Task<(PreparedCall? Call, GatewayApiError? Error)> PrepareAsync(
-        GatewayApiRequest body, ApiCaller caller, PromptRunner prompts, string traceId, CancellationToken cancellationToken)
+        GatewayApiRequest body, ApiCaller caller, PromptRunner prompts, UserModelCatalog models, string traceId, CancellationToken cancellationToken)
     {
         var prepared = await prompts.PrepareAsync(caller.UserId, body.Selector, body.Variables, cancellationToken, body.Payload!.DataLoaders);
         if (prepared.Problem is { } problem)
@@ -89,15 +89,21 @@ public static class GatewayApiEndpoint
                 : GatewayApiError.Invalid(problem.Message));
         }
         var options = body.Payload.Options;
-        if (prepared.Value!.ModelOr(options?.Model) is not { } model)
+        var model = prepared.Value!.ModelOr(options?.Model);
+        if (string.IsNullOrWhiteSpace(options?.Model) && prepared.Value.Prompt.IsCodeDefined)
+        {
+            // A built-in prompt's model is a preference: on an installation without it, the caller's own first model runs it.
+            model = await models.PreferredOrFirstAsync(caller.UserId, model, caller.MayUse, cancellationToken);
+        }
+        if (model is not { } chosen)
         {
             return (null, GatewayApiError.Invalid("options.model must name a model as provider/model, for example echo/echo."));
         }
-        if (!caller.MayUse(model))
+        if (!caller.MayUse(chosen))
         {
-            return (null, GatewayApiError.Of(StatusCodes.Status403Forbidden, "model_not_allowed", $"This API key may not use {model}."));
+            return (null, GatewayApiError.Of(StatusCodes.Status403Forbidden, "model_not_allowed", $"This API key may not use {chosen}."));
         }
-        var request = prepared.Value.ToRequest(caller.UserId, model, UsageSource.Api, options?.Temperature, options?.MaxTokens) with
+        var request = prepared.Value.ToRequest(caller.UserId, chosen, UsageSource.Api, options?.Temperature, options?.MaxTokens) with
         {
             ApiKeyId = caller.KeyId,
             TraceId = traceId,
