@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using MrPrompt.Infrastructure;
+using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Persistence;
@@ -64,7 +65,11 @@ internal static partial class Extensions
 
     public static void AddWebServices(this WebApplicationBuilder builder)
     {
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        var longestText = Math.Max(
+            builder.Configuration.GetSection(ConversationOptions.SectionName).Get<ConversationOptions>()?.MaxMessageLength ?? new ConversationOptions().MaxMessageLength,
+            MrPrompt.Domain.Prompts.PromptContent.TemplateMaxLength);
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(hub => hub.MaximumReceiveMessageSize = CircuitReceiveLimit(longestText));
         builder.Services.AddMudServices();
 
         builder.Services.AddCascadingAuthenticationState();
@@ -93,6 +98,14 @@ internal static partial class Extensions
             cookie.Events.OnRedirectToAccessDenied = context => ApiAwareRedirect(context, StatusCodes.Status403Forbidden);
         });
     }
+
+    /// <summary>
+    /// The largest message a circuit accepts, so the longest text a form may hold (a chat message, a prompt
+    /// template) arrives whole: at worst 7 bytes a character (a control character is \uXXXX in the event's
+    /// JSON, its backslash escaped again by the JSON hub protocol), plus the envelope. SignalR's default of
+    /// 32 KB closed the circuit on a paste well under the chat's limit.
+    /// </summary>
+    internal static long CircuitReceiveLimit(int longestText) => 7L * longestText + 64 * 1024;
 
     private static Task ApiAwareRedirect(RedirectContext<CookieAuthenticationOptions> context, int status)
     {

@@ -87,6 +87,21 @@ public sealed class ComposerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Text_the_browser_kept_for_being_too_long_is_named_by_its_length_until_it_is_shortened()
+    {
+        var composer = Render(maxLength: 10);
+        await composer.Find("textarea").InputAsync(new() { Value = "short" });
+
+        await composer.InvokeAsync(() => composer.Instance.ReportTooLong(33_000));
+
+        Assert.Equal("Too long: 33,000 of at most 10 characters.", composer.Find("[data-testid=length-error]").TextContent);
+        Assert.True(composer.Find("[data-testid=send]").HasAttribute("disabled"));
+        await composer.Find("textarea").InputAsync(new() { Value = "short again" [..10] });
+        Assert.Empty(composer.FindAll("[data-testid=length-error]"));
+        Assert.False(composer.Find("[data-testid=send]").HasAttribute("disabled"));
+    }
+
+    [Fact]
     public async Task Typing_a_slash_into_the_empty_box_asks_for_a_prompt_and_sends_nothing()
     {
         var asked = 0;

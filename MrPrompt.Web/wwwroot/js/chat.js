@@ -1,20 +1,41 @@
 // Browser-side helpers of the chat page: keyboard sending, scroll following and copying.
 // The page owns all state; these only touch the DOM elements they are given.
 
-/** Enter sends, Shift+Enter adds a line; typing with an IME (composition) never sends. */
-export function attachComposer(inputId, dotnet) {
+/**
+ * Enter sends, Shift+Enter adds a line; typing with an IME (composition) never sends.
+ * Text over maxLength never leaves the browser: a long paste would otherwise travel whole over the
+ * circuit, which closes on a message larger than it accepts. The server hears only its length.
+ */
+export function attachComposer(inputId, dotnet, maxLength) {
     const input = document.getElementById(inputId);
     if (!input || input.dataset.composer === "on") {
         return;
     }
     input.dataset.composer = "on";
+    const tooLong = () => input.value.length > maxLength;
     input.addEventListener("keydown", event => {
         if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
             event.preventDefault();
-            // The text travels with the call: the input's own binding may not have reached the server yet.
-            dotnet.invokeMethodAsync("SubmitFromKeyboard", input.value);
+            if (!tooLong()) {
+                // The text travels with the call: the input's own binding may not have reached the server yet.
+                dotnet.invokeMethodAsync("SubmitFromKeyboard", input.value);
+            }
         }
     });
+    guardLength(input, dotnet, maxLength);
+}
+
+/** Keeps text longer than maxLength from Blazor's bindings and reports only its length (see attachComposer). */
+function guardLength(input, dotnet, maxLength) {
+    // Blazor listens on the document as events bubble up; stopping them at the input keeps the text here.
+    const stopWhenTooLong = event => {
+        if (input.value.length > maxLength) {
+            event.stopPropagation();
+            dotnet.invokeMethodAsync("ReportTooLong", input.value.length);
+        }
+    };
+    input.addEventListener("input", stopWhenTooLong);
+    input.addEventListener("change", stopWhenTooLong);
 }
 
 /** Keeps the newest text in view while it grows, unless the reader scrolled up to read earlier text. */
