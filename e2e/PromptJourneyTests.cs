@@ -71,8 +71,15 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         await page.ClickAsync("[data-testid=move-label]");
         await Expect(page.Locator("[data-testid=version-2] [data-testid=label-production]")).ToBeVisibleAsync();
 
-        // Diff versions 1 and 3 side by side.
+        // The diff opens on what the last save changed (2 against 3), with the changed words marked.
         await OpenTabAsync(page, "Diff");
+        await Expect(page.Locator("[data-testid=diff-left]")).ToContainTextAsync("Version 2");
+        await Expect(page.Locator("[data-testid=diff-right]")).ToContainTextAsync("Version 3");
+        await Expect(page.Locator("[data-testid=diff-right-pane] .mrp-diff-word-inserted")).Not.ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-testid=diff-right-pane] .mrp-diff-modified")).ToContainTextAsync("Plan a weekend in {{city}} for {{who | default: 'two'}}.");
+        await Expect(page.GetByText("These versions are the same.")).ToHaveCountAsync(0);
+
+        // Diff versions 1 and 3 side by side.
         await page.ChooseAsync("diff-left", "Version 1");
         await page.ChooseAsync("diff-right", "Version 3");
         await Expect(page.Locator("[data-testid=diff-left-pane] .mrp-diff-modified, [data-testid=diff-left-pane] .mrp-diff-deleted"))
@@ -96,7 +103,15 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         await page.GotoAsync("/chat");
         await page.WaitForCircuitAsync();
         await page.ChooseAsync("chat-model", "Echo (offline demo)");
-        await page.Locator("#chat-input").PressSequentiallyAsync("/");
+        // Typing on after the "/" searches: only the prompt named remains, and the prompt that names chats never shows.
+        await page.Locator("#chat-input").PressSequentiallyAsync("/trip");
+        await Expect(page.Locator("#prompt-picker-search")).ToHaveValueAsync("trip");
+        await Expect(page.Locator("[data-testid^=pick-]:not([data-testid^=pick-var]):not([data-testid=pick-send])")).ToHaveCountAsync(1);
+        await Expect(page.Locator("[data-testid=pick-echo-test]")).ToHaveCountAsync(0);
+        await page.Locator("#prompt-picker-search").FillAsync("");
+        await Expect(page.Locator("[data-testid=pick-echo-test]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=pick-chat-title]")).ToHaveCountAsync(0);
+        await page.Locator("#prompt-picker-search").PressSequentiallyAsync("Trip pl");
         await page.ClickAsync("[data-testid=pick-trip-planner]");
         await Expect(page.Locator("[data-testid=pick-version]")).ToContainTextAsync("Version 2");
         await page.FillAsync("#pick-var-city", "Porto");

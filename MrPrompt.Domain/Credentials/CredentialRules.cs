@@ -98,21 +98,5 @@ public static class CredentialRules
     };
 
     /// <summary>A provider id for a custom endpoint, from its name: lower case letters, digits and dashes.</summary>
-    public static string SlugOf(string name)
-    {
-        var slug = new StringBuilder();
-        foreach (var c in name.Trim().ToLowerInvariant())
-        {
-            if (char.IsAsciiLetterOrDigit(c))
-            {
-                slug.Append(c);
-            }
-            else if (slug.Length > 0 && slug[^1] != '-')
-            {
-                slug.Append('-');
-            }
-        }
-        var result = slug.ToString().Trim('-');
-        return result.Length == 0 ? "custom" : result.Length > 40 ? result[..40].Trim('-') : result;
-    }
+    public static string SlugOf(string name) => Slug.Of(name, 40) is { Length: > 0 } slug ? slug : "custom";
 }

@@ -1,3 +1,5 @@
+using MrPrompt.Domain.Common;
+
 namespace MrPrompt.Domain.Prompts;
 
 /// <summary>The shape of keys, tags, labels and notes; the UI shows these messages and the services enforce them.</summary>
@@ -35,12 +37,7 @@ public static class PromptRules
         : null;
 
     /// <summary>A free-form title turned into a key: "Listing description!" becomes <c>listing-description</c>.</summary>
-    public static string KeyFromTitle(string title)
-    {
-        var chars = title.Trim().ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray();
-        var key = string.Join('-', new string(chars).Split('-', StringSplitOptions.RemoveEmptyEntries));
-        return key.Length <= KeyMaxLength ? key : key[..KeyMaxLength].TrimEnd('-');
-    }
+    public static string KeyFromTitle(string title) => Slug.Of(title, KeyMaxLength);
 
     private static bool IsSlug(string text) =>
         text.Length > 0

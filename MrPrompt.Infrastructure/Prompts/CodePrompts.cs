@@ -3,7 +3,11 @@ using MrPrompt.Domain.Prompts;
 namespace MrPrompt.Infrastructure.Prompts;
 
 /// <summary>A prompt defined in code (seed 000's registry): shown read-only in the library, versioned with the application.</summary>
-public sealed record CodePrompt(string Key, string Title, string Description, IReadOnlyList<string> Tags, PromptContent Content);
+public sealed record CodePrompt(string Key, string Title, string Description, IReadOnlyList<string> Tags, PromptContent Content)
+{
+    /// <summary>Run by MrPrompt itself: listed in the library for what it does, never offered for people to send.</summary>
+    public bool IsInternal { get; init; }
+}
 
 /// <summary>The prompts that ship with MrPrompt. Their keys are reserved next to every user's own.</summary>
 public static class CodePrompts
@@ -30,7 +34,10 @@ public static class CodePrompts
         new PromptContent(
             SystemPrompt: "You name conversations. Reply with a title of at most six words for the conversation below: no quotes, no final period, nothing else.",
             UserTemplate: "Question:\n{{question}}\n\nAnswer:\n{{answer}}",
-            MaxOutputTokens: 24));
+            MaxOutputTokens: 24))
+    {
+        IsInternal = true,
+    };
 
     public static IReadOnlyList<CodePrompt> All { get; } = [ChatTitle, EchoTest];
 

@@ -141,7 +141,8 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
         new(null, p.Key, p.Title, p.Description, p.Tags, PromptVisibility.Public, "MrPrompt", false, 1, null, null);
 
     private static bool Matches(CodePrompt prompt, PromptQuery query) =>
-        (Normalize(query.Tag) is not { } tag || prompt.Tags.Contains(tag))
+        !(query.ToSend && prompt.IsInternal)
+        && (Normalize(query.Tag) is not { } tag || prompt.Tags.Contains(tag))
         && (string.IsNullOrWhiteSpace(query.Search)
             || new[] { prompt.Key, prompt.Title, prompt.Description }.Any(t => t.Contains(query.Search.Trim(), StringComparison.OrdinalIgnoreCase)));
 

@@ -72,8 +72,8 @@ public enum PromptScope
     Public,
 }
 
-/// <summary>What the library list is filtered by.</summary>
-public sealed record PromptQuery(string? Search = null, string? Tag = null, PromptScope Scope = PromptScope.All);
+/// <summary>What the library list is filtered by; <paramref name="ToSend"/> leaves out the prompts MrPrompt runs itself (the chat's picker).</summary>
+public sealed record PromptQuery(string? Search = null, string? Tag = null, PromptScope Scope = PromptScope.All, bool ToSend = false);
 
 /// <summary>Per-version figures from the usage log.</summary>
 public sealed record PromptVersionStats(Guid VersionId, int Uses, double AverageTokens, int? P95LatencyMs, double ErrorRate, decimal? CostUsd);

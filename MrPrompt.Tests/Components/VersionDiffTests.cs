@@ -29,6 +29,21 @@ public sealed class VersionDiffTests : IAsyncDisposable
     }
 
     [Fact]
+    public void Inside_a_changed_line_only_the_changed_words_are_marked()
+    {
+        var versions = new[] { Version(2, "Plan a relaxed weekend in {{city}} with friends."), Version(1, "Plan a day in {{city}} with friends.") };
+
+        var diff = _context.Render<VersionDiff>(p => p.Add(d => d.Versions, versions).Add(d => d.Left, 1).Add(d => d.Right, 2));
+
+        var removed = diff.Find("[data-testid=diff-left-pane]").QuerySelectorAll(".mrp-diff-word-deleted, .mrp-diff-word-modified").Select(e => e.TextContent.Trim()).Where(t => t.Length > 0);
+        var added = diff.Find("[data-testid=diff-right-pane]").QuerySelectorAll(".mrp-diff-word-inserted, .mrp-diff-word-modified").Select(e => e.TextContent.Trim()).Where(t => t.Length > 0);
+        Assert.Equal(["day"], removed);
+        Assert.Equal(["relaxed", "weekend"], added);
+        // The line reads whole, words and spaces in place.
+        Assert.Contains("Plan a relaxed weekend in {{city}} with friends.", diff.Find("[data-testid=diff-right-pane]").QuerySelectorAll(".mrp-diff-modified").Select(e => e.TextContent));
+    }
+
+    [Fact]
     public void Template_text_is_shown_as_text_never_as_markup()
     {
         var versions = new[] { Version(2, "<img src=x onerror=alert(1)> {{a}}"), Version(1, "{{a}}") };

@@ -15,7 +15,7 @@ public sealed class CredentialRulesTests
 
     [Theory]
     [InlineData("My vLLM", "my-vllm")]
-    [InlineData("  Büro  Server!! ", "b-ro-server")]
+    [InlineData("  Büro  Server!! ", "buro-server")]
     [InlineData("!!!", "custom")]
     public void Custom_endpoint_names_become_provider_ids(string name, string slug) =>
         Assert.Equal(slug, CredentialRules.SlugOf(name));

@@ -95,6 +95,19 @@ public sealed class PromptAccessTests(ChatFixture fixture) : IClassFixture<ChatF
     }
 
     [Fact]
+    public async Task The_prompt_that_names_chats_is_listed_in_the_library_but_never_offered_to_send()
+    {
+        var user = await fixture.NewUserAsync();
+
+        var library = await fixture.PromptLibrary.ListAsync(user, new PromptQuery(), Token);
+        var toSend = await fixture.PromptLibrary.ListAsync(user, new PromptQuery(ToSend: true), Token);
+
+        Assert.Contains(library, p => p.Key == "chat-title");
+        Assert.DoesNotContain(toSend, p => p.Key == "chat-title");
+        Assert.Contains(toSend, p => p.Key == "echo-test");
+    }
+
+    [Fact]
     public async Task Built_in_prompts_are_read_only_and_can_be_duplicated()
     {
         var echo = PromptLibrary.GetBuiltIn("echo-test")!;

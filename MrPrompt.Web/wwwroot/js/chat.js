@@ -38,6 +38,33 @@ function guardLength(input, dotnet, maxLength) {
     input.addEventListener("change", stopWhenTooLong);
 }
 
+/**
+ * Moves the focus to the prompt picker's search, taking along what was typed after the "/" that opened
+ * it: a quick "/greet" otherwise left "greet" in the message box, and the picker unfiltered.
+ */
+export async function focusPickerSearch(searchId, composerId) {
+    // The dialog draws its content a frame or two after the picker itself renders.
+    let search = document.getElementById(searchId);
+    for (let frame = 0; !search && frame < 120; frame++) {
+        await new Promise(resolve => requestAnimationFrame(resolve));
+        search = document.getElementById(searchId);
+    }
+    if (!search) {
+        return;
+    }
+    const composer = composerId ? document.getElementById(composerId) : null;
+    if (composer && composer.value.startsWith("/")) {
+        const typed = composer.value.slice(1);
+        composer.value = "";
+        composer.dispatchEvent(new Event("input", { bubbles: true }));
+        if (typed && !search.value) {
+            search.value = typed;
+            search.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+    }
+    search.focus();
+}
+
 /** Keeps the newest text in view while it grows, unless the reader scrolled up to read earlier text. */
 export function followScroll(container) {
     if (!container || container.dataset.follow) {
