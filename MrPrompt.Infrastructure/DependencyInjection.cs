@@ -213,10 +213,15 @@ public static class DependencyInjection
             .AddRoles<IdentityRole<Guid>>()
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager<EnabledAccountsSignInManager>()
+            .AddClaimsPrincipalFactory<AccountClaims>()
             .AddDefaultTokenProviders();
 
-        // A changed security stamp (role change, disabled account) ends browser sessions within a minute.
+        // A changed security stamp (a new password, a disabled account) ends browser sessions: at once
+        // where AccountChanges knows of it, else within a minute.
         services.Configure<SecurityStampValidatorOptions>(stamps => stamps.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.AddSingleton<AccountChanges>();
+        services.AddSingleton<AccountRecovery>();
+        services.Configure<DataProtectionTokenProviderOptions>(tokens => tokens.TokenLifespan = AccountRecovery.LinkLifetime);
         services.AddScoped<AccountRegistrar>();
         services.AddSingleton<ApiKeyService>();
         services.AddScoped<AdminAccountSeeder>();

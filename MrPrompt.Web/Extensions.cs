@@ -94,6 +94,7 @@ internal static partial class Extensions
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
             // Programs calling the API get status codes, not the login page.
+            cookie.Events.OnValidatePrincipal = AccountChangeRefresh.ValidatePrincipalAsync;
             cookie.Events.OnRedirectToLogin = context => ApiAwareRedirect(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => ApiAwareRedirect(context, StatusCodes.Status403Forbidden);
         });

@@ -100,6 +100,81 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_role_change_reaches_an_open_page_and_a_reset_link_brings_a_locked_out_member_back()
+    {
+        var owner = await browser.NewPageAsync(_app.BaseUrl);
+        await owner.RegisterAsync("boss@example.com", "Passw0rd!");
+        await Expect(owner.Locator("[data-testid=welcome]")).ToHaveTextAsync("Welcome, boss");
+        var member = await browser.NewPageAsync(_app.BaseUrl);
+        await member.RegisterAsync("grace@example.com", "Passw0rd!");
+        await Expect(member.Locator("[data-testid=user-name]")).ToHaveTextAsync("grace");
+        await Expect(member.Locator("[data-testid=nav-admin]")).ToHaveCountAsync(0);
+
+        // Promoted while the member's page is open: the page shows it at once, and a reload keeps it.
+        await owner.GotoAsync("/admin/users");
+        await owner.WaitForCircuitAsync();
+        await owner.ClickAsync("[data-testid='role-grace@example.com'] button");
+        await owner.ClickAsync("[data-testid=make-Admin]");
+        await Expect(member.Locator("[data-testid=nav-admin]")).ToBeVisibleAsync();
+        await member.ReloadAsync();
+        await member.WaitForCircuitAsync();
+        await Expect(member.Locator("[data-testid=nav-admin]")).ToBeVisibleAsync();
+        await owner.ClickAsync("[data-testid='role-grace@example.com'] button");
+        await owner.ClickAsync("[data-testid=make-User]");
+        await Expect(member.Locator("[data-testid=nav-admin]")).ToHaveCountAsync(0);
+
+        // Five wrong passwords lock the member out; the owner unlocks nothing, but hands over a reset link.
+        await member.SignOutAsync();
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            await member.GotoAsync("/Account/Login");
+            await member.FillAsync("#email", "grace@example.com");
+            await member.FillAsync("#password", "Wrong0ne!");
+            await member.ClickAsync("[data-testid=sign-in]");
+        }
+        await Expect(member.Locator("[data-testid=locked-out]")).ToBeVisibleAsync();
+        await owner.ReloadAsync();
+        await owner.WaitForCircuitAsync();
+        await Expect(owner.Locator("[data-testid='unlock-grace@example.com']")).ToBeVisibleAsync();
+        await owner.ClickAsync("[data-testid='reset-grace@example.com']");
+        var link = await owner.Locator("#reset-link-text").InputValueAsync();
+        Assert.Contains("/Account/ResetPassword?user=", link, StringComparison.Ordinal);
+
+        await member.GotoAsync(link);
+        await member.FillAsync("#new-password", "N3w-passw0rd");
+        await member.FillAsync("#confirm-password", "N3w-passw0rd");
+        await member.ClickAsync("[data-testid=reset-password]");
+        await Expect(member.Locator("[data-testid=password-reset]")).ToBeVisibleAsync();
+        await member.SignInAsync("grace@example.com", "N3w-passw0rd");
+
+        // A name and a picture that does not load: the top bar shows the name, and the initial instead of a broken image.
+        await member.GotoAsync("/settings");
+        await member.WaitForCircuitAsync();
+        await member.FillAsync("#display-name", "Grace Hopper");
+        await member.FillAsync("#avatar-url", _app.BaseUrl + "/no-such-picture.png");
+        await member.ClickAsync("[data-testid=save-profile]");
+        await Expect(member.Locator("[data-testid=user-name]")).ToHaveTextAsync("Grace Hopper");
+        await Expect(member.Locator("[data-testid=user-menu] [data-testid=avatar-image]")).ToBeHiddenAsync();
+        await Expect(member.Locator("[data-testid=user-menu] .mrp-avatar-initial")).ToHaveTextAsync("G");
+        await member.ReloadAsync();
+        await Expect(member.Locator("[data-testid=user-menu] [data-testid=avatar-image]")).ToBeHiddenAsync();
+
+        // The member changes the password from the menu, and the old one no longer works.
+        await member.WaitForCircuitAsync();
+        await member.ClickAsync("[data-testid=user-menu] button");
+        await member.ClickAsync("[data-testid=change-password-link]");
+        await member.FillAsync("#current-password", "N3w-passw0rd");
+        await member.FillAsync("#new-password", "Th1rd-passw0rd");
+        await member.FillAsync("#confirm-password", "Th1rd-passw0rd");
+        await member.ClickAsync("[data-testid=change-password]");
+        await Expect(member.Locator("[data-testid=password-changed]")).ToBeVisibleAsync();
+        await member.GotoAsync("/");
+        await member.SignOutAsync();
+        await member.SignInAsync("grace@example.com", "Th1rd-passw0rd");
+        await Expect(member.Locator("[data-testid=welcome]")).ToHaveTextAsync("Welcome, Grace Hopper");
+    }
+
+    [Fact]
     public async Task At_phone_width_the_menu_opens_from_the_app_bar()
     {
         var page = await browser.NewPageAsync(_app.BaseUrl, width: 390, height: 844);

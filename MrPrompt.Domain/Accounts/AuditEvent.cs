@@ -39,10 +39,15 @@ public static class AuditActions
     public const string ApiKeyRevoked = "api_key_revoked";
     public const string PromptPublished = "prompt_published";
     public const string UsageRetentionChanged = "usage_retention_changed";
+    public const string AccountUnlocked = "account_unlocked";
+    public const string PasswordResetLinkCreated = "password_reset_link_created";
+    public const string PasswordReset = "password_reset";
+    public const string PasswordChanged = "password_changed";
 
     public static IReadOnlyList<string> All { get; } =
     [
         SignIn, SignInFailed, RoleChanged, AccountDisabled, AccountEnabled, CredentialAdded, CredentialReplaced,
         CredentialDeleted, ApiKeyCreated, ApiKeyRevoked, PromptPublished, UsageRetentionChanged,
+        AccountUnlocked, PasswordResetLinkCreated, PasswordReset, PasswordChanged,
     ];
 }

@@ -9,11 +9,12 @@ using MrPrompt.Infrastructure.Persistence;
 namespace MrPrompt.Infrastructure.Accounts;
 
 /// <summary>Every account, for admins: each method takes the <see cref="AdminCaller"/> that proves the caller is one.</summary>
-public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, ApiKeyService keys, AuditLog audit, TimeProvider clock)
+public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, ApiKeyService keys, AuditLog audit, AccountChanges changes, TimeProvider clock)
 {
     /// <summary>
-    /// Gives <paramref name="userId"/> the one role <paramref name="role"/>. The last enabled Admin
-    /// cannot be demoted, so the console never loses its last way in.
+    /// Gives <paramref name="userId"/> the one role <paramref name="role"/>, in effect on the account's next
+    /// request and on its open pages at once, without signing it out. The last enabled Admin cannot be
+    /// demoted, so the console never loses its last way in.
     /// </summary>
     public async Task<string?> ChangeRoleAsync(AdminCaller admin, Guid userId, string role, CancellationToken cancellationToken = default)
     {
@@ -40,13 +41,13 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
             db.UserRoles.Add(new IdentityUserRole<Guid> { UserId = userId, RoleId = roleId });
             await db.SaveChangesAsync(cancellationToken);
             return null;
-        }, (current) => audit.RecordAsync(AuditActions.RoleChanged, admin.UserId, "", userId, $"{current.Email}: {current.Role} → {newRole}"), cancellationToken);
+        }, endSessions: false, (current) => audit.RecordAsync(AuditActions.RoleChanged, admin.UserId, "", userId, $"{current.Email}: {current.Role} → {newRole}"), cancellationToken);
     }
 
     /// <summary>
-    /// Disables or enables an account. A disabled account cannot sign in, its API keys stop on their
-    /// next request, and a new security stamp ends its browser sessions within a minute. The last
-    /// enabled Admin cannot be disabled.
+    /// Disables or enables an account. A disabled account cannot sign in, and its API keys and browser
+    /// sessions stop on their next request (a new security stamp ends the sessions). The last enabled
+    /// Admin cannot be disabled.
     /// </summary>
     public async Task<string?> SetDisabledAsync(AdminCaller admin, Guid userId, bool disabled, CancellationToken cancellationToken = default) =>
         await WithAdminsLockedAsync(userId, async (db, current) =>
@@ -58,7 +59,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
             DateTimeOffset? disabledAt = disabled ? clock.GetUtcNow() : null;
             await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.DisabledAt, disabledAt), cancellationToken);
             return null;
-        }, current => audit.RecordAsync(disabled ? AuditActions.AccountDisabled : AuditActions.AccountEnabled, admin.UserId, "", userId,
+        }, endSessions: disabled, current => audit.RecordAsync(disabled ? AuditActions.AccountDisabled : AuditActions.AccountEnabled, admin.UserId, "", userId,
             $"{current.Email} {(disabled ? "disabled" : "enabled")}"), cancellationToken);
 
     /// <summary>Requests and spend of every account since the start of this month (UTC), from the usage log.</summary>
@@ -76,11 +77,12 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
 
     /// <summary>
     /// Runs <paramref name="change"/> on one account while no other role or enablement change runs
-    /// (two admins demoting each other at once must not leave none), then renews the account's
-    /// security stamp and drops trusted API-key sign-ins, so the change reaches every session.
+    /// (two admins demoting each other at once must not leave none), then makes every session see it:
+    /// trusted API-key sign-ins are dropped, browser sessions refresh on their next request, or end
+    /// there when <paramref name="endSessions"/> (a new security stamp).
     /// </summary>
     private async Task<string?> WithAdminsLockedAsync(
-        Guid userId, Func<AppDbContext, AccountSummary, Task<string?>> change, Func<AccountSummary, Task> audited, CancellationToken cancellationToken)
+        Guid userId, Func<AppDbContext, AccountSummary, Task<string?>> change, bool endSessions, Func<AccountSummary, Task> audited, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -94,9 +96,13 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
         {
             return refused;
         }
-        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.SecurityStamp, Guid.NewGuid().ToString("N")), cancellationToken);
+        if (endSessions)
+        {
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.SecurityStamp, Guid.NewGuid().ToString("N")), cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         keys.ForgetSignIns();
+        changes.Record(userId);
         await audited(current);
         return null;
     }

@@ -27,5 +27,6 @@ internal static class AccountQueries
             CreatedAt = profile.CreatedAt,
             UpdatedAt = profile.UpdatedAt,
             DisabledAt = user.DisabledAt,
+            LockedOutUntil = user.LockoutEnd,
         };
 }

@@ -18,4 +18,9 @@ public sealed record AccountSummary
 
     /// <summary>When an admin disabled the account; null while it may sign in.</summary>
     public DateTimeOffset? DisabledAt { get; init; }
+
+    /// <summary>Until when wrong passwords locked the account; in the past (or null) once it may try again.</summary>
+    public DateTimeOffset? LockedOutUntil { get; init; }
+
+    public bool IsLockedOutAt(DateTimeOffset now) => LockedOutUntil > now;
 }

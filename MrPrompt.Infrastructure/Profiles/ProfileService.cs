@@ -7,7 +7,7 @@ using MrPrompt.Infrastructure.Persistence;
 namespace MrPrompt.Infrastructure.Profiles;
 
 /// <summary>A user's own profile. Every call names the user, and touches only that user's row.</summary>
-public sealed class ProfileService(IDbContextFactory<AppDbContext> contexts)
+public sealed class ProfileService(IDbContextFactory<AppDbContext> contexts, AccountChanges changes)
 {
     public async Task<AccountSummary?> GetAsync(Guid userId, CancellationToken cancellationToken = default)
     {
@@ -34,6 +34,7 @@ public sealed class ProfileService(IDbContextFactory<AppDbContext> contexts)
         (profile.DisplayName, profile.AvatarUrl) = ProfileRules.Normalize(displayName, avatarUrl);
         profile.TimeZone = timeZone?.Trim() ?? profile.TimeZone;
         await db.SaveChangesAsync(cancellationToken);
+        changes.Record(userId); // the top bar shows the name and avatar from the sign-in
         return errors;
     }
 

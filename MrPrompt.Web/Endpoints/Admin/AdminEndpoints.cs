@@ -35,6 +35,10 @@ public static class AdminEndpoints
         admin.MapGet("/usage/retention", RetentionAsync).WithName("GetUsageRetention").WithSummary("How long usage rows are kept");
         admin.MapPut("/usage/retention", ChangeRetentionAsync).WithName("SetUsageRetention").WithSummary("Keep usage rows for a number of days (0: for ever)");
         admin.MapGet("/users", UsersAsync).WithName("ListAccounts").WithSummary("Accounts with their role, status and usage this month");
+        admin.MapPost("/users/{id:guid}/unlock", UnlockAsync).WithName("UnlockAccount")
+            .WithSummary("Lets an account locked by wrong passwords try again at once");
+        admin.MapPost("/users/{id:guid}/password-reset-link", ResetLinkAsync).WithName("CreatePasswordResetLink")
+            .WithSummary("A one-time link, valid 24 hours, for the account's owner to choose a new password");
         admin.MapGet("/providers", ProvidersAsync).WithName("GetProviderHealth").WithSummary("Each provider's success rate, p95 latency, last error and circuit");
         admin.MapGet("/audit", AuditAsync).WithName("ListAuditEvents").WithSummary("The audit log, newest first");
     }
@@ -132,6 +136,22 @@ public static class AdminEndpoints
             .ToList());
     }
 
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> UnlockAsync(Guid id, HttpContext http, [FromServices] AccountRecovery recovery) =>
+        await recovery.UnlockAsync(Caller(http), id) is { } refused
+            ? TypedResults.NotFound(new ProblemDetails { Title = "No such account", Detail = refused, Status = StatusCodes.Status404NotFound })
+            : TypedResults.NoContent();
+
+    private static async Task<Results<Ok<ResetLinkResponse>, NotFound<ProblemDetails>>> ResetLinkAsync(Guid id, HttpContext http, [FromServices] AccountRecovery recovery)
+    {
+        var (link, refused) = await recovery.CreateResetLinkAsync(Caller(http), id);
+        if (link is null)
+        {
+            return TypedResults.NotFound(new ProblemDetails { Title = "No such account", Detail = refused, Status = StatusCodes.Status404NotFound });
+        }
+        var site = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/";
+        return TypedResults.Ok(new ResetLinkResponse(link.Email, link.On(site), link.ExpiresAt));
+    }
+
     private static async Task<Ok<IReadOnlyList<ProviderHealthRow>>> ProvidersAsync(HttpContext http, [FromServices] ProviderHealth health) =>
         TypedResults.Ok(await health.ReportAsync(Caller(http), http.RequestAborted));
 
@@ -146,6 +166,9 @@ public static class AdminEndpoints
     }
 
     public sealed record RetentionRequest(int Days);
+
+    /// <summary>A password reset link to hand to the account's owner: it works once, until <paramref name="ExpiresAt"/>.</summary>
+    public sealed record ResetLinkResponse(string Email, string Link, DateTimeOffset ExpiresAt);
 
     /// <summary>An account as the admin API lists it: who, which role, whether it may sign in, and its calls and spend this month.</summary>
     public sealed record AccountUsage(Guid Id, string Email, string DisplayName, string Role, DateTimeOffset? DisabledAt, DateTimeOffset CreatedAt, MonthToDate ThisMonth);
