@@ -21,7 +21,7 @@ public sealed class PersonalKeyJourneyTests(Browser browser) : IAsyncLifetime
     {
         var page = await browser.NewPageAsync(_app.BaseUrl);
         await page.RegisterAsync("programmer@example.com", "Passw0rd!");
-        await page.OpenSettingsTabAsync("Programs");
+        await page.OpenSettingsTabAsync("API keys");
         await page.FillAsync("#personal-key-name", "nightly report");
         await page.ClickAsync("[data-testid=create-personal-key]");
 

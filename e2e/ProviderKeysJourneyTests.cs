@@ -32,7 +32,7 @@ public sealed class ProviderKeysJourneyTests(Browser browser) : IAsyncLifetime
     {
         var page = await browser.NewPageAsync(_app.BaseUrl);
         await page.RegisterAsync("keys@example.com", "Passw0rd!");
-        await page.OpenSettingsTabAsync("API keys");
+        await page.OpenSettingsTabAsync("Provider keys");
 
         await page.ChooseAsync("key-provider", "Custom (OpenAI-compatible)");
         // Choosing resets the name on the server; typing before that render arrives would be undone.

@@ -10,16 +10,16 @@ public sealed record GatewayError(GatewayErrorCode Code, string Message, TimeSpa
         new(GatewayErrorCode.UnknownModel, $"The model {model} is not available here. Pick one from the list.");
 
     public static GatewayError MissingCredential(string providerName) =>
-        new(GatewayErrorCode.MissingCredential, $"Add a key for {providerName} in Settings to use its models.");
+        new(GatewayErrorCode.MissingCredential, $"Add a key for {providerName} in Settings → Provider keys to use its models.");
 
     public static GatewayError CredentialNeedsReentry(string providerName) =>
-        new(GatewayErrorCode.CredentialNeedsReentry, $"Your key for {providerName} can no longer be read. Re-enter this key in Settings.");
+        new(GatewayErrorCode.CredentialNeedsReentry, $"Your key for {providerName} can no longer be read. Re-enter it in Settings → Provider keys.");
 
     public static GatewayError CredentialExpired(string providerName) =>
-        new(GatewayErrorCode.CredentialExpired, $"Your key for {providerName} has expired. Replace it in Settings.");
+        new(GatewayErrorCode.CredentialExpired, $"Your key for {providerName} has expired. Replace it in Settings → Provider keys.");
 
     public static GatewayError InvalidKey(string providerName) =>
-        new(GatewayErrorCode.InvalidKey, $"{providerName} rejected the API key. Check or replace it in Settings.");
+        new(GatewayErrorCode.InvalidKey, $"{providerName} rejected the API key. Check or replace it in Settings → Provider keys.");
 
     public static GatewayError RateLimited(string providerName, TimeSpan? wait) =>
         new(GatewayErrorCode.RateLimited,

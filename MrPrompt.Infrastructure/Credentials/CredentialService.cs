@@ -79,7 +79,7 @@ public sealed partial class CredentialService(
 
         var key = input.Key.Trim();
         var endpoint = new ProviderEndpoint(providerId, displayName, kind, baseUrl ?? preset?.BaseUrl, key);
-        if (await CheckAsync(endpoint, cancellationToken) is { } problem)
+        if (!input.Unchecked && await CheckAsync(endpoint, cancellationToken) is { } problem)
         {
             errors.Add(problem.Field, problem.Message);
             return (null, errors);
@@ -102,7 +102,8 @@ public sealed partial class CredentialService(
         {
             await db.SaveChangesAsync(cancellationToken);
             Changed(userId);
-            await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.CredentialAdded, userId, "", credential.Id, $"{credential.Provider} key \"{credential.Name}\"");
+            await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.CredentialAdded, userId, "", credential.Id,
+                $"{credential.Provider} key \"{credential.Name}\"{(input.Unchecked ? ", saved without checking" : "")}");
         }
         catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
@@ -231,7 +232,8 @@ public sealed partial class CredentialService(
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (endpoint.BaseUrl is null ? CredentialRules.KeyField : CredentialRules.BaseUrlField, $"{endpoint.DisplayName} did not answer within {CheckTimeout.TotalSeconds:0} seconds.");
+            return (endpoint.BaseUrl is null ? CredentialRules.KeyField : CredentialRules.BaseUrlField,
+                $"{endpoint.DisplayName} did not answer within {CheckTimeout.TotalSeconds:0} seconds, so the key could not be checked. Try again, or save it without checking.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -244,6 +246,9 @@ public sealed partial class CredentialService(
                     (CredentialRules.BaseUrlField, $"Could not reach {endpoint.DisplayName} at this address. Check the base URL."),
                 GatewayErrorCode.ModelNotFound when endpoint.BaseUrl is not null =>
                     (CredentialRules.BaseUrlField, "No OpenAI-compatible API answers at this address. The base URL usually ends in /v1."),
+                // The chat's words ("pick another model") mean nothing on a form that saves a key.
+                GatewayErrorCode.ProviderUnavailable or GatewayErrorCode.Timeout or GatewayErrorCode.RateLimited =>
+                    (CredentialRules.KeyField, $"Could not reach {endpoint.DisplayName} to check the key. Try again, or save it without checking."),
                 _ => (CredentialRules.KeyField, $"Could not check the key: {failure.Error.Message}"),
             };
         }

@@ -18,4 +18,5 @@ public sealed record CredentialView(
     CredentialStatus Status);
 
 /// <summary>What the Settings form sends to add a key. <see cref="Provider"/> is a preset id or <c>custom</c>.</summary>
-public sealed record NewCredential(string Provider, string Name, string Key, string? BaseUrl = null, DateTimeOffset? ExpiresAt = null);
+/// <param name="Unchecked">Store without asking the provider first: for an installation that cannot reach it now.</param>
+public sealed record NewCredential(string Provider, string Name, string Key, string? BaseUrl = null, DateTimeOffset? ExpiresAt = null, bool Unchecked = false);

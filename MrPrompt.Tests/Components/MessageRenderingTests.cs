@@ -95,7 +95,7 @@ public sealed class MessageRenderingTests : IAsyncDisposable
 
         Assert.Contains("openai/gpt-4o-mini", meta);
         Assert.Contains("22 in · 712 out", meta);
-        Assert.Contains("1,234 ms", meta);
+        Assert.Contains("1.23 s", meta);
         Assert.Contains("$0.000431", meta);
     }
 
@@ -224,7 +224,7 @@ public sealed class MessageRenderingTests : IAsyncDisposable
             {
                 Sender = MessageSender.Assistant,
                 Status = MessageStatus.Failed,
-                ErrorMessage = "OpenAI rejected the API key. Check or replace it in Settings.",
+                ErrorMessage = "OpenAI rejected the API key. Check or replace it in Settings → Provider keys.",
             })
             .Add(m => m.IsLast, true)
             .Add(m => m.OnRegenerate, () => retried++));

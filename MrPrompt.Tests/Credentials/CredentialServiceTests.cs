@@ -87,6 +87,23 @@ public sealed class CredentialServiceTests : IClassFixture<GatewayFixture>
     }
 
     [Fact]
+    public async Task A_key_that_cannot_be_checked_now_can_be_saved_without_checking_and_that_is_audited()
+    {
+        var userId = await NewUserAsync();
+        var offline = CustomEndpoint("Offline lab", baseUrl: "http://127.0.0.1:1/v1");
+        Assert.NotEmpty((await Credentials.AddAsync(userId, offline, Ct)).Errors.For(CredentialRules.BaseUrlField));
+
+        var (saved, errors) = await Credentials.AddAsync(userId, offline with { Unchecked = true }, Ct);
+
+        Assert.True(errors.IsEmpty);
+        Assert.Equal("offline-lab", saved!.Provider);
+        Assert.Equal("offline-lab", Assert.Single(await Credentials.ListAsync(userId, Ct)).Provider);
+        var audited = await _fixture.Services.GetRequiredService<MrPrompt.Infrastructure.Audit.AuditLog>()
+            .ListAsync(TestUsers.AsAdmin(Guid.Empty), new(Action: MrPrompt.Domain.Accounts.AuditActions.CredentialAdded, Search: "Offline lab"), Ct);
+        Assert.Contains("saved without checking", Assert.Single(audited).Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_input_is_refused_before_any_call()
     {
         var userId = await NewUserAsync();
@@ -190,7 +207,7 @@ public sealed class CredentialServiceTests : IClassFixture<GatewayFixture>
 
         var failed = Assert.IsType<GatewayFailed>(last);
         Assert.Equal(GatewayErrorCode.CredentialNeedsReentry, failed.Error.Code);
-        Assert.Equal("Your key for Damaged can no longer be read. Re-enter this key in Settings.", failed.Error.Message);
+        Assert.Equal("Your key for Damaged can no longer be read. Re-enter it in Settings → Provider keys.", failed.Error.Message);
         Assert.Empty(_fixture.Upstream.Requests);
         Assert.Equal(CredentialStatus.NeedsReentry, (await Credentials.ListAsync(userId, Ct)).Single().Status);
     }

@@ -55,7 +55,7 @@ public sealed class SecretHandlingTests(PostgresServer server) : IAsyncLifetime
         var span = Assert.Single(spans, s => s.Status == System.Diagnostics.ActivityStatusCode.Error);
         Assert.DoesNotContain("Incorrect API key", span.StatusDescription ?? "");
         Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("Incorrect API key", StringComparison.Ordinal) == true);
-        Assert.Equal("OpenAI rejected the API key. Check or replace it in Settings.", span.StatusDescription);
+        Assert.Equal("OpenAI rejected the API key. Check or replace it in Settings → Provider keys.", span.StatusDescription);
     }
 
     [Fact]

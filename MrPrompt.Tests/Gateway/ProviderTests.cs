@@ -178,7 +178,7 @@ public sealed class ProviderTests : IClassFixture<GatewayFixture>
 
         var failed = Assert.IsType<GatewayFailed>(last);
         Assert.Equal(GatewayErrorCode.InvalidKey, failed.Error.Code);
-        Assert.Equal("broken rejected the API key. Check or replace it in Settings.", failed.Error.Message);
+        Assert.Equal("broken rejected the API key. Check or replace it in Settings → Provider keys.", failed.Error.Message);
         Assert.Equal(1, _fixture.Upstream.ChatRequestCount);
     }
 
@@ -199,7 +199,7 @@ public sealed class ProviderTests : IClassFixture<GatewayFixture>
 
         var failed = Assert.IsType<GatewayFailed>(last);
         Assert.Equal(GatewayErrorCode.MissingCredential, failed.Error.Code);
-        Assert.Equal("Add a key for private in Settings to use its models.", failed.Error.Message);
+        Assert.Equal("Add a key for private in Settings → Provider keys to use its models.", failed.Error.Message);
         Assert.Equal(0, _fixture.Upstream.ChatRequestCount);
     }
 
@@ -210,7 +210,7 @@ public sealed class ProviderTests : IClassFixture<GatewayFixture>
 
         var (_, last) = await _fixture.Gateway.StreamAsync(request, TestContext.Current.CancellationToken).CollectAsync();
 
-        Assert.Equal("Add a key for Groq in Settings to use its models.", Assert.IsType<GatewayFailed>(last).Error.Message);
+        Assert.Equal("Add a key for Groq in Settings → Provider keys to use its models.", Assert.IsType<GatewayFailed>(last).Error.Message);
         var row = Assert.Single(await _fixture.UsageRowsAsync(request.TraceId!, 1));
         Assert.Equal(("missing_credential", UsageStatus.Error), (row.ErrorCode, row.Status));
     }

@@ -57,7 +57,7 @@ public sealed class ApiKeyAuthenticationHandler(
         await Response.WriteAsJsonAsync(new ProblemDetails
         {
             Title = "Sign in or send an API key",
-            Detail = result.Failure?.Message ?? "Send a personal API key as 'Authorization: Bearer mrp_…'. Create one in Settings → MrPrompt API keys.",
+            Detail = result.Failure?.Message ?? "Send a personal API key as 'Authorization: Bearer mrp_…'. Create one in Settings → API keys.",
             Status = StatusCodes.Status401Unauthorized,
         }, options: null, contentType: "application/problem+json");
     }

@@ -24,7 +24,7 @@ public static class ApiDocumentation
                     Title = "MrPrompt API",
                     Version = "v1",
                     Description = "OpenAI-compatible endpoints under /v1 and the prompt gateway under /api. "
-                        + "Authenticate with a personal API key (Settings → Programs): Authorization: Bearer mrp_…. "
+                        + "Authenticate with a personal API key (Settings → API keys): Authorization: Bearer mrp_…. "
                         + "Every response carries X-Trace-Id.",
                 };
                 document.Components ??= new OpenApiComponents();

@@ -19,8 +19,8 @@ public static class UsageFormat
 
     public static string Percent(double share) => share.ToString("0.#%", CultureInfo.InvariantCulture);
 
-    public static string Latency(int milliseconds) =>
-        milliseconds < 10_000 ? $"{milliseconds:N0} ms" : $"{milliseconds / 1000.0:0.0} s";
+    /// <summary>One way on every page: an answer's latency reads like the admin pages' percentiles.</summary>
+    public static string Latency(int milliseconds) => Latency((double?)milliseconds);
 
     /// <summary>A percentile: milliseconds under a second, else seconds to three figures; a dash when there was nothing to measure.</summary>
     public static string Latency(double? milliseconds) => milliseconds switch
