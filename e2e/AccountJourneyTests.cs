@@ -175,6 +175,28 @@ public sealed class AccountJourneyTests(Browser browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_page_finds_all_it_loads()
+    {
+        var page = await browser.NewPageAsync(_app.BaseUrl);
+        var missing = new List<string>();
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400 && response.Url.StartsWith(_app.BaseUrl, StringComparison.Ordinal))
+            {
+                missing.Add($"{response.Status} {response.Url}");
+            }
+        };
+        await page.RegisterAsync("assets@example.com", "Passw0rd!");
+        foreach (var path in new[] { "/", "/chat", "/compare", "/prompts", "/settings", "/admin", "/Account/ChangePassword" })
+        {
+            await page.GotoAsync(path);
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        }
+
+        Assert.Empty(missing);
+    }
+
+    [Fact]
     public async Task At_phone_width_the_menu_opens_from_the_app_bar()
     {
         var page = await browser.NewPageAsync(_app.BaseUrl, width: 390, height: 844);

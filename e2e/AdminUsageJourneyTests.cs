@@ -33,7 +33,7 @@ public sealed class AdminUsageJourneyTests(Browser browser) : IAsyncLifetime
     [Fact]
     public async Task The_admin_sees_a_members_call_with_tokens_and_cost_and_finds_it_in_the_csv()
     {
-        var page = await browser.NewPageAsync(_app.BaseUrl, width: 1440, height: 1000);
+        var page = await browser.NewPageAsync(_app.BaseUrl, width: 1280, height: 1000);
         // The owner (the first account, so the Admin) says hello to the offline demo model.
         await page.RegisterAsync("owner@example.com", "Passw0rd!");
         await ChatAsync(page, "Echo (offline demo)", "Hello");
@@ -74,6 +74,9 @@ public sealed class AdminUsageJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(row).ToContainTextAsync("$" + cost.ToString("0.######", CultureInfo.InvariantCulture));
         await Expect(page.Locator("[data-testid=usage-input-tokens]")).ToHaveTextAsync(input.ToString("N0", CultureInfo.InvariantCulture));
         var trace = (await row.Locator("[data-testid=usage-trace]").GetAttributeAsync("title"))!;
+        // At 1280 pixels, beside the menu, every column of the calls shows without scrolling sideways.
+        var widths = await page.Locator("[data-testid=usage-grid] .mud-table-container").EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the calls table is wider ({widths[0]} px) than the page ({widths[1]} px)");
         Directory.CreateDirectory(Path.Combine(RepositoryRoot.Path, "docs", "images"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(RepositoryRoot.Path, "docs", "images", "admin-usage.png") });
 

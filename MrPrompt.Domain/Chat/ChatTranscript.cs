@@ -10,6 +10,9 @@ public static class ChatTranscript
 {
     private static readonly JsonSerializerOptions Json = new()
     {
+        // A downloaded file read by people and programs, never inlined into a page: "Grüße" stays
+        // "Grüße", not "Gr\u00FC\u00DFe" (the default escaping is for JSON placed inside HTML).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

@@ -260,6 +260,7 @@ public sealed partial class ChatGateway(
             Source = request.Source,
             Status = UsageStatus.Error,
             Attempt = 0,
+            CostUsd = 0m, // refused before any provider was asked: free, not of unknown price
             ErrorCode = error.CodeName,
             TraceId = call.TraceId,
             ExecutedAt = clock.GetUtcNow(),

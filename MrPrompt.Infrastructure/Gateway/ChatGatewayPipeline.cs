@@ -53,7 +53,7 @@ public sealed class ChatGatewayPipeline(
             .UseUsageLogging(provider, target.Model, target.Price, usage, tokens, clock)
             .UseCircuitBreaker(breakers.For(target.Endpoint), target.Provider.DisplayName, target.Model)
             // Message text goes into spans only when someone asked for Trace-level detail.
-            .UseOpenTelemetry(loggerFactory, TelemetrySourceName, otel =>
+            .UseOpenTelemetry(new StoppedCallsAreNotWarnings(loggerFactory), TelemetrySourceName, otel =>
                 otel.EnableSensitiveData = loggerFactory.CreateLogger(TelemetrySourceName).IsEnabled(LogLevel.Trace))
             .UseProviderErrorShield(target.Provider.DisplayName, target.Model)
             .Build();

@@ -34,9 +34,9 @@ public sealed class UsageRetentionPolicy(
             return problem;
         }
         var before = await CurrentAsync(cancellationToken);
-        if (before.SetByAdmin && before.Days == days)
+        if (before.Days == days)
         {
-            return null;
+            return null; // the rows are kept as they were: nothing changes, nothing to account for
         }
         var value = days.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))

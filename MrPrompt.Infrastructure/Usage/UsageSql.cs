@@ -17,7 +17,7 @@ internal static class UsageSql
         coalesce(sum(u.input_tokens), 0)::bigint AS input_tokens,
         coalesce(sum(u.output_tokens), 0)::bigint AS output_tokens,
         coalesce(sum(u.cost_usd), 0) AS cost_usd,
-        count(*) FILTER (WHERE u.cost_usd IS NULL) AS unpriced_requests,
+        count(*) FILTER (WHERE u.cost_usd IS NULL AND u.input_tokens + u.output_tokens > 0) AS unpriced_requests,
         count(*) FILTER (WHERE u.status = 'Error') AS errors,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY u.latency_ms) FILTER (WHERE u.attempt > 0) AS latency_p50ms,
         percentile_cont(0.95) WITHIN GROUP (ORDER BY u.latency_ms) FILTER (WHERE u.attempt > 0) AS latency_p95ms,

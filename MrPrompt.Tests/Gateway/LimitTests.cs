@@ -47,6 +47,23 @@ public sealed class LimitTests(LimitedGatewayFixture fixture) : IClassFixture<Li
     }
 
     [Fact]
+    public async Task A_refused_call_is_logged_as_costing_nothing_not_as_of_unknown_price()
+    {
+        var user = await NewUserAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await fixture.Gateway.CompleteAsync(user.Ask("echo/echo", "hi"), Ct);
+        }
+        var refusedRequest = user.Ask("echo/echo", "hi");
+
+        var refused = await fixture.Gateway.CompleteAsync(refusedRequest, Ct);
+
+        Assert.Equal(GatewayErrorCode.UsageLimited, refused.Error!.Code);
+        var row = Assert.Single(await fixture.UsageRowsAsync(refusedRequest.TraceId!, 1));
+        Assert.Equal((UsageStatus.Error, 0, 0, 0m), (row.Status, row.InputTokens, row.OutputTokens, row.CostUsd));
+    }
+
+    [Fact]
     public async Task An_api_key_has_its_own_limit_within_its_users()
     {
         var user = await NewUserAsync();

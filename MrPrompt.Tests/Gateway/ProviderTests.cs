@@ -165,6 +165,28 @@ public sealed class ProviderTests : IClassFixture<GatewayFixture>
     }
 
     [Fact]
+    public async Task A_call_stopped_on_purpose_logs_no_warning_while_a_failing_one_still_does()
+    {
+        int Warnings() => _fixture.Logs.Entries.Count(e => e.StartsWith("Warning Microsoft.Extensions.AI", StringComparison.Ordinal));
+        int StoppedWarnings() => _fixture.Logs.Entries.Count(e => e.StartsWith("Warning", StringComparison.Ordinal) && e.Contains("CanceledException", StringComparison.Ordinal));
+        var before = (Warnings(), StoppedWarnings());
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var deltas = 0;
+        await foreach (var item in _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("openai/gpt-4o"), stop.Token))
+        {
+            if (item is GatewayDelta && ++deltas == 2)
+            {
+                await stop.CancelAsync(); // what Stop does
+            }
+        }
+        Assert.Equal(before, (Warnings(), StoppedWarnings()));
+
+        await _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("broken/gpt-4o-mini"), TestContext.Current.CancellationToken).CollectAsync();
+        Assert.True(Warnings() > before.Item1, "a rejected key is no longer logged");
+    }
+
+    [Fact]
     public async Task Provider_names_are_case_insensitive()
     {
         var (_, last) = await _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("OpenAI/gpt-4o"), TestContext.Current.CancellationToken).CollectAsync();

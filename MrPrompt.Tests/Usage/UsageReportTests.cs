@@ -223,7 +223,7 @@ public sealed class UsageReportTests(SampledUsage sample) : IClassFixture<Sample
             rows.Sum(r => (long)r.InputTokens),
             rows.Sum(r => (long)r.OutputTokens),
             rows.Sum(r => r.CostUsd ?? 0),
-            rows.Count(r => r.CostUsd is null),
+            rows.Count(r => r.CostUsd is null && r.InputTokens + r.OutputTokens > 0),
             rows.Count(r => r.Status == UsageStatus.Error),
             Percentile(rows.Where(r => r.Attempt > 0).Select(r => (double)r.LatencyMs), 0.5),
             Percentile(rows.Where(r => r.Attempt > 0).Select(r => (double)r.LatencyMs), 0.95),

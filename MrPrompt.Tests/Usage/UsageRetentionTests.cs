@@ -33,15 +33,20 @@ public sealed class UsageRetentionTests(TestDatabase database) : IClassFixture<T
         var before = await Get<UsageRetentionPolicy>().CurrentAsync(Ct);
 
         var tooShort = await Get<UsageRetentionPolicy>().ChangeAsync(admin, 7, Ct);
+        var same = await Get<UsageRetentionPolicy>().ChangeAsync(admin, 0, Ct); // saving what is already so
+        var unchanged = await Get<UsageRetentionPolicy>().CurrentAsync(Ct);
         var saved = await Get<UsageRetentionPolicy>().ChangeAsync(admin, 90, Ct);
+        await Get<UsageRetentionPolicy>().ChangeAsync(admin, 90, Ct);
         var after = await Get<UsageRetentionPolicy>().CurrentAsync(Ct);
 
         Assert.Equal(new RetentionSetting(0, false, null), before);
         Assert.Equal("Keep usage for 31 to 3650 days, or 0 to keep it for ever.", tooShort);
         Assert.Null(saved);
         Assert.Equal((90, true), (after.Days, after.SetByAdmin));
-        var audited = await Get<AuditLog>().ListAsync(admin, new AuditQuery(AuditActions.UsageRetentionChanged), Ct);
-        Assert.Contains(audited, e => e.ActorId == admin.UserId && e.Detail == "Usage retention: kept for ever → 90 days");
+        Assert.Null(same);
+        Assert.Equal(before, unchanged);
+        var audited = (await Get<AuditLog>().ListAsync(admin, new AuditQuery(AuditActions.UsageRetentionChanged), Ct)).Where(e => e.ActorId == admin.UserId);
+        Assert.Equal(["Usage retention: kept for ever → 90 days"], audited.Select(e => e.Detail));
     }
 
     [Fact]

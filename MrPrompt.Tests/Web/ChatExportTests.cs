@@ -37,17 +37,19 @@ public sealed class ChatExportTests(MrPromptApp app) : IClassFixture<MrPromptApp
     public async Task The_owner_downloads_markdown_and_json()
     {
         var (client, userId) = await SignedInAsync();
-        var sessionId = await EchoChatAsync(userId, "Export me please");
+        var sessionId = await EchoChatAsync(userId, "Export me please — Grüße, 世界");
 
         var markdown = await client.GetAsync($"/api/chats/{sessionId}/export?format=md", Ct);
         var json = await client.GetAsync($"/api/chats/{sessionId}/export?format=json", Ct);
 
         Assert.Equal(HttpStatusCode.OK, markdown.StatusCode);
         Assert.Equal("text/markdown", markdown.Content.Headers.ContentType!.MediaType);
-        Assert.Equal("export-me-please.md", markdown.Content.Headers.ContentDisposition!.FileNameStar ?? markdown.Content.Headers.ContentDisposition.FileName);
+        Assert.StartsWith("export-me-please-", markdown.Content.Headers.ContentDisposition!.FileNameStar ?? markdown.Content.Headers.ContentDisposition.FileName, StringComparison.Ordinal);
         Assert.Contains("## You", await markdown.Content.ReadAsStringAsync(Ct));
-        using var document = JsonDocument.Parse(await json.Content.ReadAsStringAsync(Ct));
-        Assert.Equal(["Export me please", "Export me please"],
+        var raw = await json.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("Export me please — Grüße, 世界", raw, StringComparison.Ordinal); // written as text, not \u escapes
+        using var document = JsonDocument.Parse(raw);
+        Assert.Equal(["Export me please — Grüße, 世界", "Export me please — Grüße, 世界"],
             document.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
     }
 

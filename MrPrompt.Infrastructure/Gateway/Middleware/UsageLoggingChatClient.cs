@@ -140,7 +140,8 @@ public sealed class UsageLoggingChatClient(
             call.LastFailed = new ModelRef(provider, model);
             call.LastRetryAfter = Providers.ProviderResponseHeaders.RetryAfter;
         }
-        Write(call, options, started, ttft, cancelled ? UsageStatus.Cancelled : UsageStatus.Error, code, 0, 0, false, null);
+        // No token was used: the attempt cost nothing, which is a known price, not an unknown one.
+        Write(call, options, started, ttft, cancelled ? UsageStatus.Cancelled : UsageStatus.Error, code, 0, 0, false, 0m);
     }
 
     /// <summary>A cancellation the caller did not ask for is a layer above giving up on a slow attempt.</summary>
