@@ -49,14 +49,16 @@ public static class OperatorCommands
     private static async Task<int> CreateUserAsync(
         IServiceProvider services, IReadOnlyDictionary<string, string> options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        if (Missing(options, error, "email", "password", "role") is { } missing)
+        if (Missing(options, error, "email", "password") is { } missing)
         {
             return missing;
         }
-        var role = AppRoles.All.FirstOrDefault(r => r.Equals(options["role"], StringComparison.OrdinalIgnoreCase));
+        // Without --role, a plain User: more is a choice to make, not a default.
+        var asked = options.GetValueOrDefault("role", AppRoles.User);
+        var role = AppRoles.All.FirstOrDefault(r => r.Equals(asked, StringComparison.OrdinalIgnoreCase));
         if (role is null)
         {
-            await error.WriteLineAsync($"Unknown role '{options["role"]}'. Use one of: {string.Join(", ", AppRoles.All)}.");
+            await error.WriteLineAsync($"Unknown role '{asked}'. Use one of: {string.Join(", ", AppRoles.All)}.");
             return Mistake;
         }
         await using var scope = services.CreateAsyncScope();

@@ -11,6 +11,11 @@ using MrPrompt.Web.Endpoints.OpenAi;
 AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(2));
 
 var builder = WebApplication.CreateBuilder(args);
+if (OperatorCommands.IsCommand(args))
+{
+    // What a command prints is for scripts (MRP_KEY=$(… create-api-key …)): its log goes to standard error.
+    builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+}
 
 builder.AddServiceDefaults();
 try

@@ -82,7 +82,8 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         await File.WriteAllTextAsync(PortFile, Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
         await EnsureDatabaseAsync(_options.DatabaseName, cancellationToken);
 
-        LogReady(_logger, DataDirectory, PasswordFile, Port, _options.DatabaseName);
+        var stop = $"{(_runner.RunsAsServiceAccount ? $"runuser -u {CommandRunner.ServiceAccount} -- " : "")}{_binaries.PgCtl} stop -D {ClusterDirectory}";
+        LogReady(_logger, DataDirectory, PasswordFile, Port, _options.DatabaseName, stop);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken = default)
@@ -318,8 +319,8 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         : "";
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Embedded PostgreSQL: data in {DataDirectory}; connect with PGPASSFILE={PasswordFile} psql -h 127.0.0.1 -p {Port} -U postgres {Database}")]
-    private static partial void LogReady(ILogger logger, string dataDirectory, string passwordFile, int port, string database);
+        Message = "Embedded PostgreSQL: data in {DataDirectory}; connect with PGPASSFILE={PasswordFile} psql -h 127.0.0.1 -p {Port} -U postgres {Database}; should the app be killed, {StopCommand} stops it")]
+    private static partial void LogReady(ILogger logger, string dataDirectory, string passwordFile, int port, string database, string stopCommand);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded PostgreSQL was still running from an earlier run on port {Port}; reusing it")]
     private static partial void LogAdopted(ILogger logger, int port);
