@@ -14,7 +14,7 @@ namespace MrPrompt.Tests.Support;
 
 /// <summary>
 /// A local stand-in for provider APIs that replays their recorded wire format
-/// (../shared/fixtures/providers) over real HTTP, so the real SDKs are exercised end to end. Faults
+/// (MrPrompt.Tests/Fixtures/providers) over real HTTP, so the real SDKs are exercised end to end. Faults
 /// queued with <see cref="Enqueue"/> apply to the next chat requests, one each.
 /// </summary>
 public sealed class FakeProviderServer : IAsyncDisposable

@@ -3,15 +3,13 @@ using System.Text.Json;
 
 namespace MrPrompt.Tests.Support;
 
-/// <summary>The recorded provider responses in ../shared/fixtures/providers, and what they contain.</summary>
+/// <summary>The recorded provider responses in MrPrompt.Tests/Fixtures/providers, and what they contain.</summary>
 public static class ProviderFixtures
 {
     private static readonly Lazy<string> Root = new(() =>
     {
-        var path = System.IO.Path.Combine(RepositoryRoot.Path, "..", "shared", "fixtures", "providers");
-        return Directory.Exists(path)
-            ? path
-            : throw new DirectoryNotFoundException($"Provider fixtures not found at {path}: the shared/ folder must sit beside the checkout.");
+        var path = System.IO.Path.Combine(RepositoryRoot.Path, "MrPrompt.Tests", "Fixtures", "providers");
+        return Directory.Exists(path) ? path : throw new DirectoryNotFoundException($"Provider fixtures not found at {path}.");
     });
 
     public static void EnsurePresent() => _ = Root.Value;
