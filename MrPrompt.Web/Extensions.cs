@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Identity;
+using MrPrompt.Domain.Prompts;
 using MrPrompt.Infrastructure;
 using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Gateway;
@@ -67,7 +69,7 @@ internal static partial class Extensions
     {
         var longestText = Math.Max(
             builder.Configuration.GetSection(ConversationOptions.SectionName).Get<ConversationOptions>()?.MaxMessageLength ?? new ConversationOptions().MaxMessageLength,
-            MrPrompt.Domain.Prompts.PromptContent.TemplateMaxLength);
+            PromptContent.TemplateMaxLength);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents()
             .AddHubOptions(hub => hub.MaximumReceiveMessageSize = CircuitReceiveLimit(longestText));
         builder.Services.AddMudServices();
@@ -167,12 +169,14 @@ internal static partial class Extensions
             app.UseExceptionHandler();
         }
         // People get the not-found page; programs get a ProblemDetails body with the status, never a page
-        // (a re-executed POST also met the page's antiforgery check and turned into an HTML 400).
+        // (a re-executed POST also met the page's antiforgery check and turned into an HTML 400). The
+        // re-executing handler stays outside UseWhen, where it finds the routes to re-execute against,
+        // and is switched off per API request instead.
         app.UseWhen(context => IsApi(context.Request.Path), api => api.UseStatusCodePages());
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.Use((context, next) =>
         {
-            if (IsApi(context.Request.Path) && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
+            if (IsApi(context.Request.Path) && context.Features.Get<IStatusCodePagesFeature>() is { } pages)
             {
                 pages.Enabled = false;
             }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Console;
 using MrPrompt.Infrastructure;
 using MrPrompt.Web;
 using MrPrompt.Web.Components;
@@ -14,7 +15,7 @@ var builder = WebApplication.CreateBuilder(args);
 if (OperatorCommands.IsCommand(args))
 {
     // What a command prints is for scripts (MRP_KEY=$(… create-api-key …)): its log goes to standard error.
-    builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+    builder.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
 }
 
 builder.AddServiceDefaults();

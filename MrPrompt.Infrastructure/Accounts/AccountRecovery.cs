@@ -27,6 +27,9 @@ public sealed record PasswordResetLink(Guid UserId, string Email, string Code, D
 /// </summary>
 public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit, AccountChanges changes, TimeProvider clock)
 {
+    /// <summary>The field a wrong current password is reported on.</summary>
+    public const string CurrentPasswordField = "CurrentPassword";
+
     /// <summary>How long a reset link works (Identity's token lifespan is set to match); using it once ends it.</summary>
     public static readonly TimeSpan LinkLifetime = TimeSpan.FromHours(24);
 
@@ -108,15 +111,27 @@ public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit,
             gone.Add(IdentityErrorFields.Form, "This account no longer exists.");
             return (gone, null);
         }
+        var errors = new FieldErrors();
+        if (await users.IsLockedOutAsync(user))
+        {
+            errors.Add(CurrentPasswordField, $"Too many wrong passwords: try again in {IdentityRules.LockoutDuration.TotalMinutes:0} minutes.");
+            return (errors, null);
+        }
         var result = await users.ChangePasswordAsync(user, currentPassword, newPassword);
         if (!result.Succeeded)
         {
-            var errors = new FieldErrors();
             foreach (var error in result.Errors)
             {
-                // Identity reports a wrong current password as a password mismatch; say which password.
-                errors.Add(error.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? CurrentPasswordField : IdentityErrorFields.Password,
-                    error.Code == nameof(IdentityErrorDescriber.PasswordMismatch) ? "That is not your current password." : error.Description);
+                if (error.Code == nameof(IdentityErrorDescriber.PasswordMismatch))
+                {
+                    // Guesses count here as at sign-in: a session left open must not become a way to try passwords.
+                    await users.AccessFailedAsync(user);
+                    errors.Add(CurrentPasswordField, "That is not your current password.");
+                }
+                else
+                {
+                    errors.Add(IdentityErrorFields.Password, error.Description);
+                }
             }
             return (errors, null);
         }
@@ -124,6 +139,4 @@ public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit,
         await audit.RecordAsync(AuditActions.PasswordChanged, userId, user.Email ?? "", userId, "changed their password", source);
         return (new FieldErrors(), user);
     }
-
-    public const string CurrentPasswordField = "CurrentPassword";
 }

@@ -32,11 +32,12 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
         var now = clock.GetUtcNow();
         var run = new CompareRun { Id = Guid.CreateVersion7(now), UserId = userId, Prompt = prompt, Models = models.Select(Normalized).ToList() };
         var columns = new List<(ChatSession Session, AnswerPlan Plan)>();
-        foreach (var model in run.Models)
+        foreach (var (model, position) in run.Models.Select((m, i) => (m, i)))
         {
             var session = new ChatSession
             {
-                Id = Guid.CreateVersion7(now),
+                // A millisecond apart: ids sort in column order (past its time a version 7 id is random).
+                Id = Guid.CreateVersion7(now.AddMilliseconds(position)),
                 UserId = userId,
                 Model = model,
                 CompareRunId = run.Id,
@@ -96,8 +97,8 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
         var answers = await db.Messages.AsNoTracking()
             .Where(m => sessionIds.Contains(m.SessionId) && m.Sender == MessageSender.Assistant)
             .ToListAsync(cancellationToken);
-        // A model may fill several columns: each takes the next unused session of its model, in a fixed
-        // order, so every reload shows the same column in the same place.
+        // A model may fill several columns: each takes the next unused session of its model, in the
+        // order they were made, so every view shows each column where it was asked for.
         var unused = sessions.OrderBy(s => s.Id).ToList();
         var columns = new List<CompareColumn>();
         foreach (var model in run.Models)

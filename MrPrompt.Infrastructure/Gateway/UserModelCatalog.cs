@@ -62,8 +62,12 @@ public sealed partial class UserModelCatalog(
     /// </summary>
     public async Task<ModelRef?> PreferredOrFirstAsync(Guid userId, ModelRef? preferred, Func<ModelRef, bool> allowed, CancellationToken cancellationToken = default)
     {
-        var choices = (await ListAsync(userId, cancellationToken)).Where(c => allowed(c.Ref)).ToList();
-        return choices.FirstOrDefault(c => c.Ref == preferred)?.Ref ?? choices.FirstOrDefault()?.Ref;
+        // Whether the preferred model can be called is a key lookup; the list (models endpoints asked) only when it cannot.
+        if (preferred is { } model && allowed(model) && (await resolver.ResolveAsync(userId, model, cancellationToken)).Target is not null)
+        {
+            return model;
+        }
+        return (await ListAsync(userId, cancellationToken)).FirstOrDefault(c => allowed(c.Ref))?.Ref;
     }
 
     private async Task<IReadOnlyList<string>> ModelsOfAsync(GatewayTarget target, CancellationToken cancellationToken)

@@ -44,6 +44,14 @@ public sealed class ProviderCatalogTests
     }
 
     [Fact]
+    public void A_shortcut_key_serves_a_preset_section_that_moves_the_provider_elsewhere()
+    {
+        var openai = Catalog(("OPENAI_API_KEY", "sk-1"), ("Providers:openai:BaseUrl", "http://127.0.0.1:9/v1")).Find("openai")!;
+
+        Assert.Equal(("sk-1", "http://127.0.0.1:9/v1", ProviderKind.OpenAI), (openai.SystemApiKey, openai.BaseUrl, openai.Kind));
+    }
+
+    [Fact]
     public void Chat_key_falls_back_to_the_openai_key_as_in_seed_004() =>
         Assert.Equal("sk-1", Catalog(("CHAT_API_BASE", "http://localhost:8000/v1"), ("OPENAI_API_KEY", "sk-1")).Find("chat")!.SystemApiKey);
 

@@ -33,18 +33,24 @@ public static class AppProcess
         string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         using var process = Start(workingDirectory, environment, arguments);
+        return await WaitForExitAsync(process, TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Any started process's exit and output; one still running after <paramref name="timeout"/> is killed, with its tree, and reported.</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> WaitForExitAsync(Process process, TimeSpan timeout)
+    {
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(timeout);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The app did not exit: it hangs.");
+            throw new TimeoutException($"{process.StartInfo.FileName} did not exit within {timeout}: it hangs.");
         }
         return (process.ExitCode, await stdout, await stderr);
     }

@@ -87,6 +87,21 @@ public sealed partial class AccountRecoveryTests(MrPromptApp app) : IClassFixtur
     }
 
     [Fact]
+    public async Task Guessing_the_current_password_in_an_open_session_locks_the_account_as_at_sign_in()
+    {
+        var (client, _, email) = await SignedUpAsync("guesser");
+
+        for (var attempt = 0; attempt < IdentityRules.MaxFailedSignIns; attempt++)
+        {
+            await ChangePasswordAsync(client, $"Guess{attempt}x!", "N3w-passw0rd");
+        }
+        var afterGuesses = await ChangePasswordAsync(client, "Passw0rd!", "N3w-passw0rd");
+
+        Assert.Contains("Too many wrong passwords", await afterGuesses.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("/Account/Lockout", PathOf(await AccountForms.SignInAsync(app.CreateClient(), email, "Passw0rd!")));
+    }
+
+    [Fact]
     public async Task The_change_password_page_is_for_signed_in_people()
     {
         var response = await app.CreateClient().GetAsync("/Account/ChangePassword", Ct);
@@ -162,6 +177,31 @@ public sealed partial class AccountRecoveryTests(MrPromptApp app) : IClassFixtur
         Assert.Matches(ResetLink(), body);
         Assert.Equal(HttpStatusCode.NoContent, unlocked.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_admins_browser_changes_nothing_for_a_page_on_another_site()
+    {
+        var (admin, adminId, adminEmail) = await SignedUpAsync("cross-site-admin");
+        await TestUsers.SetRoleAsync(app.Services, adminId, AppRoles.Admin);
+        await AccountForms.SignInAsync(admin, adminEmail, "Passw0rd!"); // a sign-in that says Admin
+        var (_, target, _) = await SignedUpAsync("cross-site-target");
+
+        var fromSibling = await PostAsync(admin, $"/api/admin/users/{target}/unlock", "same-site");
+        var fromElsewhere = await PostAsync(admin, $"/api/admin/users/{target}/password-reset-link", "cross-site");
+        var fromItsPages = await PostAsync(admin, $"/api/admin/users/{target}/unlock", "same-origin");
+
+        Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.Forbidden), (fromSibling.StatusCode, fromElsewhere.StatusCode));
+        Assert.Equal(HttpStatusCode.NoContent, fromItsPages.StatusCode);
+        var audited = await app.Services.GetRequiredService<AuditLog>().ListAsync(TestUsers.AsAdmin(Guid.Empty), new(Action: AuditActions.PasswordResetLinkCreated), Ct);
+        Assert.DoesNotContain(audited, e => e.TargetId == target);
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string path, string fetchSite)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Add("Sec-Fetch-Site", fetchSite);
+        return await client.SendAsync(request, Ct);
     }
 
     private static Task<HttpResponseMessage> ChangePasswordAsync(HttpClient client, string current, string next) =>

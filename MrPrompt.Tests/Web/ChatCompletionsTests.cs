@@ -129,13 +129,15 @@ public sealed class ChatCompletionsTests(ApiGatewayApp app) : IClassFixture<ApiG
 
     [Theory]
     [InlineData("application/x-www-form-urlencoded")] // what curl -d says
+    [InlineData("text/plain")] // what a form on another site can send without asking
     [InlineData(null)]
-    public async Task A_program_with_a_key_may_send_its_json_without_saying_so(string? contentType)
+    public async Task A_body_not_sent_as_json_is_a_415_in_openai_shape_naming_the_header(string? contentType)
     {
         var (_, key) = await app.NewApiKeyAsync();
+        var before = app.Upstream.ChatRequestCount;
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"model":"echo/echo","messages":[{"role":"user","content":"Hello"}]}""")),
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}""")),
         };
         if (contentType is not null)
         {
@@ -145,9 +147,12 @@ public sealed class ChatCompletionsTests(ApiGatewayApp app) : IClassFixture<ApiG
 
         using var response = await app.CreateClient().SendAsync(request, Ct);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
-        Assert.Equal("Hello", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        var error = json.RootElement.GetProperty("error");
+        Assert.Equal("unsupported_media_type", error.GetProperty("code").GetString());
+        Assert.Contains("Content-Type: application/json", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, app.Upstream.ChatRequestCount);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewa
     }
 
     [Fact]
-    public async Task A_body_sent_as_curl_sends_it_without_a_content_type_is_read_as_json()
+    public async Task A_body_sent_as_form_data_is_a_415_in_the_gateways_shape()
     {
         var (_, key) = await app.NewApiKeyAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/gateway");
@@ -45,8 +45,10 @@ public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewa
 
         using var response = await app.CreateClient().SendAsync(request, Ct);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True((await JsonAsync(response)).GetProperty("success").GetBoolean());
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        var body = await JsonAsync(response);
+        Assert.False(body.GetProperty("success").GetBoolean());
+        Assert.Equal("unsupported_media_type", body.GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]

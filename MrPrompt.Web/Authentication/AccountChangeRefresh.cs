@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using MrPrompt.Infrastructure.Accounts;
@@ -36,7 +37,7 @@ internal static class AccountChangeRefresh
     }
 
     /// <summary>The account's sign-in as it should be now; null when it may no longer sign in (disabled, or a new password since).</summary>
-    public static async Task<System.Security.Claims.ClaimsPrincipal?> CurrentPrincipalAsync(SignInManager<ApplicationUser> signIn, System.Security.Claims.ClaimsPrincipal principal) =>
+    public static async Task<ClaimsPrincipal?> CurrentPrincipalAsync(SignInManager<ApplicationUser> signIn, ClaimsPrincipal principal) =>
         await signIn.ValidateSecurityStampAsync(principal) is { } user && await signIn.CanSignInAsync(user)
             ? await signIn.CreateUserPrincipalAsync(user)
             : null;

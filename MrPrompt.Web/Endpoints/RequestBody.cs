@@ -1,17 +1,16 @@
 using System.Text.Json;
-using MrPrompt.Web.Authentication;
 
 namespace MrPrompt.Web.Endpoints;
 
 /// <summary>
-/// Reads a JSON body with a size cap, so an oversized or malformed request is a clear 413 or 400
-/// decided before any work, in the caller's own error format.
+/// Reads a JSON body with a size cap, so an oversized, malformed or non-JSON request is a clear 413,
+/// 400 or 415 decided before any work, in the caller's own error format.
 /// </summary>
 /// <remarks>
-/// A program with an API key may leave out <c>Content-Type</c> (curl's <c>-d</c> says form data): the
-/// body is read as JSON whatever it claims. A browser's sign-in must say <c>application/json</c>, which
-/// a page on another site cannot send without the browser asking first, so a stranger's form cannot
-/// spend a signed-in person's budget.
+/// Only a body that says <c>Content-Type: application/json</c> is read (OpenAI's API asks the same): a
+/// page on another site cannot send that without the browser asking first, so a stranger's form cannot
+/// spend a signed-in person's budget; and curl's <c>-d</c> alone, which says form data, gets a 415 that
+/// names the header instead of a guess at what was meant.
 /// </remarks>
 public static class RequestBody
 {
@@ -20,10 +19,10 @@ public static class RequestBody
     public static async Task<(T? Body, Failure? Failure)> ReadJsonAsync<T>(HttpRequest request, int maxBytes, JsonSerializerOptions json, CancellationToken cancellationToken)
         where T : class
     {
-        if (!request.HttpContext.User.HasClaim(c => c.Type == ApiKeyAuthenticationHandler.KeyIdClaim) && !request.HasJsonContentType())
+        if (!request.HasJsonContentType())
         {
             return (null, new Failure(StatusCodes.Status415UnsupportedMediaType,
-                "A signed-in browser must send the body as Content-Type: application/json (programs with an API key may send it without one)."));
+                "Send the body as JSON with the header Content-Type: application/json."));
         }
         if (request.ContentLength > maxBytes)
         {

@@ -33,7 +33,7 @@ public sealed class ProviderCatalog
                 Add(EchoProvider with { DisplayName = section["DisplayName"] is { Length: > 0 } name ? name : EchoDisplayName });
                 continue;
             }
-            Add(ReadProvider(section));
+            Add(ReadProvider(section, configuration));
         }
         AddEnvironmentShortcuts(configuration);
         var echo = configuration.GetSection($"{SectionName}:{ProviderPreset.EchoId}");
@@ -57,9 +57,17 @@ public sealed class ProviderCatalog
         Models = [new ModelDefinition("echo") { Price = ModelPrice.Free }],
     };
 
+    /// <summary>The environment shortcut that holds each well-known provider's key.</summary>
+    private static readonly Dictionary<string, string> ShortcutKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["openai"] = "OPENAI_API_KEY",
+        ["anthropic"] = "ANTHROPIC_API_KEY",
+        ["gemini"] = "GEMINI_API_KEY",
+    };
+
     private void Add(ProviderDefinition provider) => _providers[provider.Id] = provider;
 
-    private static ProviderDefinition ReadProvider(IConfigurationSection section)
+    private static ProviderDefinition ReadProvider(IConfigurationSection section, IConfiguration configuration)
     {
         var key = section.Path;
         var preset = section["Preset"] is { Length: > 0 } presetId
@@ -94,7 +102,10 @@ public sealed class ProviderCatalog
             DisplayName = section["DisplayName"] is { Length: > 0 } name ? name : preset?.DisplayName ?? section.Key,
             Kind = kind,
             BaseUrl = string.IsNullOrWhiteSpace(baseUrl) ? null : baseUrl.Trim(),
-            SystemApiKey = section["ApiKey"] is { Length: > 0 } apiKey ? apiKey.Trim() : null,
+            // OPENAI_API_KEY with Providers__openai__BaseUrl (a company proxy, say): the section takes the shortcut's key.
+            SystemApiKey = (section["ApiKey"] is { Length: > 0 } apiKey ? apiKey
+                : ShortcutKeys.TryGetValue(section.Key, out var shortcut) && configuration[shortcut] is { Length: > 0 } shortcutKey ? shortcutKey
+                : null)?.Trim(),
             DefaultModel = section["DefaultModel"] is { Length: > 0 } defaultModel ? defaultModel : models.FirstOrDefault()?.Id ?? preset?.DefaultModel,
             Models = models,
             SharedWithUsers = ReadBool(section, "SharedWithUsers") ?? true,
@@ -133,9 +144,10 @@ public sealed class ProviderCatalog
 
     private void AddEnvironmentShortcuts(IConfiguration configuration)
     {
-        AddShortcut("openai", configuration["OPENAI_API_KEY"], baseUrl: null, defaultModel: null);
-        AddShortcut("anthropic", configuration["ANTHROPIC_API_KEY"], baseUrl: null, defaultModel: null);
-        AddShortcut("gemini", configuration["GEMINI_API_KEY"], baseUrl: null, defaultModel: null);
+        foreach (var (presetId, keyName) in ShortcutKeys)
+        {
+            AddShortcut(presetId, configuration[keyName], baseUrl: null, defaultModel: null);
+        }
         if (configuration["CHAT_API_BASE"] is { Length: > 0 } chatBase && !_providers.ContainsKey("chat"))
         {
             if (CredentialRules.ValidateBaseUrl(chatBase) is { } error)

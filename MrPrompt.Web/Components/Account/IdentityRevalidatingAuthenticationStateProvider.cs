@@ -22,6 +22,11 @@ internal sealed partial class IdentityRevalidatingAuthenticationStateProvider : 
     private readonly IOptions<IdentityOptions> _options;
     private readonly AccountChanges _changes;
 
+    /// <summary>What the page shows now (the framework sets it as the circuit starts); read when an account changes.</summary>
+    private Task<AuthenticationState>? _state;
+
+    private long _refreshes;
+
     public IdentityRevalidatingAuthenticationStateProvider(
         ILoggerFactory loggerFactory, IServiceScopeFactory scopeFactory, IOptions<IdentityOptions> options, AccountChanges changes)
         : base(loggerFactory)
@@ -31,27 +36,36 @@ internal sealed partial class IdentityRevalidatingAuthenticationStateProvider : 
         _options = options;
         _changes = changes;
         changes.Changed += OnAccountChanged;
+        AuthenticationStateChanged += state => _state = state;
     }
 
     protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(5);
 
-    private void OnAccountChanged(Guid userId) => _ = RefreshAsync(userId);
+    private void OnAccountChanged(Guid userId)
+    {
+        // Cheap for every other circuit: the sign-in is already in hand. A circuit still starting has none yet,
+        // and reads the account fresh anyway.
+        if (_state is not { IsCompletedSuccessfully: true } state || state.Result.User is not { } principal || UserId.Of(principal) != userId)
+        {
+            return;
+        }
+        _ = RefreshAsync(userId, principal, Interlocked.Increment(ref _refreshes));
+    }
 
-    private async Task RefreshAsync(Guid userId)
+    private async Task RefreshAsync(Guid userId, ClaimsPrincipal principal, long refresh)
     {
         try
         {
-            var state = await GetAuthenticationStateAsync();
-            if (UserId.Of(state.User) != userId)
-            {
-                return;
-            }
             await using var scope = _scopeFactory.CreateAsyncScope();
             var signIn = scope.ServiceProvider.GetRequiredService<SignInManager<ApplicationUser>>();
-            var current = await AccountChangeRefresh.CurrentPrincipalAsync(signIn, state.User) ?? new ClaimsPrincipal(new ClaimsIdentity());
-            SetAuthenticationState(Task.FromResult(new AuthenticationState(current)));
+            var current = await AccountChangeRefresh.CurrentPrincipalAsync(signIn, principal) ?? new ClaimsPrincipal(new ClaimsIdentity());
+            // Two changes in quick succession: only the refresh begun last may set what the page shows.
+            if (Interlocked.Read(ref _refreshes) == refresh)
+            {
+                SetAuthenticationState(Task.FromResult(new AuthenticationState(current)));
+            }
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception ex)
         {
             // The page keeps what it showed; its next load, or the periodic check, brings it up to date.
             LogRefreshFailed(_logger, userId, ex.GetType().Name);

@@ -26,6 +26,7 @@ public static class AdminEndpoints
     {
         var admin = app.MapGroup("/api/admin")
             .RequireAuthorization(ApiAuthorization.AdminPolicy)
+            .AddEndpointFilter(CrossSiteRequests.RefuseAsync)
             .AddEndpointFilter(VerifyAdminAsync)
             .WithTags("Admin");
         admin.MapGet("/usage", UsageAsync).WithName("GetUsage")

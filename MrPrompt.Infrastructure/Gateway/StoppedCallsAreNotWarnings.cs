@@ -1,12 +1,14 @@
 using Microsoft.Extensions.Logging;
 
-namespace MrPrompt.Infrastructure.Gateway.Middleware;
+namespace MrPrompt.Infrastructure.Gateway;
 
 /// <summary>
-/// The loggers Microsoft.Extensions.AI's telemetry layer writes with, minus one entry: it logs every
-/// exception out of a call as a warning with its stack trace, and a call stopped on purpose (Stop, a
-/// closed tab, a client gone) ends in an OperationCanceledException. Those are no trouble, and the
-/// usage log records them as cancelled; real failures still come through.
+/// The loggers Microsoft.Extensions.AI's telemetry layer writes with, minus one kind of entry: it logs
+/// every exception out of a call as a warning with its stack trace, and a call stopped on purpose
+/// (Stop, a closed tab, a client gone) ends in an OperationCanceledException. An HTTP timeout (a
+/// TimeoutException inside) still comes through; so does every other failure. A retry giving up on a
+/// slow first token is a cancellation too, and is left out here because the gateway logs it itself,
+/// in one line, as a failed call with its timeout code.
 /// </summary>
 internal sealed class StoppedCallsAreNotWarnings(ILoggerFactory inner) : ILoggerFactory
 {
@@ -27,7 +29,7 @@ internal sealed class StoppedCallsAreNotWarnings(ILoggerFactory inner) : ILogger
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (exception is OperationCanceledException)
+            if (exception is OperationCanceledException { InnerException: not TimeoutException })
             {
                 return;
             }
