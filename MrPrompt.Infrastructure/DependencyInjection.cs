@@ -37,7 +37,7 @@ public static class DependencyInjection
         services.AddUsageLog(configuration);
         services.AddGateway(configuration);
         services.AddChat(configuration);
-        services.AddPrompts();
+        services.AddPrompts(configuration);
         return services;
     }
 
@@ -190,7 +190,7 @@ public static class DependencyInjection
         services.AddSingleton<CompareService>();
     }
 
-    private static void AddPrompts(this IServiceCollection services)
+    private static void AddPrompts(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<IDataLoader, UserProfileLoader>();
         services.AddSingleton<IDataLoader, RecentSessionsLoader>();
@@ -199,6 +199,10 @@ public static class DependencyInjection
         services.AddSingleton<PromptLibrary>();
         services.AddSingleton<PromptEditor>();
         services.AddSingleton<PromptRunner>();
+        services.AddOptions<PromptOptions>()
+            .Bind(configuration.GetSection(PromptOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
     }
 
     private static void AddAccounts(this IServiceCollection services, IConfiguration configuration)

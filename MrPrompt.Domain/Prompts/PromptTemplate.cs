@@ -108,22 +108,34 @@ public sealed class PromptTemplate
     /// Fills the placeholders from <paramref name="values"/>, whose nested objects are dictionaries
     /// (or JSON objects). Either the whole text, or the list of every required variable without a value.
     /// </summary>
-    public TemplateRendering Render(IReadOnlyDictionary<string, object?> values)
+    /// <summary>
+    /// The template with <paramref name="values"/> in place. Stops, without building the rest, as soon as
+    /// the text would pass <paramref name="maxLength"/> characters.
+    /// </summary>
+    public TemplateRendering Render(IReadOnlyDictionary<string, object?> values, int maxLength = int.MaxValue)
     {
-        var text = new StringBuilder(Source.Length);
+        var text = new StringBuilder(Math.Min(Source.Length, maxLength));
         List<string>? missing = null;
+        // A variable used many times is formatted once.
+        Dictionary<string, string>? formatted = null;
         foreach (var part in _parts)
         {
+            string? piece = null;
             switch (part)
             {
                 case Literal literal:
-                    text.Append(literal.Text);
+                    piece = literal.Text;
                     break;
                 case Placeholder placeholder when TemplateValues.Find(values, placeholder.Segments) is { } value:
-                    text.Append(TemplateValues.Format(value));
+                    formatted ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                    if (!formatted.TryGetValue(placeholder.Path, out piece))
+                    {
+                        piece = TemplateValues.Format(value);
+                        formatted[placeholder.Path] = piece;
+                    }
                     break;
                 case Placeholder { Default: { } fallback }:
-                    text.Append(fallback);
+                    piece = fallback;
                     break;
                 case Placeholder placeholder:
                     missing ??= [];
@@ -132,6 +144,14 @@ public sealed class PromptTemplate
                         missing.Add(placeholder.Path);
                     }
                     break;
+            }
+            if (piece is not null)
+            {
+                if (piece.Length > maxLength - text.Length)
+                {
+                    return new TemplateRendering(null, [], maxLength);
+                }
+                text.Append(piece);
             }
         }
         return missing is null ? new TemplateRendering(text.ToString(), []) : new TemplateRendering(null, missing);

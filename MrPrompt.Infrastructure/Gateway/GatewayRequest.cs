@@ -24,6 +24,12 @@ public sealed record GatewayRequest
 
     /// <summary>Correlates this call across logs, traces and the usage row; generated when absent.</summary>
     public string? TraceId { get; init; }
+
+    /// <summary>
+    /// The request already took its place in the per-minute limits where it came in (the HTTP API counts
+    /// every request, also those a cache, a replay or a running call answers): the gateway does not count it again.
+    /// </summary>
+    public bool RequestCounted { get; init; }
 }
 
 public enum GatewayResponseFormat

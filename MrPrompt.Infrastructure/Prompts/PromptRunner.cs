@@ -1,4 +1,5 @@
 using MrPrompt.Domain.Prompts;
+using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Prompts.Loaders;
 
 namespace MrPrompt.Infrastructure.Prompts;
@@ -15,7 +16,7 @@ public sealed record PromptSelector(Guid? PromptId = null, string? BuiltInKey = 
 /// else production, else the latest), runs its data loaders for the caller, and renders both
 /// templates. Chat, the playground and the API all prepare prompts here.
 /// </summary>
-public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loaders)
+public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loaders, IOptions<PromptOptions> options)
 {
     public async Task<PromptResult<(PromptView Prompt, PromptVersion Version)>> ResolveAsync(
         Guid userId, PromptSelector selector, CancellationToken cancellationToken = default)
@@ -70,11 +71,13 @@ public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loade
 
     /// <summary>
     /// Renders the system prompt and the user template with the loaded data and the caller's
-    /// variables (variables win, as in seed 000). Every variable still without a value is named.
+    /// variables (variables win, as in seed 000). Every variable still without a value is named; text
+    /// that would pass <see cref="PromptOptions.MaxRenderedLength"/> is refused before it is built.
     /// </summary>
-    public static PromptResult<PreparedPrompt> Render(
+    public PromptResult<PreparedPrompt> Render(
         PromptView prompt, PromptVersion version, IReadOnlyDictionary<string, object?> loadedData, IReadOnlyDictionary<string, object?> variables)
     {
+        var maxLength = options.Value.MaxRenderedLength;
         var values = TemplateValues.Merge(loadedData, variables);
         var system = PromptTemplate.Parse(version.SystemPrompt).Template;
         var user = PromptTemplate.Parse(version.UserTemplate).Template;
@@ -83,8 +86,12 @@ public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loade
             // Saved versions were validated; this only guards against rows written some other way.
             return PromptProblem.Invalid($"Version {version.Number} of {prompt.Key} has a template error. Open it in the library to fix it.");
         }
-        var systemText = system.Render(values);
-        var userText = user.Render(values);
+        var systemText = system.Render(values, maxLength);
+        var userText = user.Render(values, maxLength - (systemText.Text?.Length ?? 0));
+        if (systemText.OverLimit is not null || userText.OverLimit is not null)
+        {
+            return PromptProblem.Invalid(new TemplateRendering(null, [], maxLength).Problem!);
+        }
         var missing = systemText.MissingVariables.Concat(userText.MissingVariables).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {

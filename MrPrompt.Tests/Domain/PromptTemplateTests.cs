@@ -198,4 +198,21 @@ public sealed class PromptTemplateTests
 
         Assert.Equal("Loaded tomorrow", Render("{{user.displayName}} {{now}}", merged));
     }
+
+    [Fact]
+    public void A_render_that_would_pass_the_limit_stops_there_without_building_the_text()
+    {
+        var template = PromptTemplate.Parse(string.Concat(Enumerable.Repeat("{{x}} ", 5_000))).Template!;
+        var big = new string('a', 1_000_000);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var rendered = template.Render(new Dictionary<string, object?> { ["x"] = big }, maxLength: 2_000_000);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.False(rendered.Succeeded);
+        Assert.Equal(2_000_000, rendered.OverLimit);
+        Assert.Contains("2,000,000 characters", rendered.Problem, StringComparison.Ordinal);
+        Assert.True(allocated < 20_000_000, $"{allocated:N0} bytes allocated to refuse it"); // 5 GB of text unbounded
+        Assert.Equal("hi hi ", PromptTemplate.Parse("{{x}} {{x}} ").Template!.Render(new Dictionary<string, object?> { ["x"] = "hi" }, maxLength: 6).Text);
+    }
 }

@@ -46,6 +46,40 @@ public sealed class ApiLimitTests(RateLimitedApp app) : IClassFixture<RateLimite
     }
 
     [Fact]
+    public async Task Identical_requests_at_once_count_each_even_when_they_share_one_call()
+    {
+        var (_, key) = await app.NewApiKeyAsync();
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 120).Select(_ => AskAsync(key, "the very same question")));
+
+        Assert.Equal(60, statuses.Count(s => s.Status == HttpStatusCode.OK));
+        Assert.Equal(60, statuses.Count(s => s.Status == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
+    public async Task Answers_from_the_cache_count_against_the_minute_too()
+    {
+        var (_, key) = await app.NewApiKeyAsync();
+        const string body = """{"action":"complete","payload":{"prompt_key":"echo-test","variables":{"message":"cache me"},"options":{"model":"echo/echo","cache_ttl":600}}}""";
+        var statuses = new List<HttpStatusCode>();
+        var cached = 0;
+
+        for (var i = 0; i < 65; i++)
+        {
+            using var response = await app.PostJsonAsync("/api/gateway", key, body);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.OK && JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("data").GetProperty("cached").GetBoolean())
+            {
+                cached++;
+            }
+        }
+
+        Assert.Equal(60, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(59, cached); // all but the first came from the cache, and each counted
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task An_exhausted_budget_is_a_429_that_says_so_in_the_gateway_format()
     {
         var (userId, key) = await app.NewApiKeyAsync();

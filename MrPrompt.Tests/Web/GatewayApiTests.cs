@@ -52,6 +52,25 @@ public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewa
     }
 
     [Fact]
+    public async Task A_prompt_that_would_render_past_the_limit_is_a_400_naming_it_and_reaches_no_provider()
+    {
+        var (userId, key) = await app.NewApiKeyAsync();
+        var editor = app.Services.GetRequiredService<PromptEditor>();
+        var prompt = $"bomb-{Guid.NewGuid():N}"[..20];
+        Assert.True((await editor.CreateAsync(userId, new PromptDetails(prompt, "Bomb", "", [], PromptVisibility.Private),
+            new PromptContent("", string.Concat(Enumerable.Repeat("{{x}}", 5_000))), cancellationToken: Ct)).Succeeded);
+        var before = app.Upstream.ChatRequestCount;
+        var value = new string('x', 900_000); // under the 1 MiB body limit, 4.5 GB rendered
+
+        using var response = await app.PostJsonAsync("/api/gateway", key,
+            JsonSerializer.Serialize(new { action = "complete", payload = new { prompt_key = prompt, variables = new { x = value }, options = new { model = "openai/gpt-4o-mini" } } }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Prompts__MaxRenderedLength", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(before, app.Upstream.ChatRequestCount);
+    }
+
+    [Fact]
     public async Task The_callers_own_prompt_runs_at_the_version_asked_for_with_its_loaders_and_is_logged_against_it()
     {
         var (userId, key) = await app.NewApiKeyAsync();

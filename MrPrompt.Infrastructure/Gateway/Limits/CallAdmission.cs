@@ -36,6 +36,17 @@ public sealed class CallAdmission(
         }
     }
 
+    /// <summary>
+    /// Takes a request's place in the per-minute limits where a request comes in, before anything is
+    /// rendered or looked up, so every request counts, whatever answers it; null when it may go on.
+    /// </summary>
+    public async Task<GatewayError?> CountRequestAsync(Guid userId, Guid? apiKeyId, CancellationToken cancellationToken)
+    {
+        var limits = options.CurrentValue;
+        var allowance = await allowances.ForAsync(userId, cancellationToken);
+        return rates.TryAdmit(userId, apiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute);
+    }
+
     public async Task<(Ticket? Ticket, GatewayError? Refusal)> AdmitAsync(
         GatewayRequest request, IReadOnlyList<GatewayTarget> targets, CancellationToken cancellationToken)
     {
@@ -45,7 +56,8 @@ public sealed class CallAdmission(
         }
         var limits = options.CurrentValue;
         var allowance = await allowances.ForAsync(request.UserId, cancellationToken);
-        if (rates.TryAdmit(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute) is { } limited)
+        if (!request.RequestCounted
+            && rates.TryAdmit(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute) is { } limited)
         {
             return (null, limited);
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Sharing;
 using MrPrompt.Infrastructure.Prompts;
 using MrPrompt.Web.Authentication;
@@ -30,7 +31,7 @@ public static class GatewayApiEndpoint
             .Produces<GatewayApiError>(StatusCodes.Status429TooManyRequests);
 
     private static async Task<IResult> HandleAsync(
-        HttpContext context, GatewayCalls calls, PromptRunner prompts, UserModelCatalog models, IOptions<ApiOptions> options,
+        HttpContext context, GatewayCalls calls, CallAdmission admission, PromptRunner prompts, UserModelCatalog models, IOptions<ApiOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions)
     {
         var cancellationToken = context.RequestAborted;
@@ -51,6 +52,11 @@ public static class GatewayApiEndpoint
             return GatewayApiError.Invalid(badKey).ToResult(context);
         }
         var caller = ApiCaller.From(context.User);
+        // Counted before anything is rendered or looked up: a cached, replayed or joined answer is a request too.
+        if (await admission.CountRequestAsync(caller.UserId, caller.KeyId, cancellationToken) is { } limited)
+        {
+            return GatewayApiError.From(limited).ToResult(context);
+        }
         var (prepared, refused) = await PrepareAsync(body, caller, prompts, models, TraceIds.Of(context), cancellationToken);
         if (refused is not null)
         {
@@ -107,6 +113,7 @@ public static class GatewayApiEndpoint
         {
             ApiKeyId = caller.KeyId,
             TraceId = traceId,
+            RequestCounted = true,
         };
         // Seed 000 keys the cache on the variables and the loaded data as well as the prompt.
         var caching = options?.CacheTtl is > 0 and var ttl

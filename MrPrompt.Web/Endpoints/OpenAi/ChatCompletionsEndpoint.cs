@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Sharing;
 using MrPrompt.Web.Authentication;
 
@@ -15,7 +16,7 @@ namespace MrPrompt.Web.Endpoints.OpenAi;
 internal static class ChatCompletionsEndpoint
 {
     public static async Task<IResult> HandleAsync(
-        HttpContext context, GatewayCalls calls, IOptions<ApiOptions> options,
+        HttpContext context, GatewayCalls calls, CallAdmission admission, IOptions<ApiOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, TimeProvider clock)
     {
         var cancellationToken = context.RequestAborted;
@@ -32,11 +33,18 @@ internal static class ChatCompletionsEndpoint
             return OpenAiError.Of(StatusCodes.Status400BadRequest, badKey, "invalid_request_error", "invalid_idempotency_key").ToResult(context);
         }
         var traceId = TraceIds.Of(context);
-        var (request, error) = body!.ToGatewayRequest(ApiCaller.From(context.User), traceId);
+        var caller = ApiCaller.From(context.User);
+        // Counted as it comes in: a cached, replayed or joined answer is a request too.
+        if (await admission.CountRequestAsync(caller.UserId, caller.KeyId, cancellationToken) is { } limited)
+        {
+            return OpenAiError.From(limited).ToResult(context);
+        }
+        var (request, error) = body!.ToGatewayRequest(caller, traceId);
         if (error is not null)
         {
             return error.ToResult(context);
         }
+        request = request! with { RequestCounted = true };
 
         var answer = new AnswerIdentity($"chatcmpl-{traceId}", clock.GetUtcNow().ToUnixTimeSeconds(), request!.Model.ToString());
         try
