@@ -134,6 +134,7 @@ public static class DependencyInjection
         services.AddSingleton(new ProviderCatalog(configuration));
         services.AddSingleton<ProviderHttp>();
         services.AddSingleton<ProviderClientFactory>();
+        services.AddSingleton<ProviderModels>();
         services.AddSingleton<CircuitBreakerRegistry>();
         services.AddSingleton<ChatGatewayPipeline>();
         services.AddSingleton<CredentialService>();

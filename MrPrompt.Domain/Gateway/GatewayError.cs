@@ -9,6 +9,15 @@ public sealed record GatewayError(GatewayErrorCode Code, string Message, TimeSpa
     public static GatewayError UnknownModel(string model) =>
         new(GatewayErrorCode.UnknownModel, $"The model {model} is not available here. Pick one from the list.");
 
+    public static GatewayError ModelNotOffered(string providerName, string model, IReadOnlyList<string> offered) =>
+        new(GatewayErrorCode.ModelNotOffered, offered.Count == 0
+            ? $"{providerName} offers no model here now, so {model} cannot be used."
+            : $"{providerName} does not offer {model} here. It offers: {string.Join(", ", offered.Take(50))}{(offered.Count > 50 ? ", …" : "")}.");
+
+    public static GatewayError PriceUnknown(string model) =>
+        new(GatewayErrorCode.PriceUnknown,
+            $"{model} has no known price, so a monthly budget cannot be kept with it. An admin can give it a price (Providers__<id>__Models__<n>__InputPrice and __OutputPrice) or set Limits__UnknownModelPriceUsdPerMillion.");
+
     public static GatewayError MissingCredential(string providerName) =>
         new(GatewayErrorCode.MissingCredential, $"Add a key for {providerName} in Settings → Provider keys to use its models.");
 

@@ -20,4 +20,10 @@ public enum GatewayErrorCode
     RequestInProgress,
     UsageLimited,
     BudgetExhausted,
+
+    /// <summary>A model its provider does not offer through the shared key.</summary>
+    ModelNotOffered,
+
+    /// <summary>A model with no known price, which a monthly budget cannot be kept with.</summary>
+    PriceUnknown,
 }

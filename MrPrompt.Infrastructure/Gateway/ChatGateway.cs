@@ -84,7 +84,7 @@ public sealed partial class ChatGateway(
         finally
         {
             // However the call ended (also when the reader left), what it used counts.
-            ticket!.Settle(call.Spent.Tokens, call.Spent.Cost);
+            ticket!.Settle(call.Spent);
         }
     }
 
@@ -116,7 +116,7 @@ public sealed partial class ChatGateway(
         }
         finally
         {
-            ticket!.Settle(call.Spent.Tokens, call.Spent.Cost);
+            ticket!.Settle(call.Spent);
         }
     }
 

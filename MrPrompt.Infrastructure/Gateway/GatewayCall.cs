@@ -34,15 +34,19 @@ public sealed class GatewayCall
     private readonly object _spendGate = new();
     private long _tokens;
     private decimal _cost;
+    private long _unpricedTokens;
 
-    /// <summary>Tokens and cost of every attempt so far, for the caller's limits and budget.</summary>
-    public (long Tokens, decimal Cost) Spent
+    /// <summary>
+    /// Tokens and cost of every attempt so far, for the caller's limits and budget, and how many of the
+    /// tokens were of a model with no known price (a budget counts those at a fallback price, not $0).
+    /// </summary>
+    public (long Tokens, decimal Cost, long UnpricedTokens) Spent
     {
         get
         {
             lock (_spendGate)
             {
-                return (_tokens, _cost);
+                return (_tokens, _cost, _unpricedTokens);
             }
         }
     }
@@ -53,6 +57,7 @@ public sealed class GatewayCall
         {
             _tokens += tokens;
             _cost += cost ?? 0;
+            _unpricedTokens += cost is null ? tokens : 0;
         }
     }
 

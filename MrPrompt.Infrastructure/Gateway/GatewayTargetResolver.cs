@@ -7,11 +7,14 @@ namespace MrPrompt.Infrastructure.Gateway;
 
 /// <summary>
 /// Decides which key a call uses: the user's own key for that provider, else the system key where the
-/// operator shares it, else a clear "add a key" message.
+/// operator shares it, else a clear "add a key" message. The system key serves only the models its
+/// provider offers (<see cref="ProviderModels"/>): any other name would spend the operator's money on
+/// whatever the provider accepts, at no known price.
 /// </summary>
-public sealed class GatewayTargetResolver(ProviderCatalog catalog, CredentialService credentials)
+public sealed class GatewayTargetResolver(ProviderCatalog catalog, CredentialService credentials, ProviderModels models)
 {
-    public async Task<(GatewayTarget? Target, GatewayError? Error)> ResolveAsync(Guid userId, ModelRef model, CancellationToken cancellationToken)
+    /// <param name="offeredOnly">False to find the key only, whatever the model (listing what a provider offers).</param>
+    public async Task<(GatewayTarget? Target, GatewayError? Error)> ResolveAsync(Guid userId, ModelRef model, CancellationToken cancellationToken, bool offeredOnly = true)
     {
         var system = catalog.Find(model.Provider);
         if (system?.Kind == ProviderKind.Echo)
@@ -53,7 +56,12 @@ public sealed class GatewayTargetResolver(ProviderCatalog catalog, CredentialSer
         var keyless = system.Kind == ProviderKind.OpenAICompatible && system.SystemApiKey is null;
         if (keyless || (system.SystemApiKey is not null && system.SharedWithUsers))
         {
-            return (Target(system, system.SystemApiKey, model.Model, null), null);
+            var target = Target(system, system.SystemApiKey, model.Model, null);
+            if (offeredOnly && (await models.ListAsync(system, target.Endpoint, null, cancellationToken)).Models is var offered && !offered.Contains(model.Model, StringComparer.Ordinal))
+            {
+                return (null, GatewayError.ModelNotOffered(system.DisplayName, model.ToString(), offered.Select(m => $"{system.Id}/{m}").ToList()));
+            }
+            return (target, null);
         }
         return (null, GatewayError.MissingCredential(system.DisplayName));
     }

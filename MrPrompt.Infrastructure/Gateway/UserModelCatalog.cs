@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Logging;
 using MrPrompt.Domain.Providers;
 using MrPrompt.Infrastructure.Credentials;
 using MrPrompt.Infrastructure.Gateway.Providers;
@@ -15,23 +13,14 @@ public sealed record ModelChoice(ModelRef Ref, string ProviderName, bool IsOffli
 
 /// <summary>
 /// Every model a user can call now: the system providers open to them and the providers they brought
-/// keys for. Model lists come from configuration or, when none is configured, from the provider's own
-/// models endpoint, cached for a while.
+/// keys for, each with the models it offers (<see cref="ProviderModels"/>).
 /// </summary>
-public sealed partial class UserModelCatalog(
+public sealed class UserModelCatalog(
     ProviderCatalog catalog,
     CredentialService credentials,
     GatewayTargetResolver resolver,
-    ProviderClientFactory clients,
-    IMemoryCache cache,
-    ILogger<UserModelCatalog> logger)
+    ProviderModels models)
 {
-    private static readonly TimeSpan ListingLifetime = TimeSpan.FromMinutes(10);
-
-    // A provider that could not list its models is asked again soon, not on every page load.
-    private static readonly TimeSpan FailedListingLifetime = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan ListingTimeout = TimeSpan.FromSeconds(5);
-
     public async Task<IReadOnlyList<ModelChoice>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
     {
         var providerIds = catalog.All.Select(p => p.Id)
@@ -41,12 +30,12 @@ public sealed partial class UserModelCatalog(
         foreach (var providerId in providerIds)
         {
             var probe = catalog.Find(providerId)?.DefaultModel ?? ProviderPreset.Find(providerId)?.DefaultModel ?? "default";
-            var (target, _) = await resolver.ResolveAsync(userId, new ModelRef(providerId, probe), cancellationToken);
+            var (target, _) = await resolver.ResolveAsync(userId, new ModelRef(providerId, probe), cancellationToken, offeredOnly: false);
             if (target is null)
             {
                 continue;
             }
-            foreach (var model in await ModelsOfAsync(target, cancellationToken))
+            foreach (var model in (await models.ListAsync(target.Provider, target.Endpoint, target.CredentialId, cancellationToken)).Models)
             {
                 choices.Add(new ModelChoice(new ModelRef(target.Provider.Id, model), target.Provider.DisplayName, target.Provider.Kind == ProviderKind.Echo));
             }
@@ -69,35 +58,4 @@ public sealed partial class UserModelCatalog(
         }
         return (await ListAsync(userId, cancellationToken)).FirstOrDefault(c => allowed(c.Ref))?.Ref;
     }
-
-    private async Task<IReadOnlyList<string>> ModelsOfAsync(GatewayTarget target, CancellationToken cancellationToken)
-    {
-        if (target.Provider.Models.Count > 0)
-        {
-            return target.Provider.Models.Select(m => m.Id).ToList();
-        }
-        var cacheKey = $"models:{target.Provider.Id}:{target.CredentialId?.ToString() ?? "system"}";
-        if (cache.TryGetValue(cacheKey, out IReadOnlyList<string>? listed) && listed is not null)
-        {
-            return listed;
-        }
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(ListingTimeout);
-            listed = (await clients.ListModelsAsync(target.Endpoint, timeout.Token)).Order(StringComparer.Ordinal).ToList();
-            cache.Set(cacheKey, listed, ListingLifetime);
-            return listed;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogListingFailed(logger, target.Provider.Id, ex.GetType().Name);
-            listed = target.Provider.DefaultModel is { } fallback ? [fallback] : [];
-            cache.Set(cacheKey, listed, FailedListingLifetime);
-            return listed;
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Could not list the models of {Provider} ({Reason}); offering its default model")]
-    private static partial void LogListingFailed(ILogger logger, string provider, string reason);
 }

@@ -28,6 +28,7 @@ public sealed class SecretHandlingTests(PostgresServer server) : IAsyncLifetime
             {
                 ["Providers:openai:BaseUrl"] = _upstream.OpenAIBaseUrl,
                 ["Providers:openai:ApiKey"] = FakeProviderServer.ValidKey,
+                ["Providers:openai:Models:0"] = "gpt-4o",
                 ["Gateway:MaxAttempts"] = "1",
             },
             services => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs)));

@@ -18,6 +18,79 @@ public sealed class LimitedGatewayFixture(PostgresServer server) : GatewayFixtur
         settings["Limits:ApiKeyRequestsPerMinute"] = "3";
         settings["Limits:Roles:Author:TokensPerMinute"] = "1";
         settings["Limits:Roles:Admin:RequestsPerMinute"] = "50";
+        UnpricedProvider.AddTo(settings, Upstream);
+    }
+}
+
+/// <summary>The limits of <see cref="LimitedGatewayFixture"/>, and budgets that count models of unknown price at 1,000 $ per million tokens.</summary>
+public sealed class FallbackPriceGatewayFixture(PostgresServer server) : GatewayFixture(server)
+{
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        settings["Limits:UnknownModelPriceUsdPerMillion"] = "1000";
+        UnpricedProvider.AddTo(settings, Upstream);
+    }
+}
+
+/// <summary>A provider whose one model nobody knows the price of.</summary>
+public static class UnpricedProvider
+{
+    public const string Model = "mystery/mystery-model";
+
+    public static void AddTo(Dictionary<string, string?> settings, FakeProviderServer upstream)
+    {
+        settings["Providers:mystery:Kind"] = "OpenAICompatible";
+        settings["Providers:mystery:BaseUrl"] = upstream.OpenAIBaseUrl;
+        settings["Providers:mystery:ApiKey"] = FakeProviderServer.ValidKey;
+        settings["Providers:mystery:Models:0"] = "mystery-model";
+    }
+}
+
+/// <summary>A model with no known price may not spend a budget as if it were free.</summary>
+public sealed class UnknownPriceTests(LimitedGatewayFixture refusing, FallbackPriceGatewayFixture counting)
+    : IClassFixture<LimitedGatewayFixture>, IClassFixture<FallbackPriceGatewayFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Without_a_fallback_price_a_budgeted_user_is_refused_a_model_of_unknown_price_and_others_are_not()
+    {
+        var budgeted = await TestUsers.RegisterAsync(refusing.Services);
+        await SetBudgetAsync(refusing, budgeted, 5m);
+        var unbudgeted = await TestUsers.RegisterAsync(refusing.Services);
+        var before = refusing.Upstream.ChatRequestCount;
+
+        var refused = await refusing.Gateway.CompleteAsync(budgeted.Ask(UnpricedProvider.Model), Ct);
+        var calls = refusing.Upstream.ChatRequestCount - before;
+        var free = await refusing.Gateway.CompleteAsync(unbudgeted.Ask(UnpricedProvider.Model), Ct);
+
+        Assert.Equal(GatewayErrorCode.PriceUnknown, refused.Error!.Code);
+        Assert.Contains("Limits__UnknownModelPriceUsdPerMillion", refused.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, calls);
+        Assert.True(free.Succeeded, free.Error?.Message);
+    }
+
+    [Fact]
+    public async Task With_a_fallback_price_calls_of_unknown_price_reserve_and_spend_at_that_price()
+    {
+        var user = await TestUsers.RegisterAsync(counting.Services);
+        await SetBudgetAsync(counting, user, 1m);
+
+        // Each call reserves about (input + 800) × 1,000 $ per million ≈ 0.81 $ and, streamed, costs the
+        // recorded 22 + 712 tokens: 0.734 $.
+        var (_, first) = await counting.Gateway.StreamAsync(user.Ask(UnpricedProvider.Model) with { MaxOutputTokens = 800 }, Ct).CollectAsync();
+        var (_, second) = await counting.Gateway.StreamAsync(user.Ask(UnpricedProvider.Model) with { MaxOutputTokens = 800 }, Ct).CollectAsync();
+
+        Assert.IsType<GatewayCompleted>(first);
+        var refusal = Assert.IsType<GatewayFailed>(second).Error; // at $0 it would have passed
+        Assert.Equal(GatewayErrorCode.BudgetExhausted, refusal.Code);
+        Assert.Contains("$0.73 spent", refusal.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task SetBudgetAsync(GatewayFixture fixture, Guid userId, decimal budget)
+    {
+        await using var db = await fixture.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.MonthlyBudgetUsd, budget), Ct);
     }
 }
 

@@ -205,13 +205,26 @@ public sealed class ProviderTests : IClassFixture<GatewayFixture>
     }
 
     [Fact]
-    public async Task Unknown_model_is_the_providers_not_found_in_words()
+    public async Task A_model_the_provider_no_longer_serves_is_its_not_found_in_words()
     {
         _fixture.Upstream.Enqueue(Fault.Status(404));
 
-        var (_, last) = await _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("openai/gpt-9"), TestContext.Current.CancellationToken).CollectAsync();
+        var (_, last) = await _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("openai/gpt-4o"), TestContext.Current.CancellationToken).CollectAsync();
 
         Assert.Equal(GatewayErrorCode.ModelNotFound, Assert.IsType<GatewayFailed>(last).Error.Code);
+    }
+
+    [Fact]
+    public async Task The_shared_key_serves_only_the_models_its_provider_offers_and_says_which()
+    {
+        var before = _fixture.Upstream.ChatRequestCount;
+
+        var (_, last) = await _fixture.Gateway.StreamAsync(_fixture.UserId.Ask("openai/gpt-9-priceless"), TestContext.Current.CancellationToken).CollectAsync();
+
+        var error = Assert.IsType<GatewayFailed>(last).Error;
+        Assert.Equal(GatewayErrorCode.ModelNotOffered, error.Code);
+        Assert.Contains("openai/gpt-4o-mini, openai/gpt-4o", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, _fixture.Upstream.ChatRequestCount);
     }
 
     [Fact]

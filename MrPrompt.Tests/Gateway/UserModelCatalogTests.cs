@@ -59,9 +59,10 @@ public sealed class UserModelCatalogTests : IClassFixture<GatewayFixture>
                 ["Providers:listed:Models:0"] = "m1",
             }).Build());
         var logs = new CapturingLoggerProvider();
-        using var check = new ProviderModelCheck(catalog,
-            _fixture.Services.GetRequiredService<ProviderClientFactory>(),
-            LoggerFactoryExtensions.CreateLogger<ProviderModelCheck>(new LoggerFactory([logs])));
+        using var loggers = new LoggerFactory([logs]);
+        var models = new ProviderModels(_fixture.Services.GetRequiredService<ProviderClientFactory>(),
+            new Microsoft.Extensions.Caching.Memory.MemoryCache(new Microsoft.Extensions.Caching.Memory.MemoryCacheOptions()), loggers.CreateLogger<ProviderModels>());
+        using var check = new ProviderModelCheck(catalog, models, loggers.CreateLogger<ProviderModelCheck>());
 
         await check.StartAsync(TestContext.Current.CancellationToken);
         await check.ExecuteTask!;

@@ -58,6 +58,7 @@ public class GatewayFixture(PostgresServer server) : IAsyncLifetime
             ["Providers:broken:Kind"] = "OpenAICompatible",
             ["Providers:broken:BaseUrl"] = Upstream.OpenAIBaseUrl,
             ["Providers:broken:ApiKey"] = "sk-revoked-key-000000000000",
+            ["Providers:broken:Models:0"] = "gpt-4o-mini",
             ["Providers:private:Kind"] = "OpenAI",
             ["Providers:private:BaseUrl"] = Upstream.OpenAIBaseUrl,
             ["Providers:private:ApiKey"] = FakeProviderServer.ValidKey,

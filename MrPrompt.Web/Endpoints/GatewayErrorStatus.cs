@@ -9,7 +9,9 @@ public static class GatewayErrorStatus
     {
         GatewayErrorCode.UnknownModel or GatewayErrorCode.ModelNotFound => StatusCodes.Status404NotFound,
         GatewayErrorCode.MissingCredential or GatewayErrorCode.CredentialNeedsReentry or GatewayErrorCode.CredentialExpired
-            or GatewayErrorCode.InvalidKey or GatewayErrorCode.ContextTooLong or GatewayErrorCode.InvalidRequest => StatusCodes.Status400BadRequest,
+            or GatewayErrorCode.InvalidKey or GatewayErrorCode.ContextTooLong or GatewayErrorCode.InvalidRequest
+            or GatewayErrorCode.ModelNotOffered => StatusCodes.Status400BadRequest,
+        GatewayErrorCode.PriceUnknown => StatusCodes.Status403Forbidden,
         GatewayErrorCode.RateLimited or GatewayErrorCode.UsageLimited or GatewayErrorCode.BudgetExhausted => StatusCodes.Status429TooManyRequests,
         GatewayErrorCode.ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,
         GatewayErrorCode.Timeout => StatusCodes.Status504GatewayTimeout,

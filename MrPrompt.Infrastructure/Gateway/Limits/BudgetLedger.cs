@@ -11,7 +11,7 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 /// The month's spend is read from the usage log once, then kept here (one small entry per user active
 /// this month), so every instance should run alone or budgets are per instance.
 /// </summary>
-public sealed class BudgetLedger(IDbContextFactory<AppDbContext> contexts, TimeProvider clock)
+public sealed class BudgetLedger(IDbContextFactory<AppDbContext> contexts, TimeProvider clock, Microsoft.Extensions.Options.IOptionsMonitor<LimitOptions> options)
 {
     private readonly ConcurrentDictionary<(Guid UserId, DateTimeOffset Month), Lazy<Task<Month>>> _months = new();
 
@@ -117,8 +117,13 @@ public sealed class BudgetLedger(IDbContextFactory<AppDbContext> contexts, TimeP
             _months.TryRemove(old, out _);
         }
         await using var db = await contexts.CreateDbContextAsync();
-        var spent = await db.UsageRecords.Where(u => u.UserId == userId && u.ExecutedAt >= month && u.CostUsd != null)
-            .SumAsync(u => u.CostUsd!.Value);
+        var rows = db.UsageRecords.Where(u => u.UserId == userId && u.ExecutedAt >= month);
+        var spent = await rows.Where(u => u.CostUsd != null).SumAsync(u => u.CostUsd!.Value);
+        // Calls of models with no known price count at the fallback price, as they did when they settled.
+        if (options.CurrentValue.UnknownModelPrice is { } fallback)
+        {
+            spent += fallback.CostOf(await rows.Where(u => u.CostUsd == null).SumAsync(u => (long)u.InputTokens + u.OutputTokens), 0);
+        }
         return new Month(spent);
     }
 

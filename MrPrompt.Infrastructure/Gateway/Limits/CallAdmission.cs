@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Gateway;
+using MrPrompt.Domain.Providers;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Usage;
 
@@ -15,10 +16,12 @@ public sealed class CallAdmission(
     CallerAllowances allowances, CallRateLimits rates, BudgetLedger budget, ITokenCounter tokens, IOptionsMonitor<LimitOptions> options)
 {
     /// <summary>An admitted call: settle it with what it used, once, however it ended.</summary>
-    public sealed class Ticket(CallRateLimits rates, BudgetLedger budget, GatewayRequest request, BudgetLedger.Reservation? reservation)
+    public sealed class Ticket(CallRateLimits rates, BudgetLedger budget, GatewayRequest request, BudgetLedger.Reservation? reservation, ModelPrice? unknownModelPrice)
     {
-        public void Settle(long tokensUsed, decimal cost)
+        public void Settle((long Tokens, decimal Cost, long UnpricedTokens) spent)
         {
+            var (tokensUsed, cost, unpricedTokens) = spent;
+            cost += unknownModelPrice?.CostOf(unpricedTokens, 0) ?? 0;
             if (request.Source == UsageSource.Background)
             {
                 _ = budget.RecordAsync(request.UserId, cost, CancellationToken.None);
@@ -50,11 +53,11 @@ public sealed class CallAdmission(
     public async Task<(Ticket? Ticket, GatewayError? Refusal)> AdmitAsync(
         GatewayRequest request, IReadOnlyList<GatewayTarget> targets, CancellationToken cancellationToken)
     {
+        var limits = options.CurrentValue;
         if (request.Source == UsageSource.Background)
         {
-            return (new Ticket(rates, budget, request, null), null);
+            return (new Ticket(rates, budget, request, null, limits.UnknownModelPrice), null);
         }
-        var limits = options.CurrentValue;
         var allowance = await allowances.ForAsync(request.UserId, cancellationToken);
         if (!request.RequestCounted
             && rates.TryAdmit(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute) is { } limited)
@@ -63,15 +66,21 @@ public sealed class CallAdmission(
         }
         if (allowance.MonthlyBudgetUsd is not { } cap)
         {
-            return (new Ticket(rates, budget, request, null), null);
+            return (new Ticket(rates, budget, request, null, limits.UnknownModelPrice), null);
+        }
+        // A model of unknown price would reserve and settle $0 and spend without limit: it is counted at the
+        // configured fallback price, or refused.
+        if (targets.FirstOrDefault(t => t.Price is null) is { } unpriced && limits.UnknownModelPrice is null)
+        {
+            return (null, GatewayError.PriceUnknown(unpriced.Ref.ToString()));
         }
         // The dearest model the call may end up on (fallbacks included), at the longest answer it may get.
         var input = tokens.Count(request.Messages);
         var output = request.MaxOutputTokens ?? limits.BudgetReserveOutputTokens;
-        var estimate = targets.Max(t => t.Price?.CostOf(input, output) ?? 0m);
+        var estimate = targets.Max(t => (t.Price ?? limits.UnknownModelPrice!).CostOf(input, output));
         var (reservation, spent) = await budget.TryReserveAsync(request.UserId, cap, estimate, cancellationToken);
         return reservation is null
             ? (null, GatewayError.BudgetExhausted(cap, spent, budget.RenewsAt()))
-            : (new Ticket(rates, budget, request, reservation), null);
+            : (new Ticket(rates, budget, request, reservation, limits.UnknownModelPrice), null);
     }
 }

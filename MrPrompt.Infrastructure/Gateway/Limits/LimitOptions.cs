@@ -34,6 +34,17 @@ public sealed class LimitOptions
     [Range(0, 1_000_000)]
     public decimal? DefaultMonthlyBudgetUsd { get; set; }
 
+    /// <summary>
+    /// The price (USD per million tokens, in and out) a budget counts a model with no known price at; unset,
+    /// such models are refused to anyone with a budget, since $0 would let them spend without limit.
+    /// </summary>
+    [Range(0.000001, 1_000_000)]
+    public decimal? UnknownModelPriceUsdPerMillion { get; set; }
+
+    /// <summary>The price budgets count a model with no known price at, if one is set.</summary>
+    public Domain.Providers.ModelPrice? UnknownModelPrice =>
+        UnknownModelPriceUsdPerMillion is { } perMillion ? new Domain.Providers.ModelPrice(perMillion, perMillion) : null;
+
     /// <summary>Output tokens assumed when reserving budget for a call that sets no max_tokens.</summary>
     [Range(1, 1_000_000)]
     public int BudgetReserveOutputTokens { get; set; } = 4096;

@@ -8,12 +8,10 @@ namespace MrPrompt.Infrastructure.Gateway.Providers;
 /// Once after start, asks each system provider configured without a <c>Models</c> list for its models,
 /// and warns when it cannot answer: such a provider otherwise offers people only its default model (or
 /// nothing), and nobody would know why. Runs in the background so an unreachable provider never delays
-/// start.
+/// start. What it learns is what the system key then serves (<see cref="ProviderModels"/>).
 /// </summary>
-public sealed partial class ProviderModelCheck(ProviderCatalog catalog, ProviderClientFactory clients, ILogger<ProviderModelCheck> logger) : BackgroundService
+public sealed partial class ProviderModelCheck(ProviderCatalog catalog, ProviderModels models, ILogger<ProviderModelCheck> logger) : BackgroundService
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         foreach (var provider in catalog.All.Where(NeedsListing))
@@ -21,27 +19,25 @@ public sealed partial class ProviderModelCheck(ProviderCatalog catalog, Provider
             var offered = provider.DefaultModel is { } model ? $"only its default model {model}" : "no model";
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                timeout.CancelAfter(Timeout);
+                // Asked here first, the answer is kept: the first call on the system key does not wait for it.
                 var endpoint = new ProviderEndpoint(provider.Id, provider.DisplayName, provider.Kind, provider.BaseUrl, provider.SystemApiKey);
-                var listed = await clients.ListModelsAsync(endpoint, timeout.Token);
-                if (listed.Count == 0)
+                var listing = await models.ListAsync(provider, endpoint, null, stoppingToken);
+                if (listing.Failure is { } failure)
+                {
+                    LogNoModels(logger, provider.Id, $"its models endpoint did not answer ({failure})", offered);
+                }
+                else if (listing.Models.Count == 0)
                 {
                     LogNoModels(logger, provider.Id, "it listed none", offered);
                 }
                 else
                 {
-                    LogListed(logger, provider.Id, listed.Count);
+                    LogListed(logger, provider.Id, listing.Models.Count);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
-            }
-            catch (Exception ex)
-            {
-                // The type only: provider error messages may quote the request, and never belong in logs whole.
-                LogNoModels(logger, provider.Id, $"its models endpoint did not answer ({ex.GetType().Name})", offered);
             }
         }
     }
