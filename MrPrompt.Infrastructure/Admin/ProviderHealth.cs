@@ -61,7 +61,7 @@ public sealed class ProviderHealth(
                 stats.TryGetValue(provider.Id, out s) ? Window(s.DayCalls, s.DaySuccesses, s.DayP95) : Window(0, 0, null),
                 lastErrors.GetValueOrDefault(provider.Id)?.ErrorCode,
                 lastErrors.GetValueOrDefault(provider.Id)?.ExecutedAt,
-                CircuitOf(provider.Id)))
+                CircuitOf(provider)))
             .OrderBy(p => p.DisplayName, StringComparer.OrdinalIgnoreCase)
             .ToList();
     }
@@ -91,14 +91,9 @@ public sealed class ProviderHealth(
             : new ProviderProbe(false, outcome.Error!.Message, took);
     }
 
-    /// <summary>The worst state among the provider's breakers (one per address it is called at).</summary>
-    private CircuitState CircuitOf(string providerId)
-    {
-        var states = breakers.All.Where(b => b.Key.StartsWith(providerId + "|", StringComparison.OrdinalIgnoreCase)).Select(b => b.Value.State).ToList();
-        return states.Contains(CircuitState.Open) ? CircuitState.Open
-            : states.Contains(CircuitState.HalfOpen) ? CircuitState.HalfOpen
-            : CircuitState.Closed;
-    }
+    /// <summary>The state of the breaker on the provider's system key: people's own keys have breakers of their own.</summary>
+    private CircuitState CircuitOf(ProviderDefinition provider) =>
+        breakers.For(new ProviderEndpoint(provider.Id, provider.DisplayName, provider.Kind, provider.BaseUrl, provider.SystemApiKey)).State;
 
     private static HealthWindow Window(int calls, int successes, int? p95) =>
         new(calls, calls == 0 ? null : (double)successes / calls, p95);

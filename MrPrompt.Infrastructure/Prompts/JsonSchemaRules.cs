@@ -71,8 +71,10 @@ public static class JsonSchemaRules
         try
         {
             var schema = await JsonSchema.FromJsonAsync(schemaText);
-            var errors = schema.Validate(json);
-            return new JsonCheck(errors.Count == 0, errors.Select(Describe).ToList());
+            var patterns = SchemaPatterns.TakeOut(schema);
+            var errors = schema.Validate(json).Select(Describe).ToList();
+            errors.AddRange(patterns.Check(schema, Newtonsoft.Json.Linq.JToken.Parse(json)));
+            return new JsonCheck(errors.Count == 0, errors);
         }
         catch (Exception ex) when (ex is RegexMatchTimeoutException or ArgumentException or Newtonsoft.Json.JsonException or InvalidOperationException)
         {
@@ -98,7 +100,8 @@ public static class JsonSchemaRules
         }
     }
 
-    private static string? UnsafePart(JsonElement element)
+    /// <param name="conditional">Inside anyOf, oneOf, not or the like, where <see cref="SchemaPatterns"/> does not follow.</param>
+    private static string? UnsafePart(JsonElement element, bool conditional = false)
     {
         switch (element.ValueKind)
         {
@@ -109,19 +112,21 @@ public static class JsonSchemaRules
                     {
                         "$ref" when property.Value.ValueKind != JsonValueKind.String || !property.Value.GetString()!.StartsWith('#') =>
                             "A $ref can only point inside the schema (starting with #); references to other documents are not fetched.",
+                        "pattern" when property.Value.ValueKind == JsonValueKind.String && conditional =>
+                            "A pattern inside anyOf, oneOf, not, if, then, else, contains, propertyNames or dependencies is not supported.",
                         "pattern" when property.Value.ValueKind == JsonValueKind.String => PatternProblem(property.Value.GetString()!),
                         "patternProperties" when property.Value.ValueKind == JsonValueKind.Object =>
                             property.Value.EnumerateObject().Select(p => PatternProblem(p.Name)).FirstOrDefault(p => p is not null),
                         _ => null,
                     };
-                    if ((problem ?? UnsafePart(property.Value)) is { } found)
+                    if ((problem ?? UnsafePart(property.Value, conditional || SchemaPatterns.Unfollowed.Contains(property.Name))) is { } found)
                     {
                         return found;
                     }
                 }
                 return null;
             case JsonValueKind.Array:
-                return element.EnumerateArray().Select(UnsafePart).FirstOrDefault(p => p is not null);
+                return element.EnumerateArray().Select(e => UnsafePart(e, conditional)).FirstOrDefault(p => p is not null);
             default:
                 return null;
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Usage;
@@ -190,6 +191,47 @@ public sealed class CircuitBreakerTests : IClassFixture<CircuitBreakerTests.Tigh
         Assert.Equal(GatewayErrorCode.ProviderUnavailable, Assert.IsType<GatewayFailed>(last).Error.Code);
         Assert.Equal(2, _fixture.Upstream.ChatRequestCount);
         Assert.Equal("provider_unavailable", Assert.Single(await _fixture.UsageRowsAsync(request.TraceId!, 1)).ErrorCode);
+    }
+
+    public sealed class TightBreakerFixture(PostgresServer server) : IAsyncLifetime
+    {
+        public GatewayFixture Gateway { get; } = new(server)
+        {
+            Overrides = { ["Gateway:CircuitFailureThreshold"] = "2", ["Gateway:MaxAttempts"] = "1" },
+        };
+
+        public ValueTask InitializeAsync() => Gateway.InitializeAsync();
+
+        public ValueTask DisposeAsync() => Gateway.DisposeAsync();
+    }
+}
+
+/// <summary>Breakers belong to a key: one person's key going bad blocks nobody on the system key.</summary>
+public sealed class PerKeyBreakerTests(PerKeyBreakerTests.TightBreakerFixture fixture) : IClassFixture<PerKeyBreakerTests.TightBreakerFixture>
+{
+    [Fact]
+    public async Task A_breaker_opened_by_one_users_key_leaves_the_system_key_open_to_others()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var gateway = fixture.Gateway;
+        var owner = await TestUsers.RegisterAsync(gateway.Services);
+        gateway.Upstream.AcceptedKeys.Add("sk-own-key-failing-88887777");
+        var (_, errors) = await gateway.Services.GetRequiredService<MrPrompt.Infrastructure.Credentials.CredentialService>()
+            .AddAsync(owner, new MrPrompt.Infrastructure.Credentials.NewCredential("openai", "Mine", "sk-own-key-failing-88887777", gateway.Upstream.OpenAIBaseUrl), ct);
+        Assert.True(errors.IsEmpty);
+
+        gateway.Upstream.Enqueue(Fault.Status(500), Fault.Status(500));
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.IsType<GatewayFailed>((await gateway.Gateway.StreamAsync(owner.Ask("openai/gpt-4o"), ct).CollectAsync()).Last);
+        }
+        var ownerAgain = (await gateway.Gateway.StreamAsync(owner.Ask("openai/gpt-4o"), ct).CollectAsync()).Last;
+        var calls = gateway.Upstream.ChatRequestCount;
+        var other = (await gateway.Gateway.StreamAsync(gateway.UserId.Ask("openai/gpt-4o"), ct).CollectAsync()).Last;
+
+        Assert.Equal(GatewayErrorCode.ProviderUnavailable, Assert.IsType<GatewayFailed>(ownerAgain).Error.Code); // its own breaker is open
+        Assert.IsType<GatewayCompleted>(other);
+        Assert.Equal(calls + 1, gateway.Upstream.ChatRequestCount);
     }
 
     public sealed class TightBreakerFixture(PostgresServer server) : IAsyncLifetime

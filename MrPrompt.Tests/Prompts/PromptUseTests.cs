@@ -173,6 +173,22 @@ public sealed class PromptUseTests(ChatFixture fixture) : IClassFixture<ChatFixt
     }
 
     [Fact]
+    public async Task A_pattern_that_backtracks_catastrophically_is_matched_in_linear_time()
+    {
+        var evil = new string('a', 50_000) + "!";
+        const string schema = """{"type":"object","properties":{"a":{"type":"string","pattern":"^(a+)+$"},"list":{"type":"array","items":{"pattern":"^(a|aa)+$"}}}}""";
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var check = await JsonSchemaRules.CheckAnswerAsync($$"""{"a":"{{evil}}","list":["aaaa","{{evil}}"]}""", schema);
+        var took = watch.Elapsed;
+
+        Assert.False(check.IsValid);
+        Assert.Equal(["a: does not match the pattern ^(a+)+$", "list[1]: does not match the pattern ^(a|aa)+$"], check.Errors);
+        Assert.True(took < TimeSpan.FromMilliseconds(100), $"took {took.TotalMilliseconds:0} ms");
+        Assert.True((await JsonSchemaRules.CheckAnswerAsync("""{"a":"aaa","list":["aa"]}""", schema)).IsValid);
+    }
+
+    [Fact]
     public async Task A_prompt_renders_into_a_gateway_request_with_its_defaults_and_format()
     {
         var user = await fixture.NewUserAsync();

@@ -77,6 +77,7 @@ public sealed class PromptValidationTests(ChatFixture fixture) : IClassFixture<C
     [InlineData("{\"properties\": {\"a\": {\"$ref\": \"https://example.com/schema.json\"}}}", "only point inside the schema")]
     [InlineData("{\"properties\": {\"a\": {\"type\": \"string\", \"pattern\": \"(\"}}}", "cannot be used")]
     [InlineData("{\"patternProperties\": {\"^(a)\\\\1$\": {}}}", "cannot be used")]
+    [InlineData("{\"anyOf\": [{\"type\": \"string\", \"pattern\": \"^a$\"}, {\"type\": \"number\"}]}", "pattern inside anyOf")]
     public async Task A_schema_that_is_not_valid_json_schema_is_refused(string schema, string expected)
     {
         var content = Content() with { ResponseFormat = PromptResponseFormat.JsonSchema, JsonSchema = schema };
