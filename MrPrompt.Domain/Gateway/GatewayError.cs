@@ -18,6 +18,9 @@ public sealed record GatewayError(GatewayErrorCode Code, string Message, TimeSpa
         new(GatewayErrorCode.PriceUnknown,
             $"{model} has no known price, so a monthly budget cannot be kept with it. An admin can give it a price (Providers__<id>__Models__<n>__InputPrice and __OutputPrice) or set Limits__UnknownModelPriceUsdPerMillion.");
 
+    public static GatewayError AnswerTooLong(string providerName, int maxCharacters) =>
+        new(GatewayErrorCode.AnswerTooLong, $"{providerName}'s answer passed {maxCharacters:N0} characters, the most MrPrompt takes, and was stopped there.");
+
     public static GatewayError MissingCredential(string providerName) =>
         new(GatewayErrorCode.MissingCredential, $"Add a key for {providerName} in Settings → Provider keys to use its models.");
 

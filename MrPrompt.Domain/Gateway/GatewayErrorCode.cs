@@ -26,4 +26,7 @@ public enum GatewayErrorCode
 
     /// <summary>A model with no known price, which a monthly budget cannot be kept with.</summary>
     PriceUnknown,
+
+    /// <summary>An answer longer than the gateway takes (the provider did not stop).</summary>
+    AnswerTooLong,
 }

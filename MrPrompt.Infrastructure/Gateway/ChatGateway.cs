@@ -20,6 +20,7 @@ public sealed partial class ChatGateway(
     CallAdmission admission,
     IUsageSink usage,
     TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<GatewayOptions> options,
     ILogger<ChatGateway> logger) : IChatGateway
 {
     public async IAsyncEnumerable<GatewayEvent> StreamAsync(GatewayRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -49,6 +50,7 @@ public sealed partial class ChatGateway(
             string? finishReason = null;
             string? responseId = null;
             Exception? failure = null;
+            var tooLong = false;
             await using (var updates = client.GetStreamingResponseAsync(request.Messages, OptionsFor(request, call), cancellationToken).GetAsyncEnumerator(cancellationToken))
             {
                 while (true)
@@ -68,12 +70,23 @@ public sealed partial class ChatGateway(
                     responseId ??= update.ResponseId;
                     if (update.Text is { Length: > 0 } delta)
                     {
+                        if (delta.Length > options.Value.MaxAnswerCharacters - text.Length)
+                        {
+                            // Leaving the loop disposes the stream, which stops the provider.
+                            tooLong = true;
+                            break;
+                        }
                         text.Append(delta);
                         yield return new GatewayDelta(delta);
                     }
                 }
             }
 
+            if (tooLong)
+            {
+                yield return new GatewayFailed(GatewayError.AnswerTooLong(targets[0].Provider.DisplayName, options.Value.MaxAnswerCharacters), text.ToString(), call.TraceId);
+                yield break;
+            }
             if (failure is not null)
             {
                 yield return new GatewayFailed(Explain(failure, call, targets, cancellationToken), text.ToString(), call.TraceId);
@@ -108,6 +121,10 @@ public sealed partial class ChatGateway(
         {
             var response = await pipeline.Build(targets[0], targets.Skip(1).ToList())
                 .GetResponseAsync(request.Messages, OptionsFor(request, call), cancellationToken);
+            if (response.Text.Length > options.Value.MaxAnswerCharacters)
+            {
+                return new GatewayOutcome(null, GatewayError.AnswerTooLong(targets[0].Provider.DisplayName, options.Value.MaxAnswerCharacters));
+            }
             return new GatewayOutcome(Result(call, targets, response.Text, response.FinishReason?.Value, response.ResponseId, started), null);
         }
         catch (Exception ex)
@@ -187,13 +204,13 @@ public sealed partial class ChatGateway(
         TraceId = request.TraceId ?? Activity.Current?.TraceId.ToHexString() ?? Guid.NewGuid().ToString("N"),
     };
 
-    private static ChatOptions OptionsFor(GatewayRequest request, GatewayCall call)
+    private ChatOptions OptionsFor(GatewayRequest request, GatewayCall call)
     {
-        var options = new ChatOptions
+        var chatOptions = new ChatOptions
         {
             ModelId = request.Model.Model,
             Temperature = request.Temperature,
-            MaxOutputTokens = request.MaxOutputTokens,
+            MaxOutputTokens = request.MaxOutputTokens is { } asked ? Math.Min(asked, options.Value.MaxOutputTokens) : null,
             ResponseFormat = request.ResponseFormat switch
             {
                 GatewayResponseFormat.Json => ChatResponseFormat.Json,
@@ -201,8 +218,8 @@ public sealed partial class ChatGateway(
                 _ => null,
             },
         };
-        call.AttachTo(options);
-        return options;
+        call.AttachTo(chatOptions);
+        return chatOptions;
     }
 
     private GatewayResult Result(GatewayCall call, IReadOnlyList<GatewayTarget> targets, string text, string? finishReason, string? responseId, long started)

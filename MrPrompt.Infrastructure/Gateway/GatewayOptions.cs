@@ -32,6 +32,17 @@ public sealed class GatewayOptions
     [Range(1, 3600)]
     public int CircuitBreakSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// The longest answer, in characters, the gateway takes from a provider: past it the call is stopped
+    /// and ends as failed with what came, so an upstream that never stops fills neither memory nor the database.
+    /// </summary>
+    [Range(1_000, 100_000_000)]
+    public int MaxAnswerCharacters { get; set; } = 1_000_000;
+
+    /// <summary>The most output tokens a call may ask for; a larger max_tokens is lowered to it.</summary>
+    [Range(16, 10_000_000)]
+    public int MaxOutputTokens { get; set; } = 128_000;
+
     /// <summary>Pause between the Echo provider's words, so it streams like a model.</summary>
     [Range(0, 5000)]
     public int EchoWordDelayMilliseconds { get; set; } = 40;

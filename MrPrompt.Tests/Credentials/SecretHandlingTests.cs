@@ -28,7 +28,8 @@ public sealed class SecretHandlingTests(PostgresServer server) : IAsyncLifetime
             {
                 ["Providers:openai:BaseUrl"] = _upstream.OpenAIBaseUrl,
                 ["Providers:openai:ApiKey"] = FakeProviderServer.ValidKey,
-                ["Providers:openai:Models:0"] = "gpt-4o",
+                // A model only these tests call, so their spans are told from those of tests running beside them.
+                ["Providers:openai:Models:0"] = "gpt-4o-secrets",
                 ["Gateway:MaxAttempts"] = "1",
             },
             services => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs)));
@@ -50,10 +51,10 @@ public sealed class SecretHandlingTests(PostgresServer server) : IAsyncLifetime
         var userId = await TestUsers.RegisterAsync(_services);
         _upstream.AcceptedKeys.Clear(); // every key is refused: the recorded 401 quotes part of the key
 
-        var (_, last) = await _services.GetRequiredService<IChatGateway>().StreamAsync(userId.Ask("openai/gpt-4o"), ct).CollectAsync();
+        var (_, last) = await _services.GetRequiredService<IChatGateway>().StreamAsync(userId.Ask("openai/gpt-4o-secrets"), ct).CollectAsync();
 
         Assert.IsType<GatewayFailed>(last);
-        var span = Assert.Single(spans, s => s.Status == System.Diagnostics.ActivityStatusCode.Error);
+        var span = Assert.Single(spans, s => s.Status == System.Diagnostics.ActivityStatusCode.Error && s.DisplayName == "chat gpt-4o-secrets");
         Assert.DoesNotContain("Incorrect API key", span.StatusDescription ?? "");
         Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("Incorrect API key", StringComparison.Ordinal) == true);
         Assert.Equal("OpenAI rejected the API key. Check or replace it in Settings → Provider keys.", span.StatusDescription);
@@ -72,7 +73,7 @@ public sealed class SecretHandlingTests(PostgresServer server) : IAsyncLifetime
         await gateway.StreamAsync(userId.Ask("mine/gpt-4o-mini"), ct).CollectAsync();
         _upstream.Enqueue(Fault.Status(401));
         await gateway.StreamAsync(userId.Ask("mine/gpt-4o"), ct).CollectAsync();
-        await gateway.StreamAsync(userId.Ask("openai/gpt-4o"), ct).CollectAsync();
+        await gateway.StreamAsync(userId.Ask("openai/gpt-4o-secrets"), ct).CollectAsync();
 
         // The failing paths did log (so this looks at real entries), just not the keys.
         Assert.Contains(_logs.Entries, entry => entry.Contains("Key check with", StringComparison.Ordinal));

@@ -220,3 +220,67 @@ public sealed class LimitTests(LimitedGatewayFixture fixture) : IClassFixture<Li
         }
     }
 }
+
+/// <summary>At most three calls under way per person, and answers of at most 1,000 characters.</summary>
+public sealed class TightCallsFixture(PostgresServer server) : GatewayFixture(server)
+{
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        settings["Limits:MaxOpenCallsPerUser"] = "3";
+        settings["Gateway:MaxAnswerCharacters"] = "1000";
+    }
+}
+
+/// <summary>What one person can hold open, and how much one answer can bring in.</summary>
+public sealed class OpenCallTests(TightCallsFixture fixture) : IClassFixture<TightCallsFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_person_holds_at_most_the_open_calls_allowed_and_one_more_may_start_when_one_ends()
+    {
+        var user = await TestUsers.RegisterAsync(fixture.Services);
+        var other = await TestUsers.RegisterAsync(fixture.Services);
+        var open = new List<IAsyncEnumerator<GatewayEvent>>();
+        for (var i = 0; i < 3; i++)
+        {
+            var stream = fixture.Gateway.StreamAsync(user.Ask("echo/echo", "one two three four"), Ct).GetAsyncEnumerator(Ct);
+            while (await stream.MoveNextAsync() && stream.Current is not GatewayDelta)
+            {
+            }
+            Assert.IsType<GatewayDelta>(stream.Current); // under way, held open by not reading on
+            open.Add(stream);
+        }
+
+        var fourth = (await fixture.Gateway.StreamAsync(user.Ask("echo/echo", "four"), Ct).CollectAsync()).Last;
+        var someoneElse = (await fixture.Gateway.StreamAsync(other.Ask("echo/echo", "mine"), Ct).CollectAsync()).Last;
+        await open[0].DisposeAsync();
+        var afterOneEnded = (await fixture.Gateway.StreamAsync(user.Ask("echo/echo", "five"), Ct).CollectAsync()).Last;
+
+        var refusal = Assert.IsType<GatewayFailed>(fourth).Error;
+        Assert.Equal(GatewayErrorCode.UsageLimited, refusal.Code);
+        Assert.Contains("3 answers being written at once", refusal.Message, StringComparison.Ordinal);
+        Assert.IsType<GatewayCompleted>(someoneElse);
+        Assert.IsType<GatewayCompleted>(afterOneEnded);
+        foreach (var stream in open.Skip(1))
+        {
+            await stream.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_answer_past_the_longest_taken_is_stopped_and_ends_as_failed_with_what_came()
+    {
+        var user = await TestUsers.RegisterAsync(fixture.Services);
+        var request = user.Ask("openai/gpt-4o");
+
+        var (deltas, last) = await fixture.Gateway.StreamAsync(request, Ct).CollectAsync();
+
+        var failed = Assert.IsType<GatewayFailed>(last);
+        Assert.Equal(GatewayErrorCode.AnswerTooLong, failed.Error.Code);
+        Assert.Contains("1,000 characters", failed.Error.Message, StringComparison.Ordinal);
+        Assert.InRange(string.Concat(deltas).Length, 900, 1000);
+        Assert.Equal(string.Concat(deltas), failed.PartialText);
+        Assert.True(ProviderFixtures.OpenAIStreamText().Length > 2000, "the recording is long enough to be cut");
+    }
+}

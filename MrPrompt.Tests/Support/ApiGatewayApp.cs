@@ -32,6 +32,8 @@ public class ApiGatewayApp(PostgresServer server) : MrPromptApp(server)
         settings["Gateway:RetryBaseDelayMilliseconds"] = "10";
         settings["Gateway:EchoWordDelayMilliseconds"] = "0";
         settings["Api:KeepAliveSeconds"] = "1";
+        // Tests of other limits send many requests at once as one user.
+        settings["Limits:MaxOpenCallsPerUser"] = "1000";
     }
 
     /// <summary>The official OpenAI SDK, pointed at this app's /v1 with <paramref name="key"/>.</summary>

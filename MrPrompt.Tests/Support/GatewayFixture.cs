@@ -67,8 +67,9 @@ public class GatewayFixture(PostgresServer server) : IAsyncLifetime
             ["Gateway:FirstTokenTimeoutSeconds"] = "1",
             ["Gateway:CircuitFailureThreshold"] = "1000",
             ["Gateway:EchoWordDelayMilliseconds"] = "0",
-            // Tests not about limits make many calls as one user; LimitTests sets its own.
+            // Tests not about limits make many calls as one user, many at once; LimitTests sets its own.
             ["Limits:RequestsPerMinute"] = "100000",
+            ["Limits:MaxOpenCallsPerUser"] = "1000",
         };
         Configure(settings);
         foreach (var (key, value) in Overrides)

@@ -12,6 +12,7 @@ public static class GatewayErrorStatus
             or GatewayErrorCode.InvalidKey or GatewayErrorCode.ContextTooLong or GatewayErrorCode.InvalidRequest
             or GatewayErrorCode.ModelNotOffered => StatusCodes.Status400BadRequest,
         GatewayErrorCode.PriceUnknown => StatusCodes.Status403Forbidden,
+        GatewayErrorCode.AnswerTooLong => StatusCodes.Status502BadGateway,
         GatewayErrorCode.RateLimited or GatewayErrorCode.UsageLimited or GatewayErrorCode.BudgetExhausted => StatusCodes.Status429TooManyRequests,
         GatewayErrorCode.ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,
         GatewayErrorCode.Timeout => StatusCodes.Status504GatewayTimeout,

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Providers;
@@ -15,11 +16,20 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 public sealed class CallAdmission(
     CallerAllowances allowances, CallRateLimits rates, BudgetLedger budget, ITokenCounter tokens, IOptionsMonitor<LimitOptions> options)
 {
+    private readonly ConcurrentDictionary<Guid, int> _open = new();
+
     /// <summary>An admitted call: settle it with what it used, once, however it ended.</summary>
-    public sealed class Ticket(CallRateLimits rates, BudgetLedger budget, GatewayRequest request, BudgetLedger.Reservation? reservation, ModelPrice? unknownModelPrice)
+    public sealed class Ticket(CallRateLimits rates, BudgetLedger budget, GatewayRequest request, BudgetLedger.Reservation? reservation, ModelPrice? unknownModelPrice, Action? close = null)
     {
+        private int _settled;
+
         public void Settle((long Tokens, decimal Cost, long UnpricedTokens) spent)
         {
+            if (Interlocked.Exchange(ref _settled, 1) == 1)
+            {
+                return;
+            }
+            close?.Invoke();
             var (tokensUsed, cost, unpricedTokens) = spent;
             cost += unknownModelPrice?.CostOf(unpricedTokens, 0) ?? 0;
             if (request.Source == UsageSource.Background)
@@ -64,9 +74,33 @@ public sealed class CallAdmission(
         {
             return (null, limited);
         }
+        if (!TryOpen(request.UserId, limits.MaxOpenCallsPerUser))
+        {
+            return (null, GatewayError.UsageLimited($"your limit of {limits.MaxOpenCallsPerUser} answers being written at once", TimeSpan.FromSeconds(1)));
+        }
+        var close = () => Close(request.UserId);
+        try
+        {
+            var (ticket, refusal) = await AdmitWithinBudgetAsync(request, targets, allowance, limits, close, cancellationToken);
+            if (ticket is null)
+            {
+                close();
+            }
+            return (ticket, refusal);
+        }
+        catch
+        {
+            close();
+            throw;
+        }
+    }
+
+    private async Task<(Ticket? Ticket, GatewayError? Refusal)> AdmitWithinBudgetAsync(
+        GatewayRequest request, IReadOnlyList<GatewayTarget> targets, CallerAllowance allowance, LimitOptions limits, Action close, CancellationToken cancellationToken)
+    {
         if (allowance.MonthlyBudgetUsd is not { } cap)
         {
-            return (new Ticket(rates, budget, request, null, limits.UnknownModelPrice), null);
+            return (new Ticket(rates, budget, request, null, limits.UnknownModelPrice, close), null);
         }
         // A model of unknown price would reserve and settle $0 and spend without limit: it is counted at the
         // configured fallback price, or refused.
@@ -81,6 +115,34 @@ public sealed class CallAdmission(
         var (reservation, spent) = await budget.TryReserveAsync(request.UserId, cap, estimate, cancellationToken);
         return reservation is null
             ? (null, GatewayError.BudgetExhausted(cap, spent, budget.RenewsAt()))
-            : (new Ticket(rates, budget, request, reservation, limits.UnknownModelPrice), null);
+            : (new Ticket(rates, budget, request, reservation, limits.UnknownModelPrice, close), null);
+    }
+
+    private bool TryOpen(Guid userId, int max)
+    {
+        while (true)
+        {
+            var open = _open.GetValueOrDefault(userId);
+            if (open >= max)
+            {
+                return false;
+            }
+            if (open == 0 ? _open.TryAdd(userId, 1) : _open.TryUpdate(userId, open + 1, open))
+            {
+                return true;
+            }
+        }
+    }
+
+    private void Close(Guid userId)
+    {
+        while (_open.TryGetValue(userId, out var open))
+        {
+            // The last one out removes the entry, so idle users hold no memory.
+            if (open <= 1 ? _open.TryRemove(new KeyValuePair<Guid, int>(userId, open)) : _open.TryUpdate(userId, open - 1, open))
+            {
+                return;
+            }
+        }
     }
 }

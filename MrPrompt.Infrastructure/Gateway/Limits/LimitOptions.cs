@@ -30,6 +30,13 @@ public sealed class LimitOptions
     [Range(1, long.MaxValue)]
     public long? ApiKeyTokensPerMinute { get; set; }
 
+    /// <summary>
+    /// Calls one person may have under way at once, across chat, compare (each column), the playground and
+    /// the API; background work is not counted.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxOpenCallsPerUser { get; set; } = 8;
+
     /// <summary>Monthly USD cap for users without one of their own; unset means no cap.</summary>
     [Range(0, 1_000_000)]
     public decimal? DefaultMonthlyBudgetUsd { get; set; }
