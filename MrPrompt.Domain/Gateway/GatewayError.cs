@@ -21,6 +21,9 @@ public sealed record GatewayError(GatewayErrorCode Code, string Message, TimeSpa
     public static GatewayError AnswerTooLong(string providerName, int maxCharacters) =>
         new(GatewayErrorCode.AnswerTooLong, $"{providerName}'s answer passed {maxCharacters:N0} characters, the most MrPrompt takes, and was stopped there.");
 
+    public static GatewayError AccountDisabled() =>
+        new(GatewayErrorCode.AccountDisabled, "This account is disabled. Ask an administrator to enable it.");
+
     public static GatewayError MissingCredential(string providerName) =>
         new(GatewayErrorCode.MissingCredential, $"Add a key for {providerName} in Settings → Provider keys to use its models.");
 

@@ -29,4 +29,7 @@ public enum GatewayErrorCode
 
     /// <summary>An answer longer than the gateway takes (the provider did not stop).</summary>
     AnswerTooLong,
+
+    /// <summary>The account was disabled by an admin.</summary>
+    AccountDisabled,
 }

@@ -120,6 +120,19 @@ public sealed class LimitTests(LimitedGatewayFixture fixture) : IClassFixture<Li
     }
 
     [Fact]
+    public async Task A_disabled_account_is_refused_on_its_next_call_from_the_ui_too()
+    {
+        var user = await NewUserAsync();
+        Assert.True((await fixture.Gateway.CompleteAsync(user.Ask("echo/echo", "hi"), Ct)).Succeeded); // its allowance is now kept
+
+        await fixture.Services.GetRequiredService<MrPrompt.Infrastructure.Accounts.AccountDirectory>()
+            .SetDisabledAsync(TestUsers.AsAdmin(Guid.Empty), user, disabled: true, Ct);
+        var refused = await fixture.Gateway.CompleteAsync(user.Ask("echo/echo", "hi") with { Source = UsageSource.Ui }, Ct);
+
+        Assert.Equal(GatewayErrorCode.AccountDisabled, refused.Error!.Code);
+    }
+
+    [Fact]
     public async Task A_refused_call_is_logged_as_costing_nothing_not_as_of_unknown_price()
     {
         var user = await NewUserAsync();

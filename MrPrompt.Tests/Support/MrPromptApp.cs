@@ -54,12 +54,20 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
         return await CreateClient().SendAsync(request, completion, TestContext.Current.CancellationToken);
     }
 
-    /// <summary>A browser-like client: keeps cookies, does not follow redirects so tests can see them.</summary>
-    public HttpClient CreateClient() => _factory!.CreateClient(new WebApplicationFactoryClientOptions
+    /// <summary>
+    /// A browser-like client: keeps cookies, does not follow redirects so tests can see them, and says
+    /// its requests come from MrPrompt's own pages (Sec-Fetch-Site), as a browser on them does.
+    /// </summary>
+    public HttpClient CreateClient()
     {
-        AllowAutoRedirect = false,
-        HandleCookies = true,
-    });
+        var client = _factory!.CreateClient(new WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+        });
+        client.DefaultRequestHeaders.Add("Sec-Fetch-Site", "same-origin");
+        return client;
+    }
 
     public virtual async ValueTask DisposeAsync()
     {

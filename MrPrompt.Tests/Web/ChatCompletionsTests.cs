@@ -172,6 +172,43 @@ public sealed class ChatCompletionsTests(ApiGatewayApp app) : IClassFixture<ApiG
         Assert.Equal(before + 1, app.Upstream.ChatRequestCount);
     }
 
+    [Theory]
+    [InlineData("cross-site")]
+    [InlineData("same-site")] // a sibling subdomain, which the SameSite cookie lets through
+    [InlineData(null)] // no word of where it came from, and no antiforgery token
+    public async Task A_signed_in_browsers_call_not_from_mrprompts_pages_is_refused_in_openai_shape(string? fetchSite)
+    {
+        var browser = app.CreateClient();
+        browser.DefaultRequestHeaders.Remove("Sec-Fetch-Site");
+        await AccountForms.RegisterAsync(browser, $"csrf-{Guid.NewGuid():N}@example.com", "Passw0rd!");
+        var before = app.Upstream.ChatRequestCount;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}""", Encoding.UTF8, "application/json"),
+        };
+        if (fetchSite is not null)
+        {
+            request.Headers.Add("Sec-Fetch-Site", fetchSite);
+        }
+
+        using var response = await browser.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("cross_site_request", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(before, app.Upstream.ChatRequestCount);
+    }
+
+    [Fact]
+    public async Task A_program_without_a_valid_key_gets_a_401_in_openai_shape()
+    {
+        using var response = await PostAsync("mrp_not-a-real-key", """{"model":"echo/echo","messages":[{"role":"user","content":"Hi"}]}""");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("invalid_api_key", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
     [Fact]
     public async Task An_unknown_api_address_is_a_json_404_not_a_page()
     {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.ApiKeys;
+using MrPrompt.Web.Endpoints.OpenAi;
 
 namespace MrPrompt.Web.Authentication;
 
@@ -52,12 +53,19 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        var detail = result.Failure?.Message ?? "Send a personal API key as 'Authorization: Bearer mrp_…'. Create one in Settings → API keys.";
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
+        // OpenAI's SDKs read their own error shape; the rest of the API speaks ProblemDetails.
+        if (Request.Path.StartsWithSegments("/v1"))
+        {
+            await Response.WriteAsJsonAsync(OpenAiError.Of(StatusCodes.Status401Unauthorized, detail, "invalid_request_error", "invalid_api_key"));
+            return;
+        }
         await Response.WriteAsJsonAsync(new ProblemDetails
         {
             Title = "Sign in or send an API key",
-            Detail = result.Failure?.Message ?? "Send a personal API key as 'Authorization: Bearer mrp_…'. Create one in Settings → API keys.",
+            Detail = detail,
             Status = StatusCodes.Status401Unauthorized,
         }, options: null, contentType: "application/problem+json");
     }

@@ -1,23 +1,34 @@
+using Microsoft.AspNetCore.Antiforgery;
+
 namespace MrPrompt.Web.Authentication;
 
 /// <summary>
-/// Refuses a change (POST, PUT, DELETE…) made with a browser's sign-in when the browser says it comes
-/// from another site (<c>Sec-Fetch-Site</c>): a page on a sibling subdomain is "same-site", so the
-/// SameSite cookie alone would let it unlock accounts or mint reset links with an admin's sign-in.
-/// Programs with an API key, and clients that send no such header, are not browsers on a page.
+/// Refuses a change (POST, PUT, DELETE…) made with a browser's sign-in unless the browser says it comes
+/// from MrPrompt's own pages (<c>Sec-Fetch-Site: same-origin</c>) or it carries the antiforgery token: a page
+/// on another site, even a sibling subdomain the SameSite cookie lets through, cannot spend a signed-in
+/// person's budget or change anything as them. Programs with an API key are not browsers on a page.
 /// </summary>
 internal static class CrossSiteRequests
 {
-    public static async ValueTask<object?> RefuseAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public const string Explanation =
+        "A change made with a browser's sign-in must come from MrPrompt's own pages (Sec-Fetch-Site: same-origin) or carry its antiforgery token; programs send an API key.";
+
+    /// <summary>An endpoint filter that answers a refused request with <paramref name="refusal"/>, in the endpoint's own error shape.</summary>
+    public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> Refuse(Func<HttpContext, IResult> refusal) =>
+        async (context, next) => await IsForgeableAsync(context.HttpContext) ? refusal(context.HttpContext) : await next(context);
+
+    private static async Task<bool> IsForgeableAsync(HttpContext http)
     {
-        var http = context.HttpContext;
-        var changes = !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method));
-        var byCookie = !http.User.Identities.Any(identity => identity.AuthenticationType == ApiKeyAuthenticationHandler.SchemeName);
-        if (changes && byCookie && http.Request.Headers["Sec-Fetch-Site"] is [{ } site] && site != "same-origin" && site != "none")
+        var method = http.Request.Method;
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
+            || http.User.Identities.Any(identity => identity.AuthenticationType == ApiKeyAuthenticationHandler.SchemeName))
         {
-            return TypedResults.Problem(title: "Not from this site", statusCode: StatusCodes.Status403Forbidden,
-                detail: "A change made with a browser's sign-in must come from MrPrompt's own pages.");
+            return false;
         }
-        return await next(context);
+        if (http.Request.Headers["Sec-Fetch-Site"] is ["same-origin"])
+        {
+            return false;
+        }
+        return !await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http);
     }
 }

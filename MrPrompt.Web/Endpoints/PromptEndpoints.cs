@@ -17,7 +17,9 @@ public static class PromptEndpoints
 {
     public static void MapPromptsApi(this IEndpointRouteBuilder app)
     {
-        var prompts = app.MapGroup("/api/prompts").RequireAuthorization(ApiAuthorization.Policy).WithTags("Prompts");
+        var prompts = app.MapGroup("/api/prompts").RequireAuthorization(ApiAuthorization.Policy).WithTags("Prompts")
+            .AddEndpointFilter(CrossSiteRequests.Refuse(_ => TypedResults.Problem(
+                title: "Not from this site", detail: CrossSiteRequests.Explanation, statusCode: StatusCodes.Status403Forbidden)));
         prompts.MapGet("/", ListAsync).WithName("ListPrompts").WithSummary("The caller's, public and built-in prompts");
         prompts.MapGet("/{id:guid}", GetAsync).WithName("GetPrompt").WithSummary("A prompt with its versions and labels");
         prompts.MapPost("/{id:guid}/versions", SaveVersionAsync).WithName("SavePromptVersion").WithSummary("Save new content as the next version");

@@ -57,18 +57,23 @@ public sealed class CallAdmission(
     {
         var limits = options.CurrentValue;
         var allowance = await allowances.ForAsync(userId, cancellationToken);
-        return rates.TryAdmit(userId, apiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute);
+        return allowance.Disabled ? GatewayError.AccountDisabled()
+            : rates.TryAdmit(userId, apiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute);
     }
 
     public async Task<(Ticket? Ticket, GatewayError? Refusal)> AdmitAsync(
         GatewayRequest request, IReadOnlyList<GatewayTarget> targets, CancellationToken cancellationToken)
     {
         var limits = options.CurrentValue;
+        var allowance = await allowances.ForAsync(request.UserId, cancellationToken);
+        if (allowance.Disabled)
+        {
+            return (null, GatewayError.AccountDisabled());
+        }
         if (request.Source == UsageSource.Background)
         {
             return (new Ticket(rates, budget, request, null, limits.UnknownModelPrice), null);
         }
-        var allowance = await allowances.ForAsync(request.UserId, cancellationToken);
         if (!request.RequestCounted
             && rates.TryAdmit(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute) is { } limited)
         {

@@ -26,7 +26,8 @@ public static class AdminEndpoints
     {
         var admin = app.MapGroup("/api/admin")
             .RequireAuthorization(ApiAuthorization.AdminPolicy)
-            .AddEndpointFilter(CrossSiteRequests.RefuseAsync)
+            .AddEndpointFilter(CrossSiteRequests.Refuse(_ => TypedResults.Problem(
+                title: "Not from this site", detail: CrossSiteRequests.Explanation, statusCode: StatusCodes.Status403Forbidden)))
             .AddEndpointFilter(VerifyAdminAsync)
             .WithTags("Admin");
         admin.MapGet("/usage", UsageAsync).WithName("GetUsage")

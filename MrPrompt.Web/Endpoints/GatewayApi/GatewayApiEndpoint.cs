@@ -21,6 +21,8 @@ public static class GatewayApiEndpoint
     public static void MapGatewayApi(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/gateway", HandleAsync)
             .RequireAuthorization(ApiAuthorization.Policy)
+            .AddEndpointFilter(CrossSiteRequests.Refuse(context =>
+                GatewayApiError.Of(StatusCodes.Status403Forbidden, "cross_site_request", CrossSiteRequests.Explanation).ToResult(context)))
             .WithTags("Gateway")
             .WithName("RunPrompt")
             .WithSummary("Run a prompt by key: complete returns JSON, stream returns text/event-stream frames")

@@ -15,7 +15,9 @@ public static class OpenAiEndpoints
 {
     public static void MapOpenAiApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization(ApiAuthorization.Policy).WithTags("OpenAI-compatible");
+        var v1 = app.MapGroup("/v1").RequireAuthorization(ApiAuthorization.Policy).WithTags("OpenAI-compatible")
+            .AddEndpointFilter(CrossSiteRequests.Refuse(context =>
+                OpenAiError.Of(StatusCodes.Status403Forbidden, CrossSiteRequests.Explanation, "invalid_request_error", "cross_site_request").ToResult(context)));
         v1.MapGet("/models", ListModelsAsync).WithName("ListModels").WithSummary("The models the caller can use, as provider/model");
         v1.MapPost("/chat/completions", ChatCompletionsEndpoint.HandleAsync)
             .WithName("CreateChatCompletion")
