@@ -86,13 +86,15 @@ public static class OperatorCommands
             await error.WriteLineAsync($"There is no account with the email {options["email"]}.");
             return Mistake;
         }
-        var created = await services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, options["name"], null, [], cancellationToken);
+        // --scope admin: the key may also call the admin API (its owner still has to be an Admin).
+        var scopes = options.TryGetValue("scope", out var asked) ? asked.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        var created = await services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, options["name"], null, [], cancellationToken, scopes);
         if (created.Created is not { } key)
         {
             await error.WriteLineAsync($"The key was not created: {string.Join(" ", created.Errors.ByField.Values.SelectMany(m => m))}");
             return Mistake;
         }
-        // Alone on its line, so scripts can take it with a simple grep for ^mrp_.
+        // Alone on standard output (the log goes to standard error), so scripts can take it as it is.
         await output.WriteLineAsync(key.Secret);
         return Done;
     }

@@ -819,3 +819,21 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205014416_ApiKeyScopes') THEN
+    ALTER TABLE personal_api_keys ADD scopes text[] NOT NULL DEFAULT ('{}');
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205014416_ApiKeyScopes') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205014416_ApiKeyScopes', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -19,6 +19,9 @@ public sealed class PersonalApiKey
     /// <summary>Models ("provider/model") the key may call; empty means every model the user can call.</summary>
     public List<string> AllowedModels { get; set; } = [];
 
+    /// <summary>What the key may do beyond calling models (<see cref="ApiKeyScopes"/>): none, unless asked for when made.</summary>
+    public List<string> Scopes { get; set; } = [];
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }

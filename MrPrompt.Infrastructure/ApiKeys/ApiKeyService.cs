@@ -30,11 +30,14 @@ public sealed partial class ApiKeyService(
     /// <summary>Last use is written at most this often per key, so busy keys do not write on every request.</summary>
     private static readonly TimeSpan LastUseResolution = TimeSpan.FromMinutes(1);
 
+    /// <param name="scopes">What the key may do beyond calling models (<see cref="ApiKeyScopes"/>).</param>
     public async Task<ApiKeyCreation> CreateAsync(
-        Guid userId, string? name, DateTimeOffset? expiresAt, IReadOnlyCollection<string> allowedModels, CancellationToken cancellationToken = default)
+        Guid userId, string? name, DateTimeOffset? expiresAt, IReadOnlyCollection<string> allowedModels, CancellationToken cancellationToken = default,
+        IReadOnlyCollection<string>? scopes = null)
     {
         var models = allowedModels.Select(m => m.Trim()).Where(m => m.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var errors = ApiKeyRules.Validate(name, expiresAt, models, clock.GetUtcNow());
+        var keyScopes = (scopes ?? []).Select(s => s.Trim().ToLowerInvariant()).Distinct().ToList();
+        var errors = ApiKeyRules.Validate(name, expiresAt, models, clock.GetUtcNow(), keyScopes);
         if (!errors.IsEmpty)
         {
             return new ApiKeyCreation(null, errors);
@@ -48,6 +51,7 @@ public sealed partial class ApiKeyService(
             Prefix = ApiKeySecret.PrefixOf(secret),
             Hash = ApiKeySecret.Hash(secret),
             AllowedModels = models,
+            Scopes = keyScopes,
             CreatedAt = clock.GetUtcNow(),
             ExpiresAt = expiresAt,
         };
@@ -55,7 +59,7 @@ public sealed partial class ApiKeyService(
         db.PersonalApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
         LogCreated(logger, key.Id, userId, key.Prefix);
-        await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.ApiKeyCreated, userId, "", key.Id, $"key \"{key.Name}\" ({key.Prefix}…)");
+        await audit.RecordAsync(MrPrompt.Domain.Accounts.AuditActions.ApiKeyCreated, userId, "", key.Id, $"key \"{key.Name}\" ({key.Prefix}…){(keyScopes.Count > 0 ? $" with the scope {string.Join(", ", keyScopes)}" : "")}");
         return new ApiKeyCreation(new NewApiKey(ApiKeyView.Of(key, null), secret), errors);
     }
 
@@ -134,7 +138,7 @@ public sealed partial class ApiKeyService(
         {
             await db.PersonalApiKeys.Where(k => k.Id == found.Key.Id).ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now), cancellationToken);
         }
-        var caller = new ApiKeyCaller(found.Key.UserId, found.Key.Id, found.Email, found.Role, found.Key.AllowedModels);
+        var caller = new ApiKeyCaller(found.Key.UserId, found.Key.Id, found.Email, found.Role, found.Key.AllowedModels, found.Key.Scopes);
         // Never trusted past the key's own expiry.
         var trustUntil = found.Key.ExpiresAt is { } expires && expires < now + SignInFreshness ? expires : now + SignInFreshness;
         cache.Set(cacheKey, caller, trustUntil);
@@ -154,10 +158,10 @@ public sealed partial class ApiKeyService(
 /// <summary>A key as lists show it: never the secret. <see cref="OwnerEmail"/> is filled for admins' lists.</summary>
 public sealed record ApiKeyView(
     Guid Id, string Name, string Prefix, IReadOnlyList<string> AllowedModels, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
-    DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt, string? OwnerEmail)
+    DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt, string? OwnerEmail, IReadOnlyList<string> Scopes)
 {
     public static ApiKeyView Of(PersonalApiKey key, string? ownerEmail) =>
-        new(key.Id, key.Name, key.Prefix, key.AllowedModels, key.CreatedAt, key.ExpiresAt, key.LastUsedAt, key.RevokedAt, ownerEmail);
+        new(key.Id, key.Name, key.Prefix, key.AllowedModels, key.CreatedAt, key.ExpiresAt, key.LastUsedAt, key.RevokedAt, ownerEmail, key.Scopes);
 
     public bool IsActiveAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 }
@@ -169,4 +173,4 @@ public sealed record NewApiKey(ApiKeyView Key, string Secret);
 public sealed record ApiKeyCreation(NewApiKey? Created, FieldErrors Errors);
 
 /// <summary>Who a request's API key stands for, and what it may call.</summary>
-public sealed record ApiKeyCaller(Guid UserId, Guid KeyId, string Email, string Role, IReadOnlyList<string> AllowedModels);
+public sealed record ApiKeyCaller(Guid UserId, Guid KeyId, string Email, string Role, IReadOnlyList<string> AllowedModels, IReadOnlyList<string> Scopes);

@@ -183,7 +183,8 @@ public sealed partial class ChatGateway(
             return ([], error);
         }
         var targets = new List<GatewayTarget> { primary };
-        foreach (var fallback in primary.Provider.FindModel(primary.Model)?.Fallbacks ?? [])
+        // A key limited to some models is limited in its fallbacks too: a fallback outside the list is skipped.
+        foreach (var fallback in (primary.Provider.FindModel(primary.Model)?.Fallbacks ?? []).Where(f => request.AllowedModels?.Contains(f.ToString()) != false))
         {
             if ((await resolver.ResolveAsync(request.UserId, fallback, cancellationToken)).Target is { } reachable)
             {

@@ -138,6 +138,21 @@ public sealed class ResilienceTests : IClassFixture<GatewayFixture>
     }
 
     [Fact]
+    public async Task A_call_limited_to_some_models_never_falls_back_to_another()
+    {
+        _fixture.Upstream.Enqueue(Fault.Status(500), Fault.Status(500), Fault.Status(500));
+        var request = _fixture.UserId.Ask("openai/gpt-4o-mini", "Hello") with
+        {
+            AllowedModels = new HashSet<string>(["openai/gpt-4o-mini"], StringComparer.OrdinalIgnoreCase),
+        };
+
+        var (_, last) = await StreamAsync(request);
+
+        Assert.Equal(GatewayErrorCode.ProviderUnavailable, Assert.IsType<GatewayFailed>(last).Error.Code);
+        Assert.DoesNotContain(await _fixture.UsageRowsAsync(request.TraceId!, 3), r => r.Provider == "anthropic");
+    }
+
+    [Fact]
     public async Task Cancelling_a_call_aborts_the_upstream_request_within_a_second()
     {
         _fixture.Upstream.ChunkDelay = TimeSpan.FromMilliseconds(50);

@@ -27,14 +27,14 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
-    /// <summary>A new account, registered through the pages, and a personal API key of its own.</summary>
-    public async Task<(Guid UserId, string Key)> NewApiKeyAsync(IReadOnlyCollection<string>? allowedModels = null)
+    /// <summary>A new account, registered through the pages, and a personal API key of its own (with <paramref name="scopes"/>).</summary>
+    public async Task<(Guid UserId, string Key)> NewApiKeyAsync(IReadOnlyCollection<string>? allowedModels = null, IReadOnlyCollection<string>? scopes = null)
     {
         var email = $"key-{Guid.NewGuid():N}@example.com";
         await AccountForms.RegisterAsync(CreateClient(), email, "Passw0rd!");
         await using var scope = Services.CreateAsyncScope();
         var user = (await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByEmailAsync(email))!;
-        var key = await Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, "test", null, allowedModels ?? [], TestContext.Current.CancellationToken);
+        var key = await Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, "test", null, allowedModels ?? [], TestContext.Current.CancellationToken, scopes);
         return (user.Id, key.Created!.Secret);
     }
 

@@ -163,8 +163,7 @@ public sealed partial class AccountRecoveryTests(MrPromptApp app) : IClassFixtur
     public async Task The_admin_api_makes_reset_links_and_unlocks_and_says_404_for_no_such_account()
     {
         var (_, id, email) = await SignedUpAsync("api-reset");
-        var (_, adminKey) = await app.NewApiKeyAsync();
-        var adminId = (await Directory.ListAsync(TestUsers.AsAdmin(Guid.Empty), null, Ct)).OrderByDescending(a => a.CreatedAt).First().Id;
+        var (adminId, adminKey) = await app.NewApiKeyAsync(scopes: [MrPrompt.Domain.ApiKeys.ApiKeyScopes.Admin]);
         await TestUsers.SetRoleAsync(app.Services, adminId, AppRoles.Admin);
 
         using var made = await app.PostJsonAsync($"/api/admin/users/{id}/password-reset-link", adminKey, "{}");

@@ -1,3 +1,4 @@
+using MrPrompt.Domain.ApiKeys;
 using System.Net;
 using System.Net.Http.Json;
 using System.Reflection;
@@ -43,7 +44,8 @@ public sealed class AdminAccessTests(AdminAccessTests.Accounts accounts) : IClas
             await AccountForms.RegisterAsync(client, email, "Passw0rd!");
             await using var scope = Services.CreateAsyncScope();
             var user = (await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByEmailAsync(email))!;
-            var key = await Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, "admin access test", null, [], Ct);
+            // Made for the admin API: without the scope even an Admin's key is refused there (tested on its own).
+            var key = await Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, "admin access test", null, [], Ct, [ApiKeyScopes.Admin]);
             return new Account(client, key.Created!.Secret, user.Id, email);
         }
     }
@@ -119,6 +121,21 @@ public sealed class AdminAccessTests(AdminAccessTests.Accounts accounts) : IClas
             Assert.True(adminCookie.IsSuccessStatusCode, $"{method} {path} admin cookie: {adminCookie.StatusCode}");
             Assert.True(adminKey.IsSuccessStatusCode, $"{method} {path} admin key: {adminKey.StatusCode}");
         }
+    }
+
+    [Fact]
+    public async Task An_admins_key_made_only_for_models_is_refused_by_the_admin_api()
+    {
+        var modelsOnly = (await accounts.Services.GetRequiredService<ApiKeyService>().CreateAsync(accounts.Admin.Id, "a bot", null, [], Ct)).Created!.Secret;
+
+        var refused = await SendAsync(accounts.CreateClient(), "GET", "/api/admin/users", modelsOnly);
+        var models = await SendAsync(accounts.CreateClient(), "GET", "/v1/models", modelsOnly);
+        var scoped = await SendAsync(accounts.CreateClient(), "GET", "/api/admin/users", accounts.Admin.Key);
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.DoesNotContain("@example.com", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, models.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, scoped.StatusCode);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class AdminUsageApiTests(ApiGatewayApp app) : IClassFixture<ApiGat
 
     private async Task<(Guid UserId, string Key)> AdminAsync()
     {
-        var (userId, key) = await app.NewApiKeyAsync();
+        var (userId, key) = await app.NewApiKeyAsync(scopes: [MrPrompt.Domain.ApiKeys.ApiKeyScopes.Admin]);
         await TestUsers.SetRoleAsync(app.Services, userId, AppRoles.Admin);
         return (userId, key);
     }

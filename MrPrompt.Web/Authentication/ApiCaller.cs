@@ -16,4 +16,7 @@ public sealed record ApiCaller(Guid UserId, Guid? KeyId, IReadOnlySet<string> Al
 
     /// <summary>A key limited to some models may use only those; otherwise every model the user can reach.</summary>
     public bool MayUse(ModelRef model) => AllowedModels.Count == 0 || AllowedModels.Contains(model.ToString());
+
+    /// <summary>What the gateway binds the call to (fallbacks included): the key's models, or null for any.</summary>
+    public IReadOnlySet<string>? ModelLimit => AllowedModels.Count == 0 ? null : AllowedModels;
 }

@@ -25,6 +25,9 @@ public sealed class ApiKeyAuthenticationHandler(
     /// <summary>One claim per model the key is limited to; none means every model the user can call.</summary>
     public const string AllowedModelClaim = "mrp:allowed_model";
 
+    /// <summary>One claim per scope the key was made with (<see cref="Domain.ApiKeys.ApiKeyScopes"/>).</summary>
+    public const string ScopeClaim = "mrp:scope";
+
     private const string BearerPrefix = "Bearer ";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -47,6 +50,7 @@ public sealed class ApiKeyAuthenticationHandler(
             new(KeyIdClaim, caller.KeyId.ToString()),
         };
         claims.AddRange(caller.AllowedModels.Select(m => new Claim(AllowedModelClaim, m)));
+        claims.AddRange(caller.Scopes.Select(s => new Claim(ScopeClaim, s)));
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 

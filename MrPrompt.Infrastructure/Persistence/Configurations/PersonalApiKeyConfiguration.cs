@@ -16,6 +16,7 @@ internal sealed class PersonalApiKeyConfiguration : IEntityTypeConfiguration<Per
         builder.Property(k => k.Prefix).HasMaxLength(16).IsRequired();
         builder.Property(k => k.Hash).HasMaxLength(64).IsRequired();
         builder.Property(k => k.AllowedModels).HasColumnType("text[]");
+        builder.Property(k => k.Scopes).HasColumnType("text[]").HasDefaultValueSql("'{}'");
 
         // Every API request looks its key up by hash.
         builder.HasIndex(k => k.Hash).IsUnique();

@@ -114,6 +114,7 @@ public static class GatewayApiEndpoint
         var request = prepared.Value.ToRequest(caller.UserId, chosen, UsageSource.Api, options?.Temperature, options?.MaxTokens) with
         {
             ApiKeyId = caller.KeyId,
+            AllowedModels = caller.ModelLimit,
             TraceId = traceId,
             RequestCounted = true,
         };

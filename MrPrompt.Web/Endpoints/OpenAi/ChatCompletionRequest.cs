@@ -89,6 +89,7 @@ public sealed record ChatCompletionRequest
         {
             UserId = caller.UserId,
             ApiKeyId = caller.KeyId,
+            AllowedModels = caller.ModelLimit,
             Model = model,
             Messages = messages,
             Temperature = Temperature,
