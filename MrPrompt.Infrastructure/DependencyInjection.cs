@@ -208,6 +208,10 @@ public static class DependencyInjection
 
     private static void AddAccounts(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<AccountOptions>()
+            .Bind(configuration.GetSection(AccountOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddOptions<AdminOptions>()
             .Bind(configuration.GetSection(AdminOptions.SectionName))
             .Validate(o => string.IsNullOrWhiteSpace(o.Email) == string.IsNullOrWhiteSpace(o.Password),
@@ -225,6 +229,7 @@ public static class DependencyInjection
         // where AccountChanges knows of it, else within a minute.
         services.Configure<SecurityStampValidatorOptions>(stamps => stamps.ValidationInterval = TimeSpan.FromMinutes(1));
         services.AddSingleton<AccountChanges>();
+        services.AddSingleton<SignInThrottle>();
         services.AddSingleton<AccountRecovery>();
         services.Configure<DataProtectionTokenProviderOptions>(tokens => tokens.TokenLifespan = AccountRecovery.LinkLifetime);
         services.AddScoped<AccountRegistrar>();

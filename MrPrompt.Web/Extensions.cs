@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using MrPrompt.Domain.Prompts;
 using MrPrompt.Infrastructure;
@@ -80,6 +81,19 @@ internal static partial class Extensions
         builder.Services.AddScoped<ThemeState>();
         builder.Services.AddSingleton<MarkdownRenderer>();
         builder.Services.AddAuthorization(options => options.AddApiPolicy());
+        builder.Services.AddSignInAttemptLimit();
+        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
+        {
+            // The client's address and scheme from the proxy in front: trusted from loopback (the default),
+            // and from the proxies named in Proxy__KnownProxies (addresses, comma-separated) only.
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var proxy in (builder.Configuration["Proxy:KnownProxies"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                forwarded.KnownProxies.Add(System.Net.IPAddress.TryParse(proxy, out var address)
+                    ? address
+                    : throw new StartupException($"Proxy:KnownProxies names '{proxy}', which is not an IP address."));
+            }
+        });
         builder.Services.AddAuthentication(options =>
             {
                 options.DefaultScheme = IdentityConstants.ApplicationScheme;
@@ -158,6 +172,7 @@ internal static partial class Extensions
 
     public static void UseWebPipeline(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseTraceIdHeader();
         if (!app.Environment.IsDevelopment())
         {
@@ -182,6 +197,7 @@ internal static partial class Extensions
             }
             return next(context);
         });
+        app.UseRateLimiter();
         app.UseAntiforgery();
     }
 

@@ -25,7 +25,7 @@ public sealed record PasswordResetLink(Guid UserId, string Email, string Code, D
 /// their own password while signed in. A new password ends the account's other sessions on their
 /// next request. Every step is audited; none records a secret.
 /// </summary>
-public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit, AccountChanges changes, TimeProvider clock)
+public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit, AccountChanges changes, SignInThrottle throttle, TimeProvider clock)
 {
     /// <summary>The field a wrong current password is reported on.</summary>
     public const string CurrentPasswordField = "CurrentPassword";
@@ -43,6 +43,7 @@ public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit,
         }
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
+        throttle.Forget(user.Email!);
         await audit.RecordAsync(AuditActions.AccountUnlocked, admin.UserId, "", userId, $"{user.Email} unlocked");
         return null;
     }
@@ -92,6 +93,7 @@ public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit,
         }
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
+        throttle.Forget(user.Email!);
         changes.Record(userId);
         await audit.RecordAsync(AuditActions.PasswordReset, userId, user.Email ?? "", userId, "new password set with a reset link", source);
         return new FieldErrors();
@@ -112,7 +114,7 @@ public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit,
             return (gone, null);
         }
         var errors = new FieldErrors();
-        if (await users.IsLockedOutAsync(user))
+        if (await users.IsLockedOutAsync(user) || throttle.IsRefused(user.Email!, source))
         {
             errors.Add(CurrentPasswordField, $"Too many wrong passwords: try again in {IdentityRules.LockoutDuration.TotalMinutes:0} minutes.");
             return (errors, null);
@@ -125,6 +127,7 @@ public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit,
                 if (error.Code == nameof(IdentityErrorDescriber.PasswordMismatch))
                 {
                     // Guesses count here as at sign-in: a session left open must not become a way to try passwords.
+                    throttle.RecordFailure(user.Email!, source);
                     await users.AccessFailedAsync(user);
                     errors.Add(CurrentPasswordField, "That is not your current password.");
                 }

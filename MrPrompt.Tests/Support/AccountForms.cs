@@ -26,16 +26,22 @@ public static partial class AccountForms
 
     public static async Task<HttpResponseMessage> SubmitAsync(HttpClient client, string url, Dictionary<string, string> inputs)
     {
-        var page = await client.GetAsync(url, TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        var fields = HiddenInput().Matches(html)
-            .ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
+        var fields = await HiddenFieldsAsync(client, url);
         foreach (var (name, value) in inputs)
         {
             fields[name] = value;
         }
         return await client.PostAsync(url, new FormUrlEncodedContent(fields), TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The form's hidden fields (antiforgery token, form name) as a GET of <paramref name="url"/> gives them.</summary>
+    public static async Task<Dictionary<string, string>> HiddenFieldsAsync(HttpClient client, string url)
+    {
+        var page = await client.GetAsync(url, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return HiddenInput().Matches(html)
+            .ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
     }
 
     [GeneratedRegex("""<input type="hidden" name="(?<name>[^"]+)" value="(?<value>[^"]*)"\s*/?>""")]

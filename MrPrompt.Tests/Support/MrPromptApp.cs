@@ -14,7 +14,12 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Default"] = await server.CreateDatabaseAsync("web") };
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Default"] = await server.CreateDatabaseAsync("web"),
+            // Every test client signs in from the same (absent) address; the limit itself has its own tests.
+            ["Accounts:SignInAttemptsPerMinute"] = "10000",
+        };
         Configure(settings);
         _factory = new Factory(settings);
         _ = _factory.Server; // start now, so migrations run before the first test
@@ -56,9 +61,10 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
 
     /// <summary>
     /// A browser-like client: keeps cookies, does not follow redirects so tests can see them, and says
-    /// its requests come from MrPrompt's own pages (Sec-Fetch-Site), as a browser on them does.
+    /// its requests come from MrPrompt's own pages (Sec-Fetch-Site), as a browser on them does. With
+    /// <paramref name="from"/>, it connects from that address (as a proxy in front would forward it).
     /// </summary>
-    public HttpClient CreateClient()
+    public HttpClient CreateClient(string? from = null)
     {
         var client = _factory!.CreateClient(new WebApplicationFactoryClientOptions
         {
@@ -66,6 +72,10 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
             HandleCookies = true,
         });
         client.DefaultRequestHeaders.Add("Sec-Fetch-Site", "same-origin");
+        if (from is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Forwarded-For", from);
+        }
         return client;
     }
 

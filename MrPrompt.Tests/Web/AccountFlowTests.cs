@@ -3,11 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using MrPrompt.Infrastructure.Security;
 using MrPrompt.Tests.Support;
+using MrPrompt.Web.Components.Account.Pages;
 
 namespace MrPrompt.Tests.Web;
 
 /// <summary>Registration, sign-in, roles and lockout through the real HTTP pipeline and pages.</summary>
-public sealed class AccountFlowTests(MrPromptApp app) : IClassFixture<MrPromptApp>
+public sealed partial class AccountFlowTests(MrPromptApp app) : IClassFixture<MrPromptApp>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -73,7 +74,7 @@ public sealed class AccountFlowTests(MrPromptApp app) : IClassFixture<MrPromptAp
         var response = await AccountForms.SignInAsync(app.CreateClient(), email, "Wrong0ne!");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("Wrong email or password.", await response.Content.ReadAsStringAsync(Ct));
+        Assert.Contains(Login.Refusal, await response.Content.ReadAsStringAsync(Ct));
     }
 
     [Fact]
@@ -90,29 +91,95 @@ public sealed class AccountFlowTests(MrPromptApp app) : IClassFixture<MrPromptAp
         var allowed = await AccountForms.SignInAsync(app.CreateClient(), email, "Passw0rd!");
 
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
-        Assert.Contains("This account is disabled.", await refused.Content.ReadAsStringAsync(Ct));
+        Assert.Contains(Login.Refusal, await refused.Content.ReadAsStringAsync(Ct));
         Assert.Equal(HttpStatusCode.Redirect, allowed.StatusCode);
         var attempts = await app.Services.GetRequiredService<MrPrompt.Infrastructure.Audit.AuditLog>().ListAsync(TestUsers.AsAdmin(Guid.Empty), new(Search: email), Ct);
         Assert.Equal(["signed in", "refused: account disabled"], attempts.Where(a => a.Action is "sign_in" or "sign_in_failed").Select(a => a.Detail));
     }
 
     [Fact]
-    public async Task Repeated_failures_lock_the_account_even_against_the_right_password()
+    public async Task Five_wrong_passwords_from_one_address_shut_out_that_address_but_not_the_owner_elsewhere()
     {
-        var email = Unique("locked");
+        var email = Unique("guessed");
         await AccountForms.RegisterAsync(app.CreateClient(), email, "Passw0rd!");
 
-        for (var attempt = 1; attempt < IdentityRules.MaxFailedSignIns; attempt++)
+        for (var attempt = 0; attempt < IdentityRules.MaxFailedSignIns; attempt++)
         {
-            var failed = await AccountForms.SignInAsync(app.CreateClient(), email, "Wrong0ne!");
+            var failed = await AccountForms.SignInAsync(app.CreateClient(from: "203.0.113.7"), email, "Wrong0ne!");
             Assert.Equal(HttpStatusCode.OK, failed.StatusCode);
         }
-        var last = await AccountForms.SignInAsync(app.CreateClient(), email, "Wrong0ne!");
-        var right = await AccountForms.SignInAsync(app.CreateClient(), email, "Passw0rd!");
+        var guesserWithTheRightPassword = await AccountForms.SignInAsync(app.CreateClient(from: "203.0.113.7"), email, "Passw0rd!");
+        var owner = await AccountForms.SignInAsync(app.CreateClient(from: "198.51.100.20"), email, "Passw0rd!");
 
-        Assert.Equal("/Account/Lockout", PathOf(last));
-        Assert.Equal("/Account/Lockout", PathOf(right));
+        Assert.Equal(HttpStatusCode.OK, guesserWithTheRightPassword.StatusCode);
+        Assert.Contains(Login.Refusal, await guesserWithTheRightPassword.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(HttpStatusCode.Redirect, owner.StatusCode);
+        Assert.Equal("/", PathOf(owner));
     }
+
+    [Fact]
+    public async Task A_flood_of_wrong_passwords_from_many_addresses_locks_the_account_everywhere()
+    {
+        var email = Unique("flooded");
+        await AccountForms.RegisterAsync(app.CreateClient(), email, "Passw0rd!");
+
+        for (var attempt = 0; attempt < IdentityRules.MaxFailedSignInsEverywhere; attempt++)
+        {
+            await AccountForms.SignInAsync(app.CreateClient(from: $"203.0.113.{attempt}"), email, "Wrong0ne!");
+        }
+        var owner = await AccountForms.SignInAsync(app.CreateClient(from: "198.51.100.21"), email, "Passw0rd!");
+
+        Assert.Equal(HttpStatusCode.OK, owner.StatusCode);
+        Assert.Contains(Login.Refusal, await owner.Content.ReadAsStringAsync(Ct));
+        var account = (await app.Services.GetRequiredService<AccountDirectory>().ListAsync(TestUsers.AsAdmin(Guid.Empty), email, Ct)).Single();
+        Assert.True(account.IsLockedOutAt(DateTimeOffset.UtcNow));
+    }
+
+    [Fact]
+    public async Task Unknown_wrong_throttled_locked_and_disabled_accounts_get_the_same_answer()
+    {
+        var directory = app.Services.GetRequiredService<AccountDirectory>();
+        async Task<Guid> RegisteredAsync(string email)
+        {
+            await AccountForms.RegisterAsync(app.CreateClient(), email, "Passw0rd!");
+            return (await directory.ListAsync(TestUsers.AsAdmin(Guid.Empty), email, Ct)).Single().Id;
+        }
+        var (wrong, throttled, locked, disabled) = (Unique("same-wrong"), Unique("same-throttled"), Unique("same-locked"), Unique("same-disabled"));
+        await RegisteredAsync(wrong);
+        await RegisteredAsync(throttled);
+        for (var attempt = 0; attempt < IdentityRules.MaxFailedSignIns; attempt++)
+        {
+            await AccountForms.SignInAsync(app.CreateClient(from: "203.0.113.99"), throttled, "Wrong0ne!");
+        }
+        var lockedId = await RegisteredAsync(locked);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<ApplicationUser>>();
+            await users.SetLockoutEndDateAsync((await users.FindByIdAsync(lockedId.ToString()))!, DateTimeOffset.UtcNow.AddHours(1));
+        }
+        var disabledId = await RegisteredAsync(disabled);
+        await directory.SetDisabledAsync(TestUsers.AsAdmin(Guid.Empty), disabledId, disabled: true, Ct);
+
+        var answers = new[]
+        {
+            await AccountForms.SignInAsync(app.CreateClient(from: "203.0.113.99"), Unique("nobody"), "Passw0rd!"),
+            await AccountForms.SignInAsync(app.CreateClient(from: "203.0.113.99"), wrong, "Wrong0ne!"),
+            await AccountForms.SignInAsync(app.CreateClient(from: "203.0.113.99"), throttled, "Passw0rd!"),
+            await AccountForms.SignInAsync(app.CreateClient(from: "203.0.113.99"), locked, "Passw0rd!"),
+            await AccountForms.SignInAsync(app.CreateClient(from: "203.0.113.99"), disabled, "Passw0rd!"),
+        };
+
+        var errors = new List<string>();
+        foreach (var answer in answers)
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            errors.Add(FormError().Match(await answer.Content.ReadAsStringAsync(Ct)).Groups[1].Value.Trim());
+        }
+        Assert.All(errors, error => Assert.Equal(Login.Refusal, error));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("""data-testid="form-error"[^>]*>(?:\s*<[^>]+>)*([^<]*)""")]
+    private static partial System.Text.RegularExpressions.Regex FormError();
 
     [Fact]
     public async Task Sign_out_ends_the_session()
