@@ -129,9 +129,12 @@ public static class DependencyInjection
         services.AddOptions<GatewayOptions>()
             .Bind(configuration.GetSection(GatewayOptions.SectionName))
             .ValidateDataAnnotations()
+            .Validate(o => o.PrivateHosts().All(h => h.Host.Length > 0 && h.Port is not 0),
+                "Gateway:AllowedPrivateHosts lists hosts as host or host:port (port 1-65535), comma-separated.")
             .ValidateOnStart();
         services.AddMemoryCache();
         services.AddSingleton(new ProviderCatalog(configuration));
+        services.AddSingleton<PublicOnlyConnector>();
         services.AddSingleton<ProviderHttp>();
         services.AddSingleton<ProviderClientFactory>();
         services.AddSingleton<ProviderModels>();

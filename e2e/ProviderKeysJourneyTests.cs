@@ -7,10 +7,15 @@ namespace MrPrompt.E2E;
 /// <summary>Bringing your own key and getting a streamed answer from it, in Chromium.</summary>
 public sealed class ProviderKeysJourneyTests(Browser browser) : IAsyncLifetime
 {
-    private readonly AppServer _app = new();
+    private AppServer _app = null!;
     private FakeProviderServer _upstream = null!;
 
-    public async ValueTask InitializeAsync() => _upstream = await FakeProviderServer.StartAsync();
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await FakeProviderServer.StartAsync();
+        // A key typed in the browser may reach this one private address: the fake upstream's.
+        _app = new AppServer(new Dictionary<string, string?> { ["Gateway:AllowedPrivateHosts"] = _upstream.Authority });
+    }
 
     [Fact]
     public async Task A_new_install_answers_at_once_with_the_offline_echo_model()

@@ -78,7 +78,7 @@ public sealed partial class CredentialService(
         }
 
         var key = input.Key.Trim();
-        var endpoint = new ProviderEndpoint(providerId, displayName, kind, baseUrl ?? preset?.BaseUrl, key);
+        var endpoint = ProviderEndpoint.Personal(providerId, displayName, kind, baseUrl ?? preset?.BaseUrl, key);
         if (!input.Unchecked && await CheckAsync(endpoint, cancellationToken) is { } problem)
         {
             errors.Add(problem.Field, problem.Message);
@@ -143,7 +143,7 @@ public sealed partial class CredentialService(
         {
             return errors;
         }
-        var endpoint = new ProviderEndpoint(credential.Provider, credential.Name, credential.Kind,
+        var endpoint = ProviderEndpoint.Personal(credential.Provider, credential.Name, credential.Kind,
             credential.BaseUrl ?? ProviderPreset.Find(credential.Provider)?.BaseUrl, key.Trim());
         if (await CheckAsync(endpoint, cancellationToken) is { } problem)
         {

@@ -51,5 +51,36 @@ public sealed class GatewayOptions
     [Range(1, 24 * 60)]
     public int CleanupIntervalMinutes { get; set; } = 10;
 
+    /// <summary>
+    /// Hosts on the inside (loopback, private ranges) that provider addresses people type may still reach,
+    /// comma-separated, each <c>host</c> or <c>host:port</c>: a lab's Ollama, say. Addresses the operator
+    /// configures are trusted without this.
+    /// </summary>
+    public string AllowedPrivateHosts { get; set; } = "";
+
+    public bool AllowsPrivateHost(string host, int port) =>
+        PrivateHosts().Any(allowed => string.Equals(allowed.Host, host, StringComparison.OrdinalIgnoreCase) && (allowed.Port is null || allowed.Port == port));
+
+    /// <summary>The entries of <see cref="AllowedPrivateHosts"/>; a port that is not a number reads as 0, which start-up refuses.</summary>
+    public IEnumerable<(string Host, int? Port)> PrivateHosts()
+    {
+        foreach (var entry in AllowedPrivateHosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (entry.StartsWith('[')) // [::1] or [::1]:8080
+            {
+                var end = entry.IndexOf(']', StringComparison.Ordinal);
+                yield return end < 0 ? (entry, 0)
+                    : end + 1 < entry.Length ? (entry[1..end], entry[end + 1] == ':' ? PortOf(entry[(end + 2)..]) : 0)
+                    : (entry[1..end], null);
+                continue;
+            }
+            var colon = entry.IndexOf(':', StringComparison.Ordinal);
+            // A host name, or a bare IPv6 address (more than one colon), has no port.
+            yield return colon < 0 || entry.IndexOf(':', colon + 1) >= 0 ? (entry, null) : (entry[..colon], PortOf(entry[(colon + 1)..]));
+        }
+    }
+
+    private static int PortOf(string text) => int.TryParse(text, out var port) && port is > 0 and <= 65535 ? port : 0;
+
     public RetryBackoff Backoff => new(TimeSpan.FromMilliseconds(RetryBaseDelayMilliseconds), TimeSpan.FromSeconds(RetryMaxDelaySeconds));
 }

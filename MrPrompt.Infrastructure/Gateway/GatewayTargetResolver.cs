@@ -42,7 +42,7 @@ public sealed class GatewayTargetResolver(ProviderCatalog catalog, CredentialSer
             };
             // The address the key was checked against when saved, never the operator's: a personal
             // key must not travel to a host (a company proxy, say) its owner never chose.
-            var endpoint = new ProviderEndpoint(provider.Id, provider.DisplayName, credential.Kind,
+            var endpoint = ProviderEndpoint.Personal(provider.Id, provider.DisplayName, credential.Kind,
                 credential.BaseUrl ?? preset?.BaseUrl, key);
             return (new GatewayTarget(provider, endpoint, model.Model, credential.Id), null);
         }

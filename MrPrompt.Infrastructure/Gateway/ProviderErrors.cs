@@ -46,6 +46,8 @@ public static class ProviderErrors
         400 or 413 or 422 => new(GatewayError.InvalidRequest(provider, null), Retryable: false, ProviderFault: false, status),
         401 or 403 => new(GatewayError.InvalidKey(provider), Retryable: false, ProviderFault: false, status),
         404 => new(GatewayError.ModelNotFound(provider, model), Retryable: false, ProviderFault: false, status),
+        // Redirects are not followed (one could point inside); an API that answers with one is not reachable here.
+        >= 300 and < 400 => new(GatewayError.ProviderUnavailable(provider), Retryable: false, ProviderFault: true, status),
         408 => new(GatewayError.Timeout(provider), Retryable: true, ProviderFault: true, status),
         429 => new(GatewayError.RateLimited(provider, retryAfter), Retryable: true, ProviderFault: false, status),
         >= 500 => new(GatewayError.ProviderUnavailable(provider) with { RetryAfter = retryAfter }, Retryable: true, ProviderFault: true, status),

@@ -31,6 +31,7 @@ public sealed class SecretHandlingTests(PostgresServer server) : IAsyncLifetime
                 // A model only these tests call, so their spans are told from those of tests running beside them.
                 ["Providers:openai:Models:0"] = "gpt-4o-secrets",
                 ["Gateway:MaxAttempts"] = "1",
+                ["Gateway:AllowedPrivateHosts"] = _upstream.Authority,
             },
             services => services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs)));
         await _services.GetRequiredService<DatabaseStartup>().RunAsync();

@@ -32,6 +32,18 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     public string OpenAIBaseUrl => BaseUrl + "/v1";
 
+    /// <summary>
+    /// 127.0.0.1 and this server's port: what Gateway:AllowedPrivateHosts names so that personal keys may
+    /// point here, while any other port on loopback stays off limits.
+    /// </summary>
+    public string Authority => new Uri(BaseUrl).Authority;
+
+    /// <summary>
+    /// A base URL here whose every request is redirected to the same path without <c>/redirect</c>, on
+    /// 127.0.0.1: a redirect to loopback that only a client following redirects would take.
+    /// </summary>
+    public string RedirectingOpenAIBaseUrl => BaseUrl + "/redirect/v1";
+
     /// <summary>Pause between replayed stream chunks.</summary>
     public TimeSpan ChunkDelay { get; set; }
 
@@ -76,6 +88,11 @@ public sealed class FakeProviderServer : IAsyncDisposable
         app.MapPost("/v1/chat/completions", server.OpenAIChatAsync);
         app.MapPost("/v1/messages", server.AnthropicMessagesAsync);
         app.MapGet("/v1/models", server.ModelsAsync);
+        app.Map("/redirect/{**rest}", (HttpContext context, string rest) =>
+        {
+            server._requests.Enqueue(new RecordedRequest(context.Request.Path, KeyOf(context), null, IsChat: false));
+            return Results.Redirect($"http://127.0.0.1:{context.Connection.LocalPort}/{rest}", permanent: false, preserveMethod: true);
+        });
         await app.StartAsync();
         server.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return server;

@@ -63,6 +63,7 @@ public class GatewayFixture(PostgresServer server) : IAsyncLifetime
             ["Providers:private:BaseUrl"] = Upstream.OpenAIBaseUrl,
             ["Providers:private:ApiKey"] = FakeProviderServer.ValidKey,
             ["Providers:private:SharedWithUsers"] = "false",
+            ["Gateway:AllowedPrivateHosts"] = Upstream.Authority, // personal keys in the tests point at the fake upstream
             ["Gateway:RetryBaseDelayMilliseconds"] = "20",
             ["Gateway:FirstTokenTimeoutSeconds"] = "1",
             ["Gateway:CircuitFailureThreshold"] = "1000",

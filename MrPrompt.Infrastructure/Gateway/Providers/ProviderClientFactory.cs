@@ -62,7 +62,7 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, Prov
         {
             NetworkTimeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            Transport = new HttpClientPipelineTransport(http.Shared),
+            Transport = new HttpClientPipelineTransport(http.Shared(endpoint)),
         };
         if (endpoint.BaseUrl is { } baseUrl)
         {
@@ -79,7 +79,7 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, Prov
         MaxRetries = 0,
         Timeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds),
         OpenTelemetry = false,
-        HttpClient = http.With(new RetryAfterCaptureHandler(), TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds)),
+        HttpClient = http.With(endpoint, new RetryAfterCaptureHandler(), TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds)),
     });
 
     // Local OpenAI-compatible servers (Ollama, vLLM) take no key, but the SDK insists on one.
