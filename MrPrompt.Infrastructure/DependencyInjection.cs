@@ -236,6 +236,7 @@ public static class DependencyInjection
         services.AddSingleton<AccountRecovery>();
         services.Configure<DataProtectionTokenProviderOptions>(tokens => tokens.TokenLifespan = AccountRecovery.LinkLifetime);
         services.AddScoped<AccountRegistrar>();
+        services.AddSingleton<Invitations>();
         services.AddSingleton<ApiKeyService>();
         services.AddScoped<AdminAccountSeeder>();
         services.AddSingleton<ProfileService>();

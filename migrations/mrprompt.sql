@@ -837,3 +837,56 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205021201_Invitations') THEN
+    CREATE TABLE invitations (
+        id uuid NOT NULL,
+        code_hash character varying(64) NOT NULL,
+        email character varying(256),
+        role character varying(32) NOT NULL,
+        created_by uuid NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        expires_at timestamp with time zone NOT NULL,
+        used_at timestamp with time zone,
+        used_by uuid,
+        withdrawn_at timestamp with time zone,
+        CONSTRAINT pk_invitations PRIMARY KEY (id),
+        CONSTRAINT fk_invitations_asp_net_users_created_by FOREIGN KEY (created_by) REFERENCES users (id) ON DELETE CASCADE,
+        CONSTRAINT fk_invitations_asp_net_users_used_by FOREIGN KEY (used_by) REFERENCES users (id) ON DELETE SET NULL
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205021201_Invitations') THEN
+    CREATE UNIQUE INDEX ix_invitations_code_hash ON invitations (code_hash);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205021201_Invitations') THEN
+    CREATE INDEX ix_invitations_created_by ON invitations (created_by);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205021201_Invitations') THEN
+    CREATE INDEX ix_invitations_used_by ON invitations (used_by);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205021201_Invitations') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205021201_Invitations', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -43,11 +43,15 @@ public static class AuditActions
     public const string PasswordResetLinkCreated = "password_reset_link_created";
     public const string PasswordReset = "password_reset";
     public const string PasswordChanged = "password_changed";
+    public const string InvitationCreated = "invitation_created";
+    public const string InvitationWithdrawn = "invitation_withdrawn";
+    public const string InvitationUsed = "invitation_used";
 
     public static IReadOnlyList<string> All { get; } =
     [
         SignIn, SignInFailed, RoleChanged, AccountDisabled, AccountEnabled, CredentialAdded, CredentialReplaced,
         CredentialDeleted, ApiKeyCreated, ApiKeyRevoked, PromptPublished, UsageRetentionChanged,
         AccountUnlocked, PasswordResetLinkCreated, PasswordReset, PasswordChanged,
+        InvitationCreated, InvitationWithdrawn, InvitationUsed,
     ];
 }

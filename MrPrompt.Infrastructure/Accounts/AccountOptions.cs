@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using MrPrompt.Domain.Accounts;
 
 namespace MrPrompt.Infrastructure.Accounts;
 
@@ -13,4 +14,10 @@ public sealed class AccountOptions
     /// </summary>
     [Range(1, 10_000)]
     public int SignInAttemptsPerMinute { get; set; } = 20;
+
+    /// <summary>Who may register (<see cref="RegistrationMode"/>); unset: open until the first Admin exists, then by invitation.</summary>
+    public RegistrationMode? Registration { get; set; }
+
+    /// <summary>Email domains accounts may register with, comma-separated (<c>example.com,lab.example.org</c>); empty: any.</summary>
+    public string AllowedEmailDomains { get; set; } = "";
 }

@@ -29,6 +29,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<CachedResponse> CachedResponses => Set<CachedResponse>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<MrPrompt.Domain.Accounts.AuditEvent> AuditEvents => Set<MrPrompt.Domain.Accounts.AuditEvent>();
+    public DbSet<MrPrompt.Domain.Accounts.Invitation> Invitations => Set<MrPrompt.Domain.Accounts.Invitation>();
     public DbSet<MrPrompt.Domain.Settings.AppSetting> AppSettings => Set<MrPrompt.Domain.Settings.AppSetting>();
 
     /// <summary>The Data Protection key ring; each key is itself encrypted by a certificate kept outside the database.</summary>

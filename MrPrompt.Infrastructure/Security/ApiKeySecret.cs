@@ -10,8 +10,11 @@ public static class ApiKeySecret
     /// <summary>Characters after <c>mrp_</c> kept in clear to tell keys apart; far too few to guess the rest.</summary>
     public const int VisibleCharacters = 6;
 
-    public static string NewKey() =>
-        ApiKeyRules.KeyPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public static string NewKey() => NewSecret(ApiKeyRules.KeyPrefix);
+
+    /// <summary><paramref name="prefix"/> and 32 random bytes, base64url: a secret to store only as its <see cref="Hash"/>.</summary>
+    public static string NewSecret(string prefix) =>
+        prefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 

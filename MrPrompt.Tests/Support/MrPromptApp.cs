@@ -19,6 +19,8 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
             ["ConnectionStrings:Default"] = await server.CreateDatabaseAsync("web"),
             // Every test client signs in from the same (absent) address; the limit itself has its own tests.
             ["Accounts:SignInAttemptsPerMinute"] = "10000",
+            // Tests register many accounts through the page; registration by invitation has its own tests.
+            ["Accounts:Registration"] = "open",
         };
         Configure(settings);
         _factory = new Factory(settings);

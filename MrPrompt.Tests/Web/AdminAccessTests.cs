@@ -66,7 +66,17 @@ public sealed class AdminAccessTests(AdminAccessTests.Accounts accounts) : IClas
         .ToList();
 
     /// <summary>An endpoint's route with its account id filled in: the member's, whom unlocking or a reset link harms not.</summary>
-    private string Concrete(string path) => path.Replace("{id:guid}", accounts.Member.Id.ToString(), StringComparison.Ordinal);
+    /// <summary>
+    /// The route with a real id in it: an account's, or for invitations a new open one's each time (withdrawing
+    /// one ends it, so each caller gets its own).
+    /// </summary>
+    private async Task<string> ConcreteAsync(string route)
+    {
+        var id = route.Contains("/invitations/", StringComparison.Ordinal)
+            ? (await accounts.Services.GetRequiredService<MrPrompt.Infrastructure.Accounts.Invitations>().CreateAsync(TestUsers.AsAdmin(accounts.Admin.Id), null, null, Ct)).Link!.Id
+            : accounts.Member.Id;
+        return route.Replace("{id:guid}", id.ToString(), StringComparison.Ordinal);
+    }
 
     [Fact]
     public void There_are_admin_pages_and_endpoints_to_check()
@@ -105,12 +115,12 @@ public sealed class AdminAccessTests(AdminAccessTests.Accounts accounts) : IClas
     {
         foreach (var (method, route) in AdminEndpoints())
         {
-            var path = Concrete(route);
+            var path = await ConcreteAsync(route);
             var anonymous = await SendAsync(accounts.CreateClient(), method, path);
             var memberCookie = await SendAsync(accounts.Member.Client, method, path);
             var memberKey = await SendAsync(accounts.CreateClient(), method, path, accounts.Member.Key);
             var adminCookie = await SendAsync(accounts.Admin.Client, method, path);
-            var adminKey = await SendAsync(accounts.CreateClient(), method, path, accounts.Admin.Key);
+            var adminKey = await SendAsync(accounts.CreateClient(), method, path = await ConcreteAsync(route), accounts.Admin.Key);
 
             Assert.True(HttpStatusCode.Unauthorized == anonymous.StatusCode, $"{method} {path} anonymous: {anonymous.StatusCode}");
             foreach (var refused in new[] { memberCookie, memberKey })

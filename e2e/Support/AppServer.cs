@@ -40,6 +40,8 @@ public sealed class AppServer : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Default", "");
         builder.UseSetting("Database:DataDir", DataDirectory);
         builder.UseSetting("urls", "http://127.0.0.1:0");
+        // Journeys register several people through the page; the invitation journey sets its own mode.
+        builder.UseSetting("Accounts:Registration", "open");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

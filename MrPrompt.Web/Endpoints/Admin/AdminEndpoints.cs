@@ -41,6 +41,10 @@ public static class AdminEndpoints
             .WithSummary("Lets an account locked by wrong passwords try again at once");
         admin.MapPost("/users/{id:guid}/password-reset-link", ResetLinkAsync).WithName("CreatePasswordResetLink")
             .WithSummary("A one-time link, valid 24 hours, for the account's owner to choose a new password");
+        admin.MapGet("/invitations", InvitationsAsync).WithName("ListInvitations").WithSummary("Invitations not yet used, expired or withdrawn");
+        admin.MapPost("/invitations", InviteAsync).WithName("CreateInvitation")
+            .WithSummary("A one-time link, valid 7 days, to create an account (for one email, or whoever gets it) with a role");
+        admin.MapDelete("/invitations/{id:guid}", WithdrawInvitationAsync).WithName("WithdrawInvitation").WithSummary("Ends an open invitation");
         admin.MapGet("/providers", ProvidersAsync).WithName("GetProviderHealth").WithSummary("Each provider's success rate, p95 latency, last error and circuit");
         admin.MapGet("/audit", AuditAsync).WithName("ListAuditEvents").WithSummary("The audit log, newest first");
     }
@@ -154,6 +158,25 @@ public static class AdminEndpoints
         return TypedResults.Ok(new ResetLinkResponse(link.Email, link.On(site), link.ExpiresAt));
     }
 
+    private static async Task<Ok<IReadOnlyList<OpenInvitation>>> InvitationsAsync(HttpContext http, [FromServices] Invitations invitations) =>
+        TypedResults.Ok(await invitations.ListOpenAsync(Caller(http), http.RequestAborted));
+
+    private static async Task<Results<Ok<InvitationResponse>, ValidationProblem>> InviteAsync(InvitationRequest? request, HttpContext http, [FromServices] Invitations invitations)
+    {
+        var (link, errors) = await invitations.CreateAsync(Caller(http), request?.Email, request?.Role, http.RequestAborted);
+        if (link is null)
+        {
+            return TypedResults.ValidationProblem(errors.ByField.ToDictionary(e => e.Key.ToLowerInvariant(), e => e.Value.ToArray()));
+        }
+        var site = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/";
+        return TypedResults.Ok(new InvitationResponse(link.Id, link.Email, link.Role, link.On(site), link.ExpiresAt));
+    }
+
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> WithdrawInvitationAsync(Guid id, HttpContext http, [FromServices] Invitations invitations) =>
+        await invitations.WithdrawAsync(Caller(http), id, http.RequestAborted) is { } refused
+            ? TypedResults.NotFound(new ProblemDetails { Title = "No such open invitation", Detail = refused, Status = StatusCodes.Status404NotFound })
+            : TypedResults.NoContent();
+
     private static async Task<Ok<IReadOnlyList<ProviderHealthRow>>> ProvidersAsync(HttpContext http, [FromServices] ProviderHealth health) =>
         TypedResults.Ok(await health.ReportAsync(Caller(http), http.RequestAborted));
 
@@ -168,6 +191,12 @@ public static class AdminEndpoints
     }
 
     public sealed record RetentionRequest(int Days);
+
+    /// <summary>An invitation to make: for one <paramref name="Email"/> (or whoever gets the link), as <paramref name="Role"/> (User if not given).</summary>
+    public sealed record InvitationRequest(string? Email, string? Role);
+
+    /// <summary>A new invitation's link, shown only now: it creates one account, until <paramref name="ExpiresAt"/>.</summary>
+    public sealed record InvitationResponse(Guid Id, string? Email, string Role, string Link, DateTimeOffset ExpiresAt);
 
     /// <summary>A password reset link to hand to the account's owner: it works once, until <paramref name="ExpiresAt"/>.</summary>
     public sealed record ResetLinkResponse(string Email, string Link, DateTimeOffset ExpiresAt);
