@@ -59,9 +59,19 @@ public static class ApiDocumentation
             };
         });
 
+    /// <summary>
+    /// Unless <see cref="ApiOptions.PublicDocs"/>, the API's map is for those who may use it: a stranger
+    /// learns nothing of its endpoints. A browser is sent to sign in; a program shows its API key.
+    /// </summary>
     public static void MapApiDocumentation(this IEndpointRouteBuilder app)
     {
-        app.MapOpenApi();
-        app.MapScalarApiReference(DocsPath, options => options.WithTitle("MrPrompt API"));
+        var publicDocs = app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.PublicDocs;
+        var document = app.MapOpenApi();
+        var docs = app.MapScalarApiReference(DocsPath, options => options.WithTitle("MrPrompt API"));
+        if (!publicDocs)
+        {
+            document.RequireAuthorization(Authentication.ApiAuthorization.Policy);
+            docs.RequireAuthorization();
+        }
     }
 }

@@ -14,4 +14,7 @@ public sealed class ApiOptions
     /// <summary>Seconds between <c>keepalive</c> frames of a quiet stream, so proxies do not close it.</summary>
     [Range(1, 300)]
     public int KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>Serve <c>/docs</c> and <c>/openapi/v1.json</c> to anyone; otherwise to signed-in people and API keys only.</summary>
+    public bool PublicDocs { get; set; }
 }
