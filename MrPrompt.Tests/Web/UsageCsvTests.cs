@@ -19,6 +19,14 @@ public sealed class UsageCsvTests
     [InlineData("-2+3", "'-2+3,")]
     [InlineData("\tcmd", "'\tcmd,")]
     [InlineData("\rcmd", "\"'\rcmd\",")]
+    [InlineData("job;=cmd|' /C calc'!A0", "job;'=cmd|' /C calc'!A0,")] // split on semicolons
+    [InlineData("a|@SUM(A1)", "a|'@SUM(A1),")]
+    [InlineData("nightly\t+1", "nightly\t'+1,")]
+    [InlineData("two\n=lines", "\"two\n'=lines\",")]
+    [InlineData("job - nightly", "job '- nightly,")] // split on spaces
+    [InlineData("x,=1", "\"x,'=1\",")]
+    [InlineData("gpt-4o-mini", "gpt-4o-mini,")]
+    [InlineData("ada-b@example.com", "ada-b@example.com,")]
     public void Fields_are_quoted_when_they_must_be_and_never_read_as_formulas(string? value, string written)
     {
         var line = new StringBuilder();

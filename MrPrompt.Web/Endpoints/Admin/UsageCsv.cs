@@ -5,9 +5,11 @@ using MrPrompt.Infrastructure.Usage;
 namespace MrPrompt.Web.Endpoints.Admin;
 
 /// <summary>
-/// Usage rows as CSV (RFC 4180), written as they are read. Text that a spreadsheet would take for a
-/// formula (starting with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or carriage return) is prefixed
-/// with an apostrophe, so an exported email or model name can never run as one.
+/// Usage rows as CSV (RFC 4180), written as they are read. Text a spreadsheet would take for a formula
+/// (starting with <c>=</c>, <c>+</c>, <c>-</c> or <c>@</c>, or a tab or carriage return) gets an
+/// apostrophe in front, and so does every such start after a character a spreadsheet's import may
+/// split fields on (comma, semicolon, tab, pipe, space, line break, quote): however the file is opened,
+/// an exported email, key name or model name never runs as a formula.
 /// </summary>
 public static class UsageCsv
 {
@@ -60,10 +62,7 @@ public static class UsageCsv
     {
         if (!string.IsNullOrEmpty(value))
         {
-            if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-            {
-                value = "'" + value;
-            }
+            value = Defused(value);
             if (value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
             {
                 value = "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
@@ -71,5 +70,23 @@ public static class UsageCsv
             line.Append(value);
         }
         line.Append(',');
+    }
+
+    private static string Defused(string value)
+    {
+        StringBuilder? defused = null;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var startsFormula = i == 0
+                ? value[0] is '=' or '+' or '-' or '@' or '\t' or '\r'
+                : value[i] is '=' or '+' or '-' or '@' && value[i - 1] is ',' or ';' or '\t' or '|' or ' ' or '\r' or '\n' or '"';
+            if (startsFormula)
+            {
+                defused ??= new StringBuilder(value, 0, i, value.Length + 8);
+                defused.Append('\'');
+            }
+            defused?.Append(value[i]);
+        }
+        return defused?.ToString() ?? value;
     }
 }
