@@ -163,6 +163,41 @@ public sealed class MessageRenderingTests : IAsyncDisposable
         }
     }
 
+    /// <summary>Classes and styles any element may carry after rendering: only those the renderer writes.</summary>
+    private static readonly HashSet<string> RendererClasses =
+        ["mrp-code", "mrp-code-bar", "mrp-code-lang", "mrp-code-copy", "mrp-plain", "contains-task-list", "task-list-item", "task-list-item-checkbox"];
+
+    [Theory]
+    [InlineData("# Urgent {.mud-overlay .mud-overlay-dark}\n\nparagraph {.mud-dialog style=\"position:fixed\"}")]
+    [InlineData("<div class=\"mud-overlay\" style=\"position:fixed;inset:0\">fake dialog</div>")]
+    [InlineData("- [x] done {.mud-snackbar}\n\n| a |\n|:-:|\n| b |")]
+    [InlineData("```csharp\nvar x = 1;\n```\n\n`code`{.mud-overlay}")]
+    public void Model_output_cannot_choose_classes_or_styles(string payload)
+    {
+        var elements = RenderAnswer(payload).Find(".mrp-markdown").QuerySelectorAll("*"); // inside the component's own wrapper
+
+        foreach (var element in elements)
+        {
+            var highlighted = element.LocalName == "span" && element.Closest(".mrp-code pre") is not null;
+            Assert.All(element.ClassList, c => Assert.True(RendererClasses.Contains(c) || (highlighted && c.All(char.IsAsciiLetter)), $"class {c} on {element.LocalName}"));
+            if (element.GetAttribute("style") is { } style)
+            {
+                Assert.True(element.LocalName is "th" or "td", $"style on {element.LocalName}");
+                Assert.Matches("^text-align: (left|center|right);?$", style);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_sanitizer_itself_drops_every_class_and_style_the_renderer_did_not_write()
+    {
+        var sanitizer = SafeMarkup.CreateSanitizer();
+
+        var html = sanitizer.Sanitize("""<div class="mud-overlay mrp-code" style="position:fixed"><p class="mud-dialog" style="text-align:center">x</p></div><table><tr><td style="text-align:right">1</td></tr></table>""");
+
+        Assert.Equal("""<div class="mrp-code"><p>x</p></div><table><tbody><tr><td style="text-align: right">1</td></tr></tbody></table>""", html);
+    }
+
     [Fact]
     public void Pathologically_nested_output_is_shown_as_plain_text_instead_of_breaking_the_page()
     {

@@ -15,6 +15,17 @@ internal static class SafeMarkup
 
     private static readonly string[] Attributes = ["href", "title", "class", "type", "checked", "disabled", "start", "style"];
 
+    /// <summary>
+    /// The classes the renderer itself writes (code blocks, task lists). Any other class is dropped: a
+    /// class chosen by model output could borrow the page's own styles, say MudBlazor's <c>mud-overlay</c>,
+    /// to cover the screen with a fake dialog.
+    /// </summary>
+    private static readonly HashSet<string> RendererClasses = new(StringComparer.Ordinal)
+    {
+        "mrp-code", "mrp-code-bar", "mrp-code-lang", "mrp-code-copy", "mrp-plain",
+        "contains-task-list", "task-list-item", "task-list-item-checkbox",
+    };
+
     public static HtmlSanitizer CreateSanitizer()
     {
         var sanitizer = new HtmlSanitizer(new HtmlSanitizerOptions
@@ -38,9 +49,37 @@ internal static class SafeMarkup
             else if (e.Node is IElement { TagName: "INPUT" } input && input.GetAttribute("type") != "checkbox")
             {
                 input.Remove();
+                return;
+            }
+            if (e.Node is IElement element)
+            {
+                KeepOnlyRendererStyling(element);
             }
         };
         return sanitizer;
+    }
+
+    private static void KeepOnlyRendererStyling(IElement element)
+    {
+        if (element.HasAttribute("class"))
+        {
+            // Inside a highlighted code block, spans carry ColorCode's scope classes: plain words, never a page class.
+            var highlighted = element.TagName == "SPAN" && element.Closest("div.mrp-code pre") is not null;
+            var kept = element.ClassList.Where(c => RendererClasses.Contains(c) || (highlighted && c.All(char.IsAsciiLetter))).ToList();
+            if (kept.Count == 0)
+            {
+                element.RemoveAttribute("class");
+            }
+            else
+            {
+                element.SetAttribute("class", string.Join(' ', kept));
+            }
+        }
+        // Table alignment is the one style Markdown writes, on cells only.
+        if (element.HasAttribute("style") && element.TagName is not ("TH" or "TD"))
+        {
+            element.RemoveAttribute("style");
+        }
     }
 
     /// <summary>
