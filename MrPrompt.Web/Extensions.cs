@@ -4,8 +4,10 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.SignalR;
 using MrPrompt.Domain.Prompts;
 using MrPrompt.Infrastructure;
+using MrPrompt.Web.Circuits;
 using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Providers;
@@ -71,8 +73,18 @@ internal static partial class Extensions
         var longestText = Math.Max(
             builder.Configuration.GetSection(ConversationOptions.SectionName).Get<ConversationOptions>()?.MaxMessageLength ?? new ConversationOptions().MaxMessageLength,
             PromptContent.TemplateMaxLength);
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents()
-            .AddHubOptions(hub => hub.MaximumReceiveMessageSize = CircuitReceiveLimit(longestText));
+        builder.Services.AddOptions<CircuitLimits>()
+            .Bind(builder.Configuration.GetSection(CircuitLimits.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<CircuitCap>();
+        // Exception details reach the browser in Development only, whatever DetailedErrors says elsewhere.
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents(circuits => circuits.DetailedErrors = builder.Environment.IsDevelopment())
+            .AddHubOptions(hub =>
+            {
+                hub.MaximumReceiveMessageSize = CircuitLimits.ReceiveLimitFor(longestText);
+                hub.AddFilter<CircuitCap>();
+            });
         builder.Services.AddMudServices();
 
         builder.Services.AddCascadingAuthenticationState();
@@ -115,14 +127,6 @@ internal static partial class Extensions
             cookie.Events.OnRedirectToAccessDenied = context => ApiAwareRedirect(context, StatusCodes.Status403Forbidden);
         });
     }
-
-    /// <summary>
-    /// The largest message a circuit accepts, so the longest text a form may hold (a chat message, a prompt
-    /// template) arrives whole: at worst 7 bytes a character (a control character is \uXXXX in the event's
-    /// JSON, its backslash escaped again by the JSON hub protocol), plus the envelope. SignalR's default of
-    /// 32 KB closed the circuit on a paste well under the chat's limit.
-    /// </summary>
-    internal static long CircuitReceiveLimit(int longestText) => 7L * longestText + 64 * 1024;
 
     private static Task ApiAwareRedirect(RedirectContext<CookieAuthenticationOptions> context, int status)
     {

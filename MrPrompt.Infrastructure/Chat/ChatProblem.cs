@@ -10,6 +10,9 @@ public enum ChatProblemKind
 
     /// <summary>The user's allowance of concurrent answers is used up.</summary>
     Limited,
+
+    /// <summary>Too many sends or runs in the last minute.</summary>
+    TooFast,
 }
 
 /// <summary>Why a chat action did not happen, in a sentence the page can show as it is.</summary>
@@ -21,6 +24,9 @@ public sealed record ChatProblem(ChatProblemKind Kind, string Message)
 
     public static ChatProblem Busy() =>
         new(ChatProblemKind.Busy, "An answer is still being written in this chat. Stop it or wait for it to finish.");
+
+    public static ChatProblem TooFast(int perMinute, TimeSpan wait) =>
+        new(ChatProblemKind.TooFast, $"You have sent {perMinute} messages or runs in the last minute. Wait {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} s, then send again.");
 
     public static ChatProblem Limited(int max) =>
         new(ChatProblemKind.Limited, $"You already have {max} answers being written. Wait for one to finish, then send again.");

@@ -4,6 +4,7 @@ using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Providers;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Persistence;
@@ -25,6 +26,8 @@ public sealed class ChatService(
     ProviderCatalog providers,
     ITokenCounter tokens,
     SessionTitler titler,
+    CallRateLimits rates,
+    IOptions<LimitOptions> limits,
     IOptions<ConversationOptions> options,
     TimeProvider clock)
 {
@@ -120,6 +123,12 @@ public sealed class ChatService(
         return await BeginAnswerAsync(db, session, history.Except(replaced).ToList(), text, cancellationToken, nextSequence: next);
     }
 
+    /// <summary>Counts a send or a run started from a page (<see cref="LimitOptions.InteractiveActionsPerMinute"/>); the problem when over.</summary>
+    public ChatProblem? AdmitInteractive(Guid userId) =>
+        rates.TryStartInteractive(userId, limits.Value.InteractiveActionsPerMinute) is { } wait
+            ? ChatProblem.TooFast(limits.Value.InteractiveActionsPerMinute, wait)
+            : null;
+
     /// <summary>Stops the answer being written; the text so far is kept and the message marked cancelled.</summary>
     public bool Stop(Guid userId, Guid messageId) => runner.Stop(userId, messageId);
 
@@ -136,6 +145,10 @@ public sealed class ChatService(
         if (claim is null || runner.IsWriting(session.Id))
         {
             return ChatProblem.Busy();
+        }
+        if (AdmitInteractive(session.UserId) is { } tooFast)
+        {
+            return tooFast;
         }
         // A prompt's system prompt becomes the chat's when the chat has none; a chat's own stays.
         if (prompt?.SystemPrompt is { Length: > 0 } promptSystem && string.IsNullOrWhiteSpace(session.SystemPrompt))

@@ -52,6 +52,10 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
             columns.Add((session, plan));
         }
 
+        if (chat.AdmitInteractive(userId) is { } tooFast)
+        {
+            return tooFast;
+        }
         using var slot = runner.TryReserve(userId);
         if (slot is null)
         {

@@ -150,6 +150,29 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
     }
 
     [Fact]
+    public async Task Sends_and_compare_runs_past_the_minutes_allowance_are_refused_before_anything_is_saved()
+    {
+        var user = await fixture.NewUserAsync();
+        var perMinute = new MrPrompt.Infrastructure.Gateway.Limits.LimitOptions().InteractiveActionsPerMinute;
+        var results = new List<ChatResult<Exchange>>();
+
+        for (var send = 0; send < perMinute; send++)
+        {
+            // Echo answers at once; a send refused for want of a free slot still counts, as it would from a page.
+            results.Add(await fixture.Chat.StartChatAsync(user, new SessionSettings("echo/echo"), $"spam {send}", TestContext.Current.CancellationToken));
+        }
+        var over = await fixture.Chat.StartChatAsync(user, new SessionSettings("echo/echo"), "one too many", TestContext.Current.CancellationToken);
+        var compare = await fixture.Compare.StartAsync(user, "and a run", ["echo/echo", "echo/echo"], TestContext.Current.CancellationToken);
+
+        Assert.DoesNotContain(results, r => r.Problem?.Kind == ChatProblemKind.TooFast);
+        Assert.Equal(ChatProblemKind.TooFast, over.Problem!.Kind);
+        Assert.Matches($"^You have sent {perMinute} messages or runs in the last minute. Wait [0-9]+ s, then send again.$", over.Problem.Message);
+        Assert.Equal(ChatProblemKind.TooFast, compare.Problem!.Kind);
+        var saved = (await fixture.Sessions.ListAsync(user, null, 0, 100, TestContext.Current.CancellationToken)).Total;
+        Assert.Equal(results.Count(r => r.Succeeded), saved);
+    }
+
+    [Fact]
     public async Task Two_tabs_sending_into_one_chat_at_once_start_one_answer()
     {
         var user = await fixture.NewUserAsync();

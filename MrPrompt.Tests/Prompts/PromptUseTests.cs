@@ -178,9 +178,17 @@ public sealed class PromptUseTests(ChatFixture fixture) : IClassFixture<ChatFixt
         var evil = new string('a', 50_000) + "!";
         const string schema = """{"type":"object","properties":{"a":{"type":"string","pattern":"^(a+)+$"},"list":{"type":"array","items":{"pattern":"^(a|aa)+$"}}}}""";
 
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var check = await JsonSchemaRules.CheckAnswerAsync($$"""{"a":"{{evil}}","list":["aaaa","{{evil}}"]}""", schema);
-        var took = watch.Elapsed;
+        var answer = $$"""{"a":"{{evil}}","list":["aaaa","{{evil}}"]}""";
+        var check = await JsonSchemaRules.CheckAnswerAsync(answer, schema);
+        // The best of three timed runs after a first (compiling) one: tests running beside this one on two
+        // cores add noise, while a backtracking engine would take minutes, not milliseconds.
+        var took = TimeSpan.MaxValue;
+        for (var run = 0; run < 3; run++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await JsonSchemaRules.CheckAnswerAsync(answer, schema);
+            took = watch.Elapsed < took ? watch.Elapsed : took;
+        }
 
         Assert.False(check.IsValid);
         Assert.Equal(["a: does not match the pattern ^(a+)+$", "list[1]: does not match the pattern ^(a|aa)+$"], check.Errors);

@@ -34,6 +34,9 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>The in-process server, for clients other than HttpClient (a SignalR connection, say).</summary>
+    public Microsoft.AspNetCore.TestHost.TestServer Server => _factory!.Server;
+
     /// <summary>A new account, registered through the pages, and a personal API key of its own (with <paramref name="scopes"/>).</summary>
     public async Task<(Guid UserId, string Key)> NewApiKeyAsync(IReadOnlyCollection<string>? allowedModels = null, IReadOnlyCollection<string>? scopes = null)
     {

@@ -29,7 +29,13 @@ public sealed class PostgresServer : IAsyncLifetime
         var label = purpose.ToLowerInvariant();
         var name = $"t_{label[..Math.Min(label.Length, 24)]}_{Guid.NewGuid():N}";
         await _server!.EnsureDatabaseAsync(name);
-        return _server.ConnectionString(name);
+        // Each database has its own pool, which outlives its test class: idle connections go after seconds,
+        // not Npgsql's five minutes, or a full run holds more than the server's max_connections.
+        return new Npgsql.NpgsqlConnectionStringBuilder(_server.ConnectionString(name))
+        {
+            ConnectionIdleLifetime = 10,
+            ConnectionPruningInterval = 2,
+        }.ConnectionString;
     }
 
     public async ValueTask DisposeAsync()

@@ -38,6 +38,10 @@ public sealed class CallRateLimits(TimeProvider clock)
         return null;
     }
 
+    /// <summary>Counts one send or run started from a page, before anything is saved; null, or how long to wait.</summary>
+    public TimeSpan? TryStartInteractive(Guid userId, int perMinute) =>
+        Window($"u:{userId}:interactive").TryTake(clock.GetUtcNow(), perMinute) is (false, var wait) ? wait : null;
+
     public void RecordTokens(Guid userId, Guid? keyId, long tokens)
     {
         var now = clock.GetUtcNow();

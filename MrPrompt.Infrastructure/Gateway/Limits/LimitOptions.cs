@@ -37,6 +37,13 @@ public sealed class LimitOptions
     [Range(1, 10_000)]
     public int MaxOpenCallsPerUser { get; set; } = 8;
 
+    /// <summary>
+    /// Sends and compare runs one person may start from the pages in a minute. Each saves messages before
+    /// its call reaches the gateway's limits, so a script on a page could otherwise fill the database.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int InteractiveActionsPerMinute { get; set; } = 60;
+
     /// <summary>Monthly USD cap for users without one of their own; unset means no cap.</summary>
     [Range(0, 1_000_000)]
     public decimal? DefaultMonthlyBudgetUsd { get; set; }
