@@ -178,10 +178,14 @@ internal static partial class Extensions
     {
         app.UseForwardedHeaders();
         app.UseTraceIdHeader();
+        app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
+            // On HTTPS (or behind a proxy that says so in X-Forwarded-Proto): browsers keep to HTTPS, and
+            // plain HTTP is sent there when the app knows its HTTPS port.
             app.UseHsts();
+            app.UseHttpsRedirection();
         }
         else
         {
@@ -201,6 +205,10 @@ internal static partial class Extensions
             }
             return next(context);
         });
+        // Explicitly here, after the headers above: left to WebApplication, sign-in and its challenges (a 401)
+        // would run first, before any of them.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         app.UseAntiforgery();
     }

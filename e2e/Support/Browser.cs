@@ -13,6 +13,10 @@ public sealed class Browser : IAsyncLifetime
     private IBrowser? _browser;
     private readonly List<IBrowserContext> _contexts = [];
 
+    // Every Content-Security-Policy violation any page of the test reported: each fails the test, since a
+    // blocked script or style is a broken page somewhere a journey may not look.
+    private readonly List<string> _policyViolations = [];
+
     public async ValueTask InitializeAsync()
     {
         if (!File.Exists(ChromiumPath))
@@ -41,7 +45,18 @@ public sealed class Browser : IAsyncLifetime
         });
         context.SetDefaultTimeout(20_000);
         _contexts.Add(context);
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error" && message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                lock (_policyViolations)
+                {
+                    _policyViolations.Add($"{page.Url}: {message.Text}");
+                }
+            }
+        };
+        return page;
     }
 
     /// <summary>
@@ -55,6 +70,16 @@ public sealed class Browser : IAsyncLifetime
             await context.CloseAsync();
         }
         _contexts.Clear();
+        string[] violations;
+        lock (_policyViolations)
+        {
+            violations = [.. _policyViolations];
+            _policyViolations.Clear();
+        }
+        if (violations.Length > 0)
+        {
+            throw new InvalidOperationException("The Content-Security-Policy blocked something:\n" + string.Join("\n", violations));
+        }
     }
 
     public async ValueTask DisposeAsync()
