@@ -215,7 +215,7 @@ internal static partial class Extensions
 
     private static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/v1");
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "DataProtection:CertificatePath is not set: stored provider keys are protected by a certificate generated in the working folder's .data/keys. Set it (and back the file up) for production.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DataProtection:CertificatePath is not set: stored provider keys are protected by a certificate generated in the working folder's .data/keys, encrypted by DataProtection:CertificatePassword or a password generated in ~/.config/MrPrompt. Set them (and back both up, apart from the database) for production.")]
     private static partial void LogGeneratedCertificate(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model providers: {Providers}")]

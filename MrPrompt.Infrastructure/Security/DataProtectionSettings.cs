@@ -2,7 +2,8 @@ namespace MrPrompt.Infrastructure.Security;
 
 /// <summary>
 /// The <c>DataProtection</c> section: the certificate that encrypts the key ring. It must live outside
-/// the database, so a dump of the database alone cannot decrypt provider keys.
+/// the database, so a dump of the database alone cannot decrypt provider keys; a generated one is itself
+/// encrypted by a password kept outside the data folder, so a copy of that folder alone cannot either.
 /// </summary>
 public sealed class DataProtectionSettings
 {
@@ -14,10 +15,30 @@ public sealed class DataProtectionSettings
     /// </summary>
     public string? CertificatePath { get; set; }
 
+    /// <summary>The certificate's password. Empty with a generated certificate: a generated password in <see cref="CertificatePasswordPath"/>.</summary>
     public string? CertificatePassword { get; set; }
 
+    /// <summary>
+    /// Where a generated certificate's generated password is kept: by default the account's configuration
+    /// folder (<c>~/.config/MrPrompt/keyring-password</c>), not the data folder.
+    /// </summary>
+    public string? CertificatePasswordPath { get; set; }
+
+    public bool GeneratesCertificate => string.IsNullOrWhiteSpace(CertificatePath);
+
     public string ResolveCertificatePath(string embeddedDataDir) => Path.GetFullPath(
-        string.IsNullOrWhiteSpace(CertificatePath)
+        GeneratesCertificate
             ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(embeddedDataDir)) ?? embeddedDataDir, "keys", "dataprotection.pfx")
-            : CertificatePath);
+            : CertificatePath!);
+
+    /// <summary>Null when there is no configuration folder to keep it in (no HOME): then a password must be set.</summary>
+    public string? ResolvePasswordPath()
+    {
+        if (!string.IsNullOrWhiteSpace(CertificatePasswordPath))
+        {
+            return Path.GetFullPath(CertificatePasswordPath);
+        }
+        var configuration = Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData);
+        return string.IsNullOrEmpty(configuration) ? null : Path.Combine(configuration, "MrPrompt", "keyring-password");
+    }
 }

@@ -3,40 +3,90 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace MrPrompt.Infrastructure.Security;
 
-/// <summary>The certificate that protects the key ring: the configured one, or a private one created on first start.</summary>
+/// <summary>
+/// The certificate that protects the key ring: the configured one, or a private one created on first
+/// start and encrypted by a password that lives elsewhere (the setting, or a generated file outside the
+/// data folder).
+/// </summary>
 internal static class KeyRingCertificate
 {
     public static X509Certificate2 LoadOrCreate(DataProtectionSettings settings, string embeddedDataDir)
     {
         var path = settings.ResolveCertificatePath(embeddedDataDir);
-        if (File.Exists(path))
+        if (!settings.GeneratesCertificate)
         {
-            try
-            {
-                return X509CertificateLoader.LoadPkcs12FromFile(path, settings.CertificatePassword);
-            }
-            catch (CryptographicException ex)
-            {
-                throw new StartupException(
-                    $"DataProtection:CertificatePath points at {path}, which could not be opened: {ex.Message} Check DataProtection:CertificatePassword.", ex);
-            }
+            return File.Exists(path)
+                ? Load(path, settings.CertificatePassword, "DataProtection:CertificatePassword")
+                : throw new StartupException($"DataProtection:CertificatePath is {path}, but there is no file there.");
         }
-        if (!string.IsNullOrWhiteSpace(settings.CertificatePath))
+        var (password, source) = GeneratedCertificatePassword(settings);
+        if (!File.Exists(path))
         {
-            throw new StartupException($"DataProtection:CertificatePath is {path}, but there is no file there.");
+            return Create(path, password);
         }
-        return Create(path);
+        if (TryLoad(path, password) is { } certificate)
+        {
+            return certificate;
+        }
+        // A certificate generated before it had a password: encrypted now, in place, by the password.
+        if (TryLoad(path, null) is { } unprotected)
+        {
+            WritePrivately(path, unprotected.Export(X509ContentType.Pkcs12, password), replace: true);
+            return unprotected;
+        }
+        throw new StartupException($"The key-ring certificate {path} could not be opened with the password from {source}.");
     }
 
-    private static X509Certificate2 Create(string path)
+    private static (string Password, string Source) GeneratedCertificatePassword(DataProtectionSettings settings)
+    {
+        if (!string.IsNullOrEmpty(settings.CertificatePassword))
+        {
+            return (settings.CertificatePassword, "DataProtection:CertificatePassword");
+        }
+        var passwordPath = settings.ResolvePasswordPath()
+            ?? throw new StartupException("There is no configuration folder to keep the key-ring password in: set DataProtection:CertificatePassword or DataProtection:CertificatePasswordPath.");
+        if (!File.Exists(passwordPath))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(passwordPath)!);
+            WritePrivately(passwordPath, System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))), replace: false);
+        }
+        return (File.ReadAllText(passwordPath).Trim(), passwordPath);
+    }
+
+    private static X509Certificate2 Load(string path, string? password, string source) =>
+        TryLoad(path, password) ?? throw new StartupException($"DataProtection:CertificatePath points at {path}, which could not be opened. Check {source}.");
+
+    private static X509Certificate2? TryLoad(string path, string? password)
+    {
+        try
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    private static X509Certificate2 Create(string path, string password)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var rsa = RSA.Create(3072);
         var request = new CertificateRequest("CN=MrPrompt key ring", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(100));
-        var pfx = created.Export(X509ContentType.Pkcs12);
-        // Written private from the first byte (the file is as secret as every provider key it protects),
-        // then moved into place, so two processes starting together never read half a file.
+        var pfx = created.Export(X509ContentType.Pkcs12, password);
+        return WritePrivately(path, pfx, replace: false)
+            ? X509CertificateLoader.LoadPkcs12(pfx, password)
+            : X509CertificateLoader.LoadPkcs12FromFile(path, password); // another process won the race
+    }
+
+    /// <summary>
+    /// Written private from the first byte (as secret as every provider key behind it), then moved into
+    /// place, so two processes starting together never read half a file. False when, not replacing,
+    /// another process put its file there first.
+    /// </summary>
+    private static bool WritePrivately(string path, byte[] content, bool replace)
+    {
         var draft = $"{path}.{Guid.NewGuid():N}.tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -45,17 +95,17 @@ internal static class KeyRingCertificate
         }
         using (var file = new FileStream(draft, options))
         {
-            file.Write(pfx);
+            file.Write(content);
         }
         try
         {
-            File.Move(draft, path, overwrite: false);
+            File.Move(draft, path, overwrite: replace);
+            return true;
         }
         catch (IOException) when (File.Exists(path))
         {
             File.Delete(draft);
-            return X509CertificateLoader.LoadPkcs12FromFile(path, null); // another process won the race
+            return false;
         }
-        return X509CertificateLoader.LoadPkcs12(pfx, null);
     }
 }

@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using MrPrompt.Infrastructure;
+using MrPrompt.Infrastructure.Security;
+
+namespace MrPrompt.Tests.Credentials;
+
+/// <summary>
+/// The generated key-ring certificate: useless to whoever copies the data folder (or reads the file through
+/// the database server) without the password kept elsewhere.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class KeyRingCertificateTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("mrp-keyring-").FullName;
+    private string DataDir => Path.Combine(_root, ".data", "postgres");
+    private string CertificateFile => Path.Combine(_root, ".data", "keys", "dataprotection.pfx");
+    private string PasswordFile => Path.Combine(_root, "config", "keyring-password");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void A_generated_certificate_needs_a_generated_password_kept_outside_the_data_folder()
+    {
+        var settings = new DataProtectionSettings { CertificatePasswordPath = PasswordFile };
+
+        using var first = KeyRingCertificate.LoadOrCreate(settings, DataDir);
+        using var again = KeyRingCertificate.LoadOrCreate(settings, DataDir);
+
+        Assert.True(first.HasPrivateKey);
+        Assert.Equal(first.Thumbprint, again.Thumbprint);
+        Assert.Throws<CryptographicException>(() => X509CertificateLoader.LoadPkcs12FromFile(CertificateFile, null));
+        var password = File.ReadAllText(PasswordFile).Trim();
+        Assert.True(password.Length >= 40);
+        Assert.False(PasswordFile.StartsWith(Path.Combine(_root, ".data"), StringComparison.Ordinal));
+        using var opened = X509CertificateLoader.LoadPkcs12FromFile(CertificateFile, password);
+        Assert.Equal(first.Thumbprint, opened.Thumbprint);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(PasswordFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(CertificateFile));
+    }
+
+    [Fact]
+    public void A_configured_password_encrypts_the_generated_certificate_and_a_wrong_one_stops_the_start()
+    {
+        using var created = KeyRingCertificate.LoadOrCreate(new DataProtectionSettings { CertificatePassword = "correct horse" }, DataDir);
+
+        using var opened = X509CertificateLoader.LoadPkcs12FromFile(CertificateFile, "correct horse");
+        Assert.Equal(created.Thumbprint, opened.Thumbprint);
+        Assert.False(File.Exists(PasswordFile));
+        var refused = Assert.Throws<StartupException>(() => KeyRingCertificate.LoadOrCreate(new DataProtectionSettings { CertificatePassword = "battery staple" }, DataDir));
+        Assert.Contains("DataProtection:CertificatePassword", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("battery staple", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_certificate_generated_without_a_password_is_encrypted_in_place_and_keeps_its_key()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(CertificateFile)!);
+        using var rsa = RSA.Create(2048);
+        using var old = new CertificateRequest("CN=MrPrompt key ring", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        File.WriteAllBytes(CertificateFile, old.Export(X509ContentType.Pkcs12));
+
+        using var upgraded = KeyRingCertificate.LoadOrCreate(new DataProtectionSettings { CertificatePasswordPath = PasswordFile }, DataDir);
+
+        Assert.Equal(old.Thumbprint, upgraded.Thumbprint);
+        Assert.Throws<CryptographicException>(() => X509CertificateLoader.LoadPkcs12FromFile(CertificateFile, null));
+        using var opened = X509CertificateLoader.LoadPkcs12FromFile(CertificateFile, File.ReadAllText(PasswordFile).Trim());
+        Assert.True(opened.HasPrivateKey);
+    }
+}
