@@ -10,17 +10,18 @@ using MrPrompt.Infrastructure.ApiKeys;
 using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Credentials;
 using MrPrompt.Infrastructure.Gateway;
-using MrPrompt.Infrastructure.Gateway.Middleware;
 using MrPrompt.Infrastructure.Gateway.Limits;
+using MrPrompt.Infrastructure.Gateway.Middleware;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Gateway.Sharing;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Persistence;
-using MrPrompt.Infrastructure.Prompts;
-using MrPrompt.Infrastructure.Prompts.Loaders;
 using MrPrompt.Infrastructure.Persistence.Embedded;
 using MrPrompt.Infrastructure.Persistence.Interceptors;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using MrPrompt.Infrastructure.Profiles;
+using MrPrompt.Infrastructure.Prompts;
+using MrPrompt.Infrastructure.Prompts.Loaders;
 using MrPrompt.Infrastructure.Security;
 using MrPrompt.Infrastructure.Usage;
 
@@ -56,7 +57,7 @@ public static class DependencyInjection
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        var connection = new DatabaseConnection(configuration.GetConnectionString("Default"));
+        var connection = new DatabaseConnection(configuration.GetConnectionString("Default"), configuration.GetConnectionString("Migrations"));
         services.AddSingleton(connection);
         if (connection.IsEmbedded)
         {
@@ -70,12 +71,13 @@ public static class DependencyInjection
         }
 
         services.AddSingleton<AuditTimestampsInterceptor>();
+        services.AddSingleton<RowSecurityInterceptor>();
         // Components take the factory (one short-lived context per operation); Identity's stores take
         // the scoped context. Both share one options instance, read lazily so an embedded server can
         // start first.
         void Configure(IServiceProvider sp, DbContextOptionsBuilder options) =>
             options.UseMrPromptPostgres(sp.GetRequiredService<DatabaseConnection>().ConnectionString)
-                .AddInterceptors(sp.GetRequiredService<AuditTimestampsInterceptor>());
+                .AddInterceptors(sp.GetRequiredService<AuditTimestampsInterceptor>(), sp.GetRequiredService<RowSecurityInterceptor>());
         services.AddDbContext<AppDbContext>(Configure, optionsLifetime: ServiceLifetime.Singleton);
         services.AddDbContextFactory<AppDbContext>(Configure);
         services.AddSingleton<DatabaseStartup>();

@@ -90,6 +90,7 @@ internal static partial class Extensions
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddScoped<IdentityRedirectManager>();
         builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, RowSecurityScopes.CircuitScopes>();
         builder.Services.AddScoped<ThemeState>();
         builder.Services.AddSingleton<MarkdownRenderer>();
         builder.Services.AddAuthorization(options => options.AddApiPolicy());
@@ -209,6 +210,8 @@ internal static partial class Extensions
         // would run first, before any of them.
         app.UseAuthentication();
         app.UseAuthorization();
+        // After authorization: an endpoint's own scheme (an API key) has set who is calling by then.
+        app.UseRowSecurityScopes();
         app.UseRateLimiter();
         app.UseAntiforgery();
     }

@@ -3,6 +3,7 @@ using MrPrompt.Domain.Accounts;
 using MrPrompt.Infrastructure.Accounts;
 using MrPrompt.Infrastructure.ApiKeys;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using MrPrompt.Infrastructure.Security;
 
 namespace MrPrompt.Web;
@@ -30,6 +31,8 @@ public static class OperatorCommands
             await error.WriteLineAsync($"Options come in pairs such as --email someone@example.com. Got: {string.Join(' ', args[1..])}");
             return Mistake;
         }
+        // An operator at the server's console acts for any account.
+        using var acrossAccounts = DataScope.AsSystem($"operator command {args[0]}");
         return args[0] switch
         {
             "migrate" => await MigrateAsync(services, output, cancellationToken),

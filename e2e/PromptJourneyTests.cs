@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using MrPrompt.Domain.Prompts;
 using MrPrompt.E2E.Support;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using MrPrompt.Infrastructure.Prompts;
 using MrPrompt.Infrastructure.Security;
 using MrPrompt.Tests.Support;
@@ -137,8 +138,12 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         }
         var editor = _app.Services.GetRequiredService<PromptEditor>();
         var content = new PromptContent("", "Review this code: {{code}}");
-        var shared = (await editor.CreateAsync(ownerId, new PromptDetails("code-review", "Code review", "Reviews code.", ["dev"], PromptVisibility.Public), content, cancellationToken: TestContext.Current.CancellationToken)).Value;
-        var secret = (await editor.CreateAsync(ownerId, new PromptDetails("secret-plan", "Secret plan", "", [], PromptVisibility.Private), content, cancellationToken: TestContext.Current.CancellationToken)).Value;
+        Guid shared, secret;
+        using (DataScope.ForUser(ownerId)) // the owner's own writes, as their pages would make them
+        {
+            shared = (await editor.CreateAsync(ownerId, new PromptDetails("code-review", "Code review", "Reviews code.", ["dev"], PromptVisibility.Public), content, cancellationToken: TestContext.Current.CancellationToken)).Value;
+            secret = (await editor.CreateAsync(ownerId, new PromptDetails("secret-plan", "Secret plan", "", [], PromptVisibility.Private), content, cancellationToken: TestContext.Current.CancellationToken)).Value;
+        }
 
         var reader = await browser.NewPageAsync(_app.BaseUrl);
         await reader.RegisterAsync("reader@example.com", "Passw0rd!");

@@ -890,3 +890,161 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    CREATE FUNCTION mrprompt_user_id() RETURNS uuid LANGUAGE sql STABLE
+        AS $$ SELECT nullif(current_setting('app.user_id', true), '')::uuid $$;
+    CREATE FUNCTION mrprompt_is_system() RETURNS boolean LANGUAGE sql STABLE
+        AS $$ SELECT coalesce(current_setting('app.system', true), '') = 'on' $$;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE profiles ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE profiles FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON profiles
+        USING (id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE api_credentials ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE api_credentials FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON api_credentials
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE prompt_usage_logs ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE prompt_usage_logs FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON prompt_usage_logs
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE chat_sessions ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE chat_sessions FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON chat_sessions
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE compare_runs ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE compare_runs FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON compare_runs
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE personal_api_keys ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE personal_api_keys FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON personal_api_keys
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE ai_response_cache ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE ai_response_cache FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON ai_response_cache
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON idempotency_keys
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE messages ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE messages FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON messages
+        USING (EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = messages.session_id))
+        WITH CHECK (EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = messages.session_id));
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE prompts ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE prompts FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON prompts
+        USING (owner_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (owner_id = mrprompt_user_id() OR mrprompt_is_system());
+    CREATE POLICY public_read ON prompts FOR SELECT USING (visibility = 'Public');
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE prompt_versions ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE prompt_versions FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON prompt_versions
+        USING (EXISTS (SELECT 1 FROM prompts p WHERE p.id = prompt_versions.prompt_id AND (p.owner_id = mrprompt_user_id() OR mrprompt_is_system())))
+        WITH CHECK (EXISTS (SELECT 1 FROM prompts p WHERE p.id = prompt_versions.prompt_id AND (p.owner_id = mrprompt_user_id() OR mrprompt_is_system())));
+    CREATE POLICY public_read ON prompt_versions FOR SELECT
+        USING (EXISTS (SELECT 1 FROM prompts p WHERE p.id = prompt_versions.prompt_id));
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    ALTER TABLE prompt_labels ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE prompt_labels FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON prompt_labels
+        USING (EXISTS (SELECT 1 FROM prompts p WHERE p.id = prompt_labels.prompt_id AND (p.owner_id = mrprompt_user_id() OR mrprompt_is_system())))
+        WITH CHECK (EXISTS (SELECT 1 FROM prompts p WHERE p.id = prompt_labels.prompt_id AND (p.owner_id = mrprompt_user_id() OR mrprompt_is_system())));
+    CREATE POLICY public_read ON prompt_labels FOR SELECT
+        USING (EXISTS (SELECT 1 FROM prompts p WHERE p.id = prompt_labels.prompt_id));
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205030816_RowLevelSecurity') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205030816_RowLevelSecurity', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

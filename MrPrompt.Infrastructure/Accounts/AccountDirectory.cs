@@ -18,6 +18,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
     /// </summary>
     public async Task<string?> ChangeRoleAsync(AdminCaller admin, Guid userId, string role, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("ChangeRole");
         var newRole = AppRoles.All.FirstOrDefault(r => r.Equals(role, StringComparison.OrdinalIgnoreCase));
         if (newRole is null)
         {
@@ -49,8 +50,10 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
     /// sessions stop on their next request (a new security stamp ends the sessions). The last enabled
     /// Admin cannot be disabled.
     /// </summary>
-    public async Task<string?> SetDisabledAsync(AdminCaller admin, Guid userId, bool disabled, CancellationToken cancellationToken = default) =>
-        await WithAdminsLockedAsync(userId, async (db, current) =>
+    public async Task<string?> SetDisabledAsync(AdminCaller admin, Guid userId, bool disabled, CancellationToken cancellationToken = default)
+    {
+        using var acrossAccounts = admin.AcrossAccounts("SetDisabled");
+        return await WithAdminsLockedAsync(userId, async (db, current) =>
         {
             if (disabled && current.Role == AppRoles.Admin && await OtherEnabledAdminsAsync(db, userId, cancellationToken) == 0)
             {
@@ -61,10 +64,12 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
             return null;
         }, endSessions: disabled, current => audit.RecordAsync(disabled ? AuditActions.AccountDisabled : AuditActions.AccountEnabled, admin.UserId, "", userId,
             $"{current.Email} {(disabled ? "disabled" : "enabled")}"), cancellationToken);
+    }
 
     /// <summary>Requests and spend of every account since the start of this month (UTC), from the usage log.</summary>
     public async Task<IReadOnlyDictionary<Guid, MonthToDate>> MonthToDateAsync(AdminCaller admin, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("MonthToDate");
         ArgumentNullException.ThrowIfNull(admin);
         var now = clock.GetUtcNow();
         var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
@@ -116,6 +121,7 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
 
     public async Task<IReadOnlyList<AccountSummary>> ListAsync(AdminCaller admin, string? search, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("List");
         ArgumentNullException.ThrowIfNull(admin);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var query = db.Summaries().AsNoTracking();

@@ -35,6 +35,7 @@ public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit,
 
     public async Task<string?> UnlockAsync(AdminCaller admin, Guid userId)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Unlock");
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         if (await users.FindByIdAsync(userId.ToString()) is not { } user)
@@ -50,6 +51,7 @@ public sealed class AccountRecovery(IServiceScopeFactory scopes, AuditLog audit,
 
     public async Task<(PasswordResetLink? Link, string? Problem)> CreateResetLinkAsync(AdminCaller admin, Guid userId)
     {
+        using var acrossAccounts = admin.AcrossAccounts("CreateResetLink");
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         if (await users.FindByIdAsync(userId.ToString()) is not { } user)

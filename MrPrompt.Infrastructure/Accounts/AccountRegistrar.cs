@@ -7,6 +7,7 @@ using MrPrompt.Domain.Common;
 using MrPrompt.Domain.Profiles;
 using MrPrompt.Infrastructure.Audit;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using MrPrompt.Infrastructure.Security;
 
 namespace MrPrompt.Infrastructure.Accounts;
@@ -113,6 +114,9 @@ public sealed partial class AccountRegistrar(
         {
             (invitation.UsedAt, invitation.UsedBy) = (clock.GetUtcNow(), user.Id);
         }
+        // The profile is the new account's own row: this transaction acts as that account from here
+        // (row-level security; whoever registers, nobody is signed in yet).
+        await db.Database.ExecuteSqlAsync($"SELECT set_config('app.user_id', {user.Id.ToString()}, true)", cancellationToken);
         db.Profiles.Add(Profile.CreateFor(user.Id, email));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

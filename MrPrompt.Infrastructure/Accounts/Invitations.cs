@@ -34,6 +34,7 @@ public sealed class Invitations(IDbContextFactory<AppDbContext> contexts, AuditL
 
     public async Task<(InvitationLink? Link, FieldErrors Errors)> CreateAsync(AdminCaller admin, string? email, string? role, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Create");
         var errors = new FieldErrors();
         email = string.IsNullOrWhiteSpace(email) ? null : email.Trim();
         if (email is not null && (email.Length > 256 || !new EmailAddressAttribute().IsValid(email)))
@@ -76,6 +77,7 @@ public sealed class Invitations(IDbContextFactory<AppDbContext> contexts, AuditL
 
     public async Task<IReadOnlyList<OpenInvitation>> ListOpenAsync(AdminCaller admin, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("ListOpen");
         _ = admin;
         var now = clock.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -89,6 +91,7 @@ public sealed class Invitations(IDbContextFactory<AppDbContext> contexts, AuditL
     /// <summary>Ends an open invitation: its link stops working. Null when done, else why not.</summary>
     public async Task<string?> WithdrawAsync(AdminCaller admin, Guid id, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Withdraw");
         var now = clock.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var withdrawn = await db.Invitations

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Accounts;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Admin;
 
@@ -13,6 +14,12 @@ public sealed class AdminCaller
     internal AdminCaller(Guid userId) => UserId = userId;
 
     public Guid UserId { get; }
+
+    /// <summary>
+    /// Database work across every account (row-level security's system scope) for this admin, named so the
+    /// log says which admin did what.
+    /// </summary>
+    public IDisposable AcrossAccounts(string work) => DataScope.AsSystem($"admin {UserId}: {work}");
 }
 
 /// <summary>

@@ -30,6 +30,7 @@ public sealed class ProviderHealth(
 {
     public async Task<IReadOnlyList<ProviderHealthRow>> ReportAsync(AdminCaller admin, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Report");
         ArgumentNullException.ThrowIfNull(admin);
         var now = clock.GetUtcNow();
         var (hour, day) = (now.AddHours(-1), now.AddDays(-1));
@@ -69,6 +70,7 @@ public sealed class ProviderHealth(
     /// <summary>A one-word call to the provider's default (or first) model with the operator's key, as <paramref name="admin"/>.</summary>
     public async Task<ProviderProbe> TestAsync(AdminCaller admin, string providerId, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Test");
         ArgumentNullException.ThrowIfNull(admin);
         var provider = catalog.Find(providerId);
         var model = provider?.DefaultModel ?? provider?.Models.FirstOrDefault()?.Id;

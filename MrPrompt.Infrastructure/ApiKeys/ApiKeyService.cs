@@ -1,11 +1,12 @@
-using MrPrompt.Infrastructure.Admin;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using MrPrompt.Domain.ApiKeys;
 using MrPrompt.Domain.Common;
 using MrPrompt.Infrastructure.Accounts;
+using MrPrompt.Infrastructure.Admin;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using MrPrompt.Infrastructure.Security;
 
 namespace MrPrompt.Infrastructure.ApiKeys;
@@ -74,6 +75,7 @@ public sealed partial class ApiKeyService(
     /// <summary>Every key of every account, for admins.</summary>
     public async Task<IReadOnlyList<ApiKeyView>> ListAllAsync(AdminCaller admin, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("ListAll");
         ArgumentNullException.ThrowIfNull(admin);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var rows = await (
@@ -90,8 +92,11 @@ public sealed partial class ApiKeyService(
         RevokeWhereAsync(userId, keyId, ownKeyOnly: true, "revoked by its owner", cancellationToken);
 
     /// <summary>Revokes anyone's key; false when there is no such key.</summary>
-    public Task<bool> RevokeAnyAsync(AdminCaller admin, Guid keyId, CancellationToken cancellationToken = default) =>
-        RevokeWhereAsync(admin.UserId, keyId, ownKeyOnly: false, "revoked by an admin", cancellationToken);
+    public async Task<bool> RevokeAnyAsync(AdminCaller admin, Guid keyId, CancellationToken cancellationToken = default)
+    {
+        using var acrossAccounts = admin.AcrossAccounts("RevokeAny");
+        return await RevokeWhereAsync(admin.UserId, keyId, ownKeyOnly: false, "revoked by an admin", cancellationToken);
+    }
 
     private async Task<bool> RevokeWhereAsync(Guid actorId, Guid keyId, bool ownKeyOnly, string detail, CancellationToken cancellationToken)
     {
@@ -122,6 +127,8 @@ public sealed partial class ApiKeyService(
         {
             return trusted;
         }
+        // Nobody is known before the key is: the look-up runs across accounts.
+        using var lookUp = DataScope.AsSystem("API key check");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var found = await (
             from k in db.PersonalApiKeys.AsNoTracking()

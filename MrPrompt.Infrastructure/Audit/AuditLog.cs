@@ -46,6 +46,7 @@ public sealed partial class AuditLog(IDbContextFactory<AppDbContext> contexts, T
 
     public async Task<IReadOnlyList<AuditEvent>> ListAsync(Admin.AdminCaller admin, AuditQuery query, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("List");
         ArgumentNullException.ThrowIfNull(admin);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var events = db.AuditEvents.AsNoTracking();

@@ -8,6 +8,7 @@ using MrPrompt.Domain.Gateway;
 using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Generation;
 
@@ -105,6 +106,7 @@ public sealed partial class GenerationRunner(
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        using var acrossAccounts = DataScope.AsSystem("answers interrupted by a restart");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var recovered = await db.Messages

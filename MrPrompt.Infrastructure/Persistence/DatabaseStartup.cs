@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Accounts;
 using MrPrompt.Infrastructure.Persistence.Embedded;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using Npgsql;
 
 namespace MrPrompt.Infrastructure.Persistence;
@@ -29,17 +30,20 @@ public sealed partial class DatabaseStartup(
             {
                 var server = services.GetRequiredService<EmbeddedPostgresServer>();
                 await server.StartAsync(cancellationToken);
-                connection.UseEmbedded(server.ConnectionString());
+                connection.UseEmbedded(server.AppConnectionString(), server.ConnectionString());
             }
 
-            await using var scope = services.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
             await EnsureReachableAsync(cancellationToken);
             if (options.Value.MigrateOnStartup)
             {
-                await MigrateAsync(db, cancellationToken);
+                await MigrateAsync(cancellationToken);
             }
-            await scope.ServiceProvider.GetRequiredService<AdminAccountSeeder>().SeedAsync(cancellationToken);
+            await WarnIfRowSecurityIsBypassedAsync(cancellationToken);
+            await using var scope = services.CreateAsyncScope();
+            using (DataScope.AsSystem("startup: the scripted admin account"))
+            {
+                await scope.ServiceProvider.GetRequiredService<AdminAccountSeeder>().SeedAsync(cancellationToken);
+            }
         }
         catch (OptionsValidationException ex)
         {
@@ -47,21 +51,43 @@ public sealed partial class DatabaseStartup(
         }
     }
 
-    /// <summary>Applies pending migrations now, whatever <c>Database:MigrateOnStartup</c> says (the <c>migrate</c> command).</summary>
+    /// <summary>
+    /// Applies pending migrations now, whatever <c>Database:MigrateOnStartup</c> says (the <c>migrate</c>
+    /// command), as the schema's owner; then lets the app's role use what they made.
+    /// </summary>
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
         await using var scope = services.CreateAsyncScope();
-        await MigrateAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), cancellationToken);
-    }
-
-    private static async Task MigrateAsync(AppDbContext db, CancellationToken cancellationToken)
-    {
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        db.Database.SetConnectionString(connection.MigrationConnectionString);
         // Npgsql's migrator queries the history table before creating it and logs the expected
         // "relation does not exist" as an error on every fresh database (npgsql/efcore.pg#3407);
         // creating it first keeps a clean first start free of a false alarm.
         var createHistoryTable = db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
         await db.Database.ExecuteSqlRawAsync(createHistoryTable, cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
+        var appRole = new NpgsqlConnectionStringBuilder(connection.ConnectionString).Username;
+        if (!string.IsNullOrEmpty(appRole) && appRole != new NpgsqlConnectionStringBuilder(connection.MigrationConnectionString).Username)
+        {
+            // Identifiers cannot be parameters; doubled quotes make any role name safe.
+            var role = $"\"{appRole.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+            var grants = $"GRANT USAGE ON SCHEMA public TO {role}; " +
+                $"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; " +
+                $"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role};";
+            await db.Database.ExecuteSqlRawAsync(grants, cancellationToken);
+        }
+    }
+
+    /// <summary>A superuser, or a role with BYPASSRLS, sees every row whatever the policies say: said once at start.</summary>
+    private async Task WarnIfRowSecurityIsBypassedAsync(CancellationToken cancellationToken)
+    {
+        await using var probe = new NpgsqlConnection(connection.ConnectionString);
+        await probe.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user", probe);
+        if (await command.ExecuteScalarAsync(cancellationToken) is true)
+        {
+            LogRowSecurityBypassed(logger, probe.UserName ?? "");
+        }
     }
 
     private async Task EnsureReachableAsync(CancellationToken cancellationToken)
@@ -93,6 +119,9 @@ public sealed partial class DatabaseStartup(
             return "(unreadable connection string)";
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The app connects to the database as {Role}, a superuser or a role with BYPASSRLS: row-level security does not hold. Connect as a role that owns nothing (README, Security) and migrate with ConnectionStrings__Migrations.")]
+    private static partial void LogRowSecurityBypassed(ILogger logger, string role);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database {Target} is reachable")]
     private static partial void LogReachable(ILogger logger, string target);

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using MrPrompt.Domain.Prompts;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Prompts;
 
@@ -34,19 +35,24 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
                 || EF.Functions.ILike(p.Title, pattern, LikePatterns.Escape)
                 || EF.Functions.ILike(p.Description, pattern, LikePatterns.Escape));
         }
-        var stored = await (
+        var listed = await (
             from p in prompts
-            join owner in db.Profiles on p.OwnerId equals owner.Id
             orderby p.UpdatedAt descending
-            select new PromptSummary(
-                p.Id, p.Key, p.Title, p.Description, p.Tags, p.Visibility, owner.DisplayName, p.OwnerId == userId, p.LatestVersion,
-                (from l in db.PromptLabels
-                 join v in db.PromptVersions on l.VersionId equals v.Id
-                 where l.PromptId == p.Id && l.Name == PromptLabel.Production
-                 select (int?)v.Number).FirstOrDefault(),
-                p.UpdatedAt))
+            select new
+            {
+                p.OwnerId,
+                Summary = new PromptSummary(
+                    p.Id, p.Key, p.Title, p.Description, p.Tags, p.Visibility, "", p.OwnerId == userId, p.LatestVersion,
+                    (from l in db.PromptLabels
+                     join v in db.PromptVersions on l.VersionId equals v.Id
+                     where l.PromptId == p.Id && l.Name == PromptLabel.Production
+                     select (int?)v.Number).FirstOrDefault(),
+                    p.UpdatedAt),
+            })
             .Take(MaxListed)
             .ToListAsync(cancellationToken);
+        var names = await OwnerNamesAsync(db, listed.Select(p => p.OwnerId), cancellationToken);
+        var stored = listed.Select(p => p.Summary with { OwnerName = names.GetValueOrDefault(p.OwnerId, "") });
 
         var builtIn = query.Scope == PromptScope.Mine ? [] : CodePrompts.All.Where(p => Matches(p, query)).Select(Summary);
         return [.. builtIn, .. stored];
@@ -86,10 +92,21 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
             .Where(l => l.PromptId == promptId)
             .OrderBy(l => l.Name)
             .ToListAsync(cancellationToken);
-        var ownerName = await db.Profiles.Where(p => p.Id == prompt.OwnerId).Select(p => p.DisplayName).FirstOrDefaultAsync(cancellationToken);
+        var names = await OwnerNamesAsync(db, [prompt.OwnerId], cancellationToken);
         return new PromptView(
             prompt.Id, prompt.Key, prompt.Title, prompt.Description, prompt.Tags, prompt.Visibility,
-            ownerName ?? "", prompt.OwnerId == userId, versions, labels);
+            names.GetValueOrDefault(prompt.OwnerId, ""), prompt.OwnerId == userId, versions, labels);
+    }
+
+    /// <summary>
+    /// The display names of the owners of prompts the caller already sees: the one thing of another account's
+    /// profile a public prompt shows, so only that column is read, across accounts.
+    /// </summary>
+    private static async Task<Dictionary<Guid, string>> OwnerNamesAsync(AppDbContext db, IEnumerable<Guid> owners, CancellationToken cancellationToken)
+    {
+        var ids = owners.Distinct().ToList();
+        using var acrossAccounts = DataScope.AsSystem("display names of prompt owners");
+        return await db.Profiles.Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
     }
 
     /// <summary>The id of the caller's own prompt with <paramref name="key"/>, if they have one.</summary>
@@ -117,6 +134,8 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
         {
             return new Dictionary<Guid, PromptVersionStats>();
         }
+        // Everyone's calls against the owner's prompt: aggregates only, across accounts.
+        using var acrossAccounts = DataScope.AsSystem("use of the caller's own prompt");
         // Column names are snake_case: the naming convention also applies to raw query results.
         // A cache hit is a use, but it generated no tokens: it would pull the average down.
         var rows = await db.Database.SqlQuery<StatsRow>($"""

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Security;
 
@@ -23,6 +24,8 @@ public sealed class AccountClaims(
     protected override async Task<ClaimsIdentity> GenerateClaimsAsync(ApplicationUser user)
     {
         var identity = await base.GenerateClaimsAsync(user);
+        // Also before anyone is signed in (the sign-in itself, a cookie being checked): the account is known here.
+        using var scope = DataScope.ForUser(user.Id);
         await using var db = await contexts.CreateDbContextAsync();
         var profile = await db.Profiles.AsNoTracking().Where(p => p.Id == user.Id).Select(p => new { p.DisplayName, p.AvatarUrl }).FirstOrDefaultAsync();
         if (profile is not null)

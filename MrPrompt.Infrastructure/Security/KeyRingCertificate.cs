@@ -10,7 +10,22 @@ namespace MrPrompt.Infrastructure.Security;
 /// </summary>
 internal static class KeyRingCertificate
 {
+    /// <summary>
+    /// One at a time within a process (hosts built side by side, as tests do): making the password, the
+    /// certificate or encrypting an old one must not interleave. File.Move without overwrite checks and then
+    /// renames, so it cannot arbitrate on its own.
+    /// </summary>
+    private static readonly Lock Making = new();
+
     public static X509Certificate2 LoadOrCreate(DataProtectionSettings settings, string embeddedDataDir)
+    {
+        lock (Making)
+        {
+            return LoadOrCreateAlone(settings, embeddedDataDir);
+        }
+    }
+
+    private static X509Certificate2 LoadOrCreateAlone(DataProtectionSettings settings, string embeddedDataDir)
     {
         var path = settings.ResolveCertificatePath(embeddedDataDir);
         if (!settings.GeneratesCertificate)
@@ -33,6 +48,11 @@ internal static class KeyRingCertificate
         {
             WritePrivately(path, unprotected.Export(X509ContentType.Pkcs12, password), replace: true);
             return unprotected;
+        }
+        // Another process starting at the same moment may have just encrypted it.
+        if (TryLoad(path, password) is { } encryptedMeanwhile)
+        {
+            return encryptedMeanwhile;
         }
         throw new StartupException($"The key-ring certificate {path} could not be opened with the password from {source}.");
     }

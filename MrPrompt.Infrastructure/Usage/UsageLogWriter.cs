@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using Npgsql;
 
 namespace MrPrompt.Infrastructure.Usage;
@@ -22,6 +23,9 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
     private const int AttemptsDuringShutdown = 3;
     private static readonly TimeSpan ShutdownAttemptBudget = TimeSpan.FromSeconds(3);
+
+    /// <summary>Rows of every account arrive here, so the writer works across accounts.</summary>
+    private static readonly DataActor Writer = new(null, "usage log writer");
 
     private readonly Channel<UsageRecord> _buffer;
     private readonly IDbContextFactory<AppDbContext> _contexts;
@@ -152,6 +156,7 @@ public sealed partial class UsageLogWriter : IHostedService, IUsageSink
         }
         await using var connection = new NpgsqlConnection(_connection.ConnectionString);
         await connection.OpenAsync(budget.Token);
+        await RowSecurityInterceptor.ApplyAsync(connection, Writer, budget.Token);
         _table ??= await CreateTableAsync();
         await _table.WriteAsync(connection, rows, budget.Token);
         Interlocked.Add(ref _written, rows.Count);

@@ -23,6 +23,7 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
     /// <summary>How many rows the filter matches.</summary>
     public async Task<long> CountAsync(AdminCaller admin, UsageFilter filter, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Count");
         ArgumentNullException.ThrowIfNull(admin);
         var (where, parameters) = UsageSql.Where(filter);
         await using var session = await ReportSessionAsync(cancellationToken);
@@ -32,6 +33,7 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
     /// <summary>Totals, breakdown and series at once, each on its own connection: what the usage page shows above its grid.</summary>
     public async Task<UsageOverview> OverviewAsync(AdminCaller admin, UsageFilter filter, UsageGrouping grouping, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Overview");
         var totals = TotalsAsync(admin, filter, cancellationToken);
         var breakdown = BreakdownAsync(admin, filter, grouping, cancellationToken);
         var series = SeriesAsync(admin, filter, cancellationToken);
@@ -41,6 +43,7 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
 
     public async Task<UsageTotals> TotalsAsync(AdminCaller admin, UsageFilter filter, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Totals");
         ArgumentNullException.ThrowIfNull(admin);
         var (where, parameters) = UsageSql.Where(filter);
         await using var session = await ReportSessionAsync(cancellationToken);
@@ -52,6 +55,7 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
 
     public async Task<UsageBreakdown> BreakdownAsync(AdminCaller admin, UsageFilter filter, UsageGrouping grouping, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Breakdown");
         ArgumentNullException.ThrowIfNull(admin);
         var (where, parameters) = UsageSql.Where(filter);
         var (key, keyText, label, joins) = UsageSql.Grouping(grouping);
@@ -75,6 +79,7 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
     /// <summary>Requests, tokens, cost and p95 latency per bucket of <see cref="UsageBuckets.For"/> the range's width.</summary>
     public async Task<UsageSeries> SeriesAsync(AdminCaller admin, UsageFilter filter, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Series");
         ArgumentNullException.ThrowIfNull(admin);
         var bucket = UsageBuckets.For(filter.To - filter.From);
         var (where, parameters) = UsageSql.Where(filter);
@@ -101,6 +106,7 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
 
     public async Task<IReadOnlyList<UsageRow>> PageAsync(AdminCaller admin, UsageFilter filter, UsagePageRequest page, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Page");
         ArgumentNullException.ThrowIfNull(admin);
         var (where, parameters) = UsageSql.Where(filter);
         parameters = [.. parameters,
@@ -117,6 +123,7 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
     /// <summary>Every matching row, oldest first, read as it is sent: memory stays flat however many rows match.</summary>
     public async IAsyncEnumerable<UsageRow> StreamAsync(AdminCaller admin, UsageFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Stream");
         ArgumentNullException.ThrowIfNull(admin);
         var (where, parameters) = UsageSql.Where(filter);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -131,6 +138,7 @@ public sealed class UsageReport(IDbContextFactory<AppDbContext> contexts, Provid
     /// <summary>Prompts of any owner whose key or title holds <paramref name="search"/>, for the prompt filter.</summary>
     public async Task<IReadOnlyList<UsagePromptChoice>> PromptChoicesAsync(AdminCaller admin, string? search, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("PromptChoices");
         ArgumentNullException.ThrowIfNull(admin);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var prompts = db.Prompts.AsNoTracking();

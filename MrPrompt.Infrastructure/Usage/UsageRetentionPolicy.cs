@@ -28,6 +28,7 @@ public sealed class UsageRetentionPolicy(
     /// <summary>Keeps usage for <paramref name="days"/> (0: for ever); says why not when it cannot be.</summary>
     public async Task<string?> ChangeAsync(AdminCaller admin, int days, CancellationToken cancellationToken = default)
     {
+        using var acrossAccounts = admin.AcrossAccounts("Change");
         ArgumentNullException.ThrowIfNull(admin);
         if (UsageRetention.Check(days) is { } problem)
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Usage;
 
@@ -37,6 +38,7 @@ public sealed partial class UsageRetentionSweeper(
     /// <summary>Deletes what the retention no longer keeps; returns how many rows went.</summary>
     public async Task<long> SweepOnceAsync(CancellationToken cancellationToken)
     {
+        using var acrossAccounts = DataScope.AsSystem("usage retention");
         var setting = await policy.CurrentAsync(cancellationToken);
         if (UsageRetention.Cutoff(clock.GetUtcNow(), setting.Days) is not { } cutoff)
         {

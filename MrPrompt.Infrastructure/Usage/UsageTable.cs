@@ -7,8 +7,10 @@ using NpgsqlTypes;
 namespace MrPrompt.Infrastructure.Usage;
 
 /// <summary>
-/// Binary COPY into <c>prompt_usage_logs</c>. Table and column names come from the EF model, so
-/// the fast path cannot drift from the migrations.
+/// Binary COPY into <c>prompt_usage_logs</c>, through a temporary table of the same shape: Postgres refuses
+/// COPY into a table under row-level security, so the rows land in the temporary table and move across in
+/// one INSERT, in one transaction. Table and column names come from the EF model, so the fast path cannot
+/// drift from the migrations.
 /// </summary>
 internal sealed class UsageTable
 {
@@ -35,7 +37,11 @@ internal sealed class UsageTable
         (nameof(UsageRecord.ExecutedAt), (w, r, ct) => w.WriteAsync(r.ExecutedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct)),
     ];
 
+    private const string Staging = "usage_staging";
+
+    private readonly string _stageCommand;
     private readonly string _copyCommand;
+    private readonly string _moveCommand;
 
     public UsageTable(IModel model)
     {
@@ -48,21 +54,36 @@ internal sealed class UsageTable
             throw new InvalidOperationException("UsageTable's columns differ from the UsageRecord mapping; update both together.");
         }
         var columns = Columns.Select(c => Quote(entity.FindProperty(c.Property)!.GetColumnName(table)!));
-        _copyCommand = $"COPY {Quote(table.Name)} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)";
+        var columnList = string.Join(", ", columns);
+        _stageCommand = $"CREATE TEMP TABLE {Staging} (LIKE {Quote(table.Name)}) ON COMMIT DROP";
+        _copyCommand = $"COPY {Staging} ({columnList}) FROM STDIN (FORMAT BINARY)";
+        _moveCommand = $"INSERT INTO {Quote(table.Name)} ({columnList}) SELECT {columnList} FROM {Staging}";
     }
 
     public async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<UsageRecord> rows, CancellationToken cancellationToken)
     {
-        await using var importer = await connection.BeginBinaryImportAsync(_copyCommand, cancellationToken);
-        foreach (var row in rows)
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var stage = new NpgsqlCommand(_stageCommand, connection, transaction))
         {
-            await importer.StartRowAsync(cancellationToken);
-            foreach (var (_, write) in Columns)
-            {
-                await write(importer, row, cancellationToken);
-            }
+            await stage.ExecuteNonQueryAsync(cancellationToken);
         }
-        await importer.CompleteAsync(cancellationToken);
+        await using (var importer = await connection.BeginBinaryImportAsync(_copyCommand, cancellationToken))
+        {
+            foreach (var row in rows)
+            {
+                await importer.StartRowAsync(cancellationToken);
+                foreach (var (_, write) in Columns)
+                {
+                    await write(importer, row, cancellationToken);
+                }
+            }
+            await importer.CompleteAsync(cancellationToken);
+        }
+        await using (var move = new NpgsqlCommand(_moveCommand, connection, transaction))
+        {
+            await move.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken ct)

@@ -14,9 +14,12 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
+        var database = await server.CreateDatabaseAsync("web");
         var settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Default"] = await server.CreateDatabaseAsync("web"),
+            // As in production: migrations as the owner, everything else as a role row-level security binds.
+            ["ConnectionStrings:Migrations"] = database,
+            ["ConnectionStrings:Default"] = server.AsAppRole(database),
             // Every test client signs in from the same (absent) address; the limit itself has its own tests.
             ["Accounts:SignInAttemptsPerMinute"] = "10000",
             // Tests register many accounts through the page; registration by invitation has its own tests.

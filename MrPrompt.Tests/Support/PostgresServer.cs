@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using MrPrompt.Infrastructure.Persistence.Embedded;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 [assembly: AssemblyFixture(typeof(MrPrompt.Tests.Support.PostgresServer))]
 
@@ -17,6 +18,9 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        // Test code arranges and checks rows through the app's services outside any request, across accounts,
+        // as an operator would; the app's requests and pages still run as their signed-in account.
+        DataScope.WhenUnscoped = new DataActor(null, "test code outside any request");
         _server = new EmbeddedPostgresServer(
             new EmbeddedPostgresOptions(DataDirectory, null, "postgres"),
             NullLogger<EmbeddedPostgresServer>.Instance);
@@ -36,6 +40,16 @@ public sealed class PostgresServer : IAsyncLifetime
             ConnectionIdleLifetime = 10,
             ConnectionPruningInterval = 2,
         }.ConnectionString;
+    }
+
+    /// <summary>
+    /// The same database as the app's own role (<see cref="EmbeddedPostgresServer.AppRole"/>): no superuser,
+    /// so row-level security holds, as it does for the app in production.
+    /// </summary>
+    public string AsAppRole(string connectionString)
+    {
+        var app = new Npgsql.NpgsqlConnectionStringBuilder(_server!.AppConnectionString());
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Username = app.Username, Password = app.Password }.ConnectionString;
     }
 
     public async ValueTask DisposeAsync()

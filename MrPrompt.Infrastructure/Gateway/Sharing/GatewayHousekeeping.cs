@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Gateway.Sharing;
 
@@ -21,6 +22,7 @@ public sealed partial class GatewayHousekeeping(
 
     public async Task CleanOnceAsync(CancellationToken cancellationToken)
     {
+        using var acrossAccounts = DataScope.AsSystem("expired answers and idempotency keys");
         rates.Prune();
         try
         {

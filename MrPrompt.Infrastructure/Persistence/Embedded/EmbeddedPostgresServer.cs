@@ -1,8 +1,8 @@
-using MrPrompt.Infrastructure;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using MrPrompt.Infrastructure;
 using Npgsql;
 
 namespace MrPrompt.Infrastructure.Persistence.Embedded;
@@ -20,6 +20,9 @@ namespace MrPrompt.Infrastructure.Persistence.Embedded;
 public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposable
 {
     private const string Superuser = "postgres";
+
+    /// <summary>The role the app itself connects as: it owns nothing and is no superuser, so row-level security holds for it.</summary>
+    public const string AppRole = "mrprompt_app";
 
     private readonly EmbeddedPostgresOptions _options;
     private readonly ILogger _logger;
@@ -41,6 +44,7 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
     private string SocketDirectory => Path.Combine(DataDirectory, "run");
     private string LogFile => Path.Combine(DataDirectory, "postgres.log");
     private string PasswordFile => Path.Combine(DataDirectory, "pgpass");
+    private string AppPasswordFile => Path.Combine(DataDirectory, "app-pgpass");
     private string PortFile => Path.Combine(DataDirectory, "port");
     private string LockFile => Path.Combine(ClusterDirectory, "postmaster.pid");
 
@@ -56,6 +60,13 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         Database = database ?? _options.DatabaseName,
         // Well under the server's max_connections (set at start), so a burst queues in the pool instead of being refused.
         MaxPoolSize = 60,
+    }.ConnectionString;
+
+    /// <summary>Connection string for <paramref name="database"/> (default: the app's database) as <see cref="AppRole"/>.</summary>
+    public string AppConnectionString(string? database = null) => new NpgsqlConnectionStringBuilder(ConnectionString(database))
+    {
+        Username = AppRole,
+        Password = ReadPassword(AppPasswordFile),
     }.ConnectionString;
 
     /// <summary>Creates the cluster if needed, starts it (or adopts one a crashed run left behind) and creates the database.</summary>
@@ -81,6 +92,7 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         Volatile.Write(ref _started, 1);
         await File.WriteAllTextAsync(PortFile, Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
         await EnsureDatabaseAsync(_options.DatabaseName, cancellationToken);
+        await EnsureAppRoleAsync(cancellationToken);
 
         var stop = $"{(_runner.RunsAsServiceAccount ? $"runuser -u {CommandRunner.ServiceAccount} -- " : "")}{_binaries.PgCtl} stop -D {ClusterDirectory}";
         LogReady(_logger, DataDirectory, PasswordFile, Port, _options.DatabaseName, stop);
@@ -139,6 +151,33 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         }
         // Identifiers cannot be parameters; quoting with doubled quotes makes any name safe.
         await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
+        await create.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates <see cref="AppRole"/> (cluster-wide, once) with the password in its own file; what it may do in
+    /// each database is granted after migrations (<see cref="DatabaseStartup"/>).
+    /// </summary>
+    private async Task EnsureAppRoleAsync(CancellationToken cancellationToken)
+    {
+        var newPassword = !File.Exists(AppPasswordFile);
+        if (newPassword)
+        {
+            var generated = RandomNumberGenerator.GetHexString(32, lowercase: true);
+            await WritePrivateAsync(AppPasswordFile, $"127.0.0.1:*:*:{AppRole}:{generated}\n", cancellationToken);
+        }
+        var password = ReadPassword(AppPasswordFile); // hex: safe inside the literal DDL needs
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync(cancellationToken);
+        // The password is set only when its file is new (a first start, or a lost file), so two processes
+        // starting on one cluster never both alter the role.
+        await using var create = new NpgsqlCommand($"""
+            DO $$ BEGIN
+                CREATE ROLE {AppRole} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '{password}';
+            EXCEPTION WHEN duplicate_object THEN
+                IF {(newPassword ? "true" : "false")} THEN ALTER ROLE {AppRole} PASSWORD '{password}'; END IF;
+            END $$;
+            """, connection);
         await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -307,9 +346,11 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(content), cancellationToken);
     }
 
-    private string ReadPassword()
+    private string ReadPassword() => ReadPassword(PasswordFile);
+
+    private static string ReadPassword(string passwordFile)
     {
-        var line = File.ReadAllText(PasswordFile).Trim();
+        var line = File.ReadAllText(passwordFile).Trim();
         return line[(line.LastIndexOf(':') + 1)..];
     }
 
