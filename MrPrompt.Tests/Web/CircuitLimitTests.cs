@@ -118,7 +118,9 @@ public sealed class CircuitLimitTests(CircuitLimitTests.FewCircuitsApp app) : IC
         var extra = await ConnectAsync(from: "203.0.113.77");
         var elsewhere = await ConnectAsync(from: "198.51.100.77");
 
-        Assert.False(await IsOpenAsync(extra));
+        // At most the cap stays open from one address, whichever connection a busy server dropped first.
+        var open = await Task.WhenAll(pages.Append(extra).Select(IsOpenAsync));
+        Assert.InRange(open.Count(isOpen => isOpen), 1, Cap);
         Assert.True(await IsOpenAsync(elsewhere));
 
         foreach (var connection in pages.Append(extra).Append(elsewhere))
