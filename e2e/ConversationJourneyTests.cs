@@ -199,9 +199,11 @@ public sealed partial class ConversationJourneyTests(Browser browser) : IAsyncLi
         await Expect(page.Locator("[data-testid=length-error]")).ToHaveTextAsync("Too long: 33,000 of at most 32,000 characters.");
         await Expect(SendButton(page)).ToBeDisabledAsync();
         await page.PressAsync("#chat-input", "Enter");
-        await page.FillAsync("#chat-input", "Still here?");
+        // Some twenty words: an answer that streams for a second, long enough to be seen streaming on a busy machine.
+        const string stillHere = "Still here? The page kept its connection after refusing that, so this answer streams in word by word as usual.";
+        await page.FillAsync("#chat-input", stillHere);
         await Expect(page.Locator("[data-testid=length-error]")).ToHaveCountAsync(0);
-        await SendAndWatchAsync(page, "Still here?", 3, typedWhileStreaming: null);
+        await SendAndWatchAsync(page, stillHere, 3, typedWhileStreaming: null);
         await Expect(Questions(page)).ToHaveCountAsync(3);
     }
 
