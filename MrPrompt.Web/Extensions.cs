@@ -180,6 +180,7 @@ internal static partial class Extensions
         app.UseForwardedHeaders();
         app.UseTraceIdHeader();
         app.UseSecurityHeaders();
+        app.UseRequestSizeCap();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);

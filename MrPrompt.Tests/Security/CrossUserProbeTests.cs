@@ -26,7 +26,7 @@ namespace MrPrompt.Tests.Security;
 /// </summary>
 public sealed class CrossUserProbeTests(MrPromptApp app) : IClassFixture<MrPromptApp>
 {
-    private const int PerKind = 12;
+    private static readonly int PerKind = 12 * AttackScale.Factor;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private sealed record Victim(Guid Id, Guid[] Chats, Guid[] Messages, Guid[] Prompts, Guid[] CompareRuns, Guid[] Credentials, Guid[] ApiKeys);

@@ -43,8 +43,8 @@ public sealed class StoredSecretAttackTests(PostgresServer server) : IAsyncLifet
         var protector = Services.GetRequiredService<CredentialProtector>();
         var random = new Random(15);
         var rejected = 0;
-        const int Tries = 1000;
-        for (var i = 0; i < Tries; i++)
+        var tries = 1000 * AttackScale.Factor;
+        for (var i = 0; i < tries; i++)
         {
             var stored = WebEncoders.Base64UrlDecode(protector.Protect($"sk-live-{i:D4}-{Guid.NewGuid():N}"));
             var bit = random.Next(stored.Length * 8);
@@ -55,8 +55,8 @@ public sealed class StoredSecretAttackTests(PostgresServer server) : IAsyncLifet
             }
         }
 
-        TestContext.Current.TestOutputHelper?.WriteLine($"flipped-bit ciphertexts: {Tries}, rejected {rejected}");
-        Assert.Equal(Tries, rejected);
+        TestContext.Current.TestOutputHelper?.WriteLine($"flipped-bit ciphertexts: {tries}, rejected {rejected}");
+        Assert.Equal(tries, rejected);
         Assert.Equal("sk-intact", protector.TryUnprotect(protector.Protect("sk-intact"))); // the check itself can succeed
     }
 
@@ -65,7 +65,7 @@ public sealed class StoredSecretAttackTests(PostgresServer server) : IAsyncLifet
     {
         var credentials = Services.GetRequiredService<CredentialService>();
         var keys = new List<string>();
-        for (var user = 0; user < 10; user++)
+        for (var user = 0; user < 10 * AttackScale.Factor; user++)
         {
             var userId = await TestUsers.RegisterAsync(Services);
             for (var i = 0; i < 10; i++)
@@ -81,7 +81,7 @@ public sealed class StoredSecretAttackTests(PostgresServer server) : IAsyncLifet
 
         var found = keys.Count(key => dump.Contains(key, StringComparison.Ordinal) || dump.Contains(key[^12..], StringComparison.Ordinal));
         TestContext.Current.TestOutputHelper?.WriteLine($"pg_dump after {keys.Count} stored provider keys: {dump.Length} characters, {found} keys in the clear");
-        Assert.Equal(100, keys.Count);
+        Assert.Equal(100 * AttackScale.Factor, keys.Count);
         Assert.Equal(0, found);
         Assert.Contains("COPY public.api_credentials", dump, StringComparison.Ordinal); // the rows are in the dump, encrypted
     }

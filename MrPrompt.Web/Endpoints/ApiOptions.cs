@@ -7,7 +7,7 @@ public sealed class ApiOptions
 {
     public const string SectionName = "Api";
 
-    /// <summary>Largest request body accepted by the model endpoints; a larger one is a 413 before anything is sent upstream.</summary>
+    /// <summary>Largest request body the app accepts anywhere (API, forms); a larger one is a 413 before anything reads it or is sent upstream.</summary>
     [Range(1_024, 64 * 1024 * 1024)]
     public int MaxRequestBytes { get; set; } = 1024 * 1024;
 

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace MrPrompt.Web.Endpoints;
+
+/// <summary>
+/// One cap on every request body (<see cref="ApiOptions.MaxRequestBytes"/>, 1 MiB), refused with a 413 before
+/// anything reads it: no form, JSON binding or antiforgery check gets to buffer megabytes first. The model
+/// endpoints read their bodies themselves under the same cap, so their 413 keeps their own error format.
+/// A body without a length is cut off by the server at the same size.
+/// </summary>
+public static class RequestSizeCap
+{
+    public static void UseRequestSizeCap(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path;
+            if (path.StartsWithSegments("/v1") || path.StartsWithSegments("/api/gateway"))
+            {
+                await next(context);
+                return;
+            }
+            var maxBytes = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBytes;
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = maxBytes;
+            }
+            if (context.Request.ContentLength > maxBytes)
+            {
+                await Results.Problem(
+                    title: "Request too large",
+                    detail: $"The request body is larger than the limit of {maxBytes / 1024} KiB.",
+                    statusCode: StatusCodes.Status413PayloadTooLarge).ExecuteAsync(context);
+                return;
+            }
+            await next(context);
+        });
+}
