@@ -105,7 +105,11 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         await page.WaitForCircuitAsync();
         await page.ChooseAsync("chat-model", "Echo (offline demo)");
         // Typing on after the "/" searches: only the prompt named remains, and the prompt that names chats never shows.
-        await page.Locator("#chat-input").PressSequentiallyAsync("/trip");
+        // (A person sees the picker open before typing on; keystrokes fired faster than the server's round trip race
+        // the search box's own re-render, which no typist meets.)
+        await page.Locator("#chat-input").PressSequentiallyAsync("/");
+        await Expect(page.Locator("#prompt-picker-search")).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync("trip");
         await Expect(page.Locator("#prompt-picker-search")).ToHaveValueAsync("trip");
         await Expect(page.Locator("[data-testid^=pick-]:not([data-testid^=pick-var]):not([data-testid=pick-send])")).ToHaveCountAsync(1);
         await Expect(page.Locator("[data-testid=pick-echo-test]")).ToHaveCountAsync(0);

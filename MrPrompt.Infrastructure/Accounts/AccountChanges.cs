@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Accounts;
 
@@ -14,7 +15,11 @@ public sealed class AccountChanges(TimeProvider clock)
 
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _changedAt = new();
 
-    /// <summary>Raised after a change, with the account; open pages of that account refresh what they show.</summary>
+    /// <summary>
+    /// Raised after a change, with the account; open pages of that account refresh what they show. Listeners
+    /// run as that account (row-level security): the change usually comes from an admin's flow, which works
+    /// across accounts, and what a listener starts must not carry that into someone's page.
+    /// </summary>
     public event Action<Guid>? Changed;
 
     public void Record(Guid userId)
@@ -28,7 +33,10 @@ public sealed class AccountChanges(TimeProvider clock)
                 _changedAt.TryRemove(id, out _);
             }
         }
-        Changed?.Invoke(userId);
+        using (DataScope.ForUser(userId))
+        {
+            Changed?.Invoke(userId);
+        }
     }
 
     /// <summary>

@@ -78,12 +78,18 @@ public sealed partial class DatabaseStartup(
         }
     }
 
-    /// <summary>A superuser, or a role with BYPASSRLS, sees every row whatever the policies say: said once at start.</summary>
+    /// <summary>
+    /// A superuser or a role with BYPASSRLS sees every row whatever the policies say, and a role that owns the
+    /// tables may switch them off: said once at start.
+    /// </summary>
     private async Task WarnIfRowSecurityIsBypassedAsync(CancellationToken cancellationToken)
     {
         await using var probe = new NpgsqlConnection(connection.ConnectionString);
         await probe.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user", probe);
+        await using var command = new NpgsqlCommand("""
+            SELECT rolsuper OR rolbypassrls OR EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user)
+            FROM pg_roles WHERE rolname = current_user
+            """, probe);
         if (await command.ExecuteScalarAsync(cancellationToken) is true)
         {
             LogRowSecurityBypassed(logger, probe.UserName ?? "");
@@ -120,7 +126,7 @@ public sealed partial class DatabaseStartup(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The app connects to the database as {Role}, a superuser or a role with BYPASSRLS: row-level security does not hold. Connect as a role that owns nothing (README, Security) and migrate with ConnectionStrings__Migrations.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The app connects to the database as {Role}, a superuser, a role with BYPASSRLS or the tables' owner: row-level security does not hold for it. Connect as a role that owns nothing (README, Security) and migrate with ConnectionStrings__Migrations.")]
     private static partial void LogRowSecurityBypassed(ILogger logger, string role);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database {Target} is reachable")]

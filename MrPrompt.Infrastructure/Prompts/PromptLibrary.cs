@@ -106,7 +106,8 @@ public sealed partial class PromptLibrary(IDbContextFactory<AppDbContext> contex
     {
         var ids = owners.Distinct().ToList();
         using var acrossAccounts = DataScope.AsSystem("display names of prompt owners");
-        return await db.Profiles.Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
+        return await db.Profiles.Where(p => ids.Contains(p.Id)).Select(p => new { p.Id, p.DisplayName })
+            .ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
     }
 
     /// <summary>The id of the caller's own prompt with <paramref name="key"/>, if they have one.</summary>

@@ -34,30 +34,32 @@ internal static class KeyRingCertificate
                 ? Load(path, settings.CertificatePassword, "DataProtection:CertificatePassword")
                 : throw new StartupException($"DataProtection:CertificatePath is {path}, but there is no file there.");
         }
-        var (password, source) = GeneratedCertificatePassword(settings);
         if (!File.Exists(path))
         {
-            return Create(path, password);
+            return Create(path, PasswordMadeIfMissing(settings));
         }
-        if (TryLoad(path, password) is { } certificate)
+        var (known, source) = GeneratedCertificatePassword(settings, makeIfMissing: false);
+        if (known is not null && TryLoad(path, known) is { } certificate)
         {
             return certificate;
         }
-        // A certificate generated before it had a password: encrypted now, in place, by the password.
+        // A certificate generated before it had a password: encrypted now, in place, by a password (made
+        // only now, so a missing password file never hides behind a new one for an encrypted certificate).
         if (TryLoad(path, null) is { } unprotected)
         {
-            WritePrivately(path, unprotected.Export(X509ContentType.Pkcs12, password), replace: true);
+            WritePrivately(path, Encrypt(unprotected, PasswordMadeIfMissing(settings)), replace: true);
             return unprotected;
         }
-        // Another process starting at the same moment may have just encrypted it.
-        if (TryLoad(path, password) is { } encryptedMeanwhile)
-        {
-            return encryptedMeanwhile;
-        }
-        throw new StartupException($"The key-ring certificate {path} could not be opened with the password from {source}.");
+        throw new StartupException(known is null
+            ? $"The key-ring certificate {path} is encrypted, and its password is not in {source}: restore that file, or set DataProtection:CertificatePassword."
+            : $"The key-ring certificate {path} could not be opened with the password from {source}.");
     }
 
-    private static (string Password, string Source) GeneratedCertificatePassword(DataProtectionSettings settings)
+    /// <summary>
+    /// The configured password, or the generated one in its file (made when <paramref name="makeIfMissing"/>);
+    /// null when there is neither. The source names where it was looked for.
+    /// </summary>
+    private static (string? Password, string Source) GeneratedCertificatePassword(DataProtectionSettings settings, bool makeIfMissing)
     {
         if (!string.IsNullOrEmpty(settings.CertificatePassword))
         {
@@ -67,11 +69,22 @@ internal static class KeyRingCertificate
             ?? throw new StartupException("There is no configuration folder to keep the key-ring password in: set DataProtection:CertificatePassword or DataProtection:CertificatePasswordPath.");
         if (!File.Exists(passwordPath))
         {
+            if (!makeIfMissing)
+            {
+                return (null, passwordPath);
+            }
             Directory.CreateDirectory(Path.GetDirectoryName(passwordPath)!);
             WritePrivately(passwordPath, System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))), replace: false);
         }
         return (File.ReadAllText(passwordPath).Trim(), passwordPath);
     }
+
+    private static string PasswordMadeIfMissing(DataProtectionSettings settings) =>
+        GeneratedCertificatePassword(settings, makeIfMissing: true).Password!;
+
+    /// <summary>PKCS#12 with AES-256 and SHA-256 (PBES2), not the legacy 3DES the parameterless export uses.</summary>
+    private static byte[] Encrypt(X509Certificate2 certificate, string password) =>
+        certificate.ExportPkcs12(Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, password);
 
     private static X509Certificate2 Load(string path, string? password, string source) =>
         TryLoad(path, password) ?? throw new StartupException($"DataProtection:CertificatePath points at {path}, which could not be opened. Check {source}.");
@@ -94,7 +107,7 @@ internal static class KeyRingCertificate
         using var rsa = RSA.Create(3072);
         var request = new CertificateRequest("CN=MrPrompt key ring", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(100));
-        var pfx = created.Export(X509ContentType.Pkcs12, password);
+        var pfx = Encrypt(created, password);
         return WritePrivately(path, pfx, replace: false)
             ? X509CertificateLoader.LoadPkcs12(pfx, password)
             : X509CertificateLoader.LoadPkcs12FromFile(path, password); // another process won the race

@@ -53,6 +53,21 @@ public sealed class KeyRingCertificateTests : IDisposable
     }
 
     [Fact]
+    public void An_encrypted_certificate_whose_password_file_is_gone_stops_the_start_and_no_new_password_is_made()
+    {
+        var settings = new DataProtectionSettings { CertificatePasswordPath = PasswordFile };
+        using (KeyRingCertificate.LoadOrCreate(settings, DataDir))
+        {
+        }
+        File.Delete(PasswordFile);
+
+        var refused = Assert.Throws<StartupException>(() => KeyRingCertificate.LoadOrCreate(settings, DataDir));
+
+        Assert.Contains(PasswordFile, refused.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(PasswordFile));
+    }
+
+    [Fact]
     public void A_certificate_generated_without_a_password_is_encrypted_in_place_and_keeps_its_key()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(CertificateFile)!);

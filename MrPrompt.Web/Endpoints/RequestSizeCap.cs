@@ -7,7 +7,8 @@ namespace MrPrompt.Web.Endpoints;
 /// One cap on every request body (<see cref="ApiOptions.MaxRequestBytes"/>, 1 MiB), refused with a 413 before
 /// anything reads it: no form, JSON binding or antiforgery check gets to buffer megabytes first. The model
 /// endpoints read their bodies themselves under the same cap, so their 413 keeps their own error format.
-/// A body without a length is cut off by the server at the same size.
+/// A body without a length is cut off by the server at about the same size. Live pages (<c>/_blazor</c>) keep
+/// their hub's own receive limit.
 /// </summary>
 public static class RequestSizeCap
 {
@@ -15,15 +16,20 @@ public static class RequestSizeCap
         app.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments("/v1") || path.StartsWithSegments("/api/gateway"))
+            if (path.StartsWithSegments("/_blazor"))
             {
-                await next(context);
+                await next(context); // live pages: the hub's own receive limit (CircuitLimits) applies
                 return;
             }
             var maxBytes = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBytes;
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
-                limit.MaxRequestBodySize = maxBytes;
+                limit.MaxRequestBodySize = maxBytes + 16 * 1024; // the server's ceiling; the checks below answer first
+            }
+            if (path.StartsWithSegments("/v1") || path.StartsWithSegments("/api/gateway"))
+            {
+                await next(context); // they read under the same cap and answer in their own error format
+                return;
             }
             if (context.Request.ContentLength > maxBytes)
             {

@@ -1,6 +1,7 @@
-using Microsoft.EntityFrameworkCore;
 using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
 using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Gateway.Limits;
 
@@ -116,6 +117,8 @@ public sealed class BudgetLedger(IDbContextFactory<AppDbContext> contexts, TimeP
         {
             _months.TryRemove(old, out _);
         }
+        // Kept for the month whoever asks first: summed across accounts, so it never depends on that caller's scope.
+        using var acrossAccounts = DataScope.AsSystem("month's spend of one account");
         await using var db = await contexts.CreateDbContextAsync();
         var rows = db.UsageRecords.Where(u => u.UserId == userId && u.ExecutedAt >= month);
         var spent = await rows.Where(u => u.CostUsd != null).SumAsync(u => u.CostUsd!.Value);

@@ -166,7 +166,12 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
             var generated = RandomNumberGenerator.GetHexString(32, lowercase: true);
             await WritePrivateAsync(AppPasswordFile, $"127.0.0.1:*:*:{AppRole}:{generated}\n", cancellationToken);
         }
-        var password = ReadPassword(AppPasswordFile); // hex: safe inside the literal DDL needs
+        var password = ReadPassword(AppPasswordFile);
+        // DDL takes no parameters: only the hex this class writes may reach the statement.
+        if (password.Length < 32 || !password.All(char.IsAsciiHexDigitLower))
+        {
+            throw new StartupException($"{AppPasswordFile} does not hold a password this app wrote; delete it to have a new one made.");
+        }
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync(cancellationToken);
         // The password is set only when its file is new (a first start, or a lost file), so two processes

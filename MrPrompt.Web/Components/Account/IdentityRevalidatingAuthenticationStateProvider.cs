@@ -49,7 +49,7 @@ internal sealed partial class IdentityRevalidatingAuthenticationStateProvider : 
         {
             return;
         }
-        _ = RefreshAsync(userId, principal, Interlocked.Increment(ref _refreshes));
+        _ = RefreshAsync(userId, principal, Interlocked.Increment(ref _refreshes)); // as that account (AccountChanges)
     }
 
     private async Task RefreshAsync(Guid userId, ClaimsPrincipal principal, long refresh)
