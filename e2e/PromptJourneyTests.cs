@@ -31,9 +31,6 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=save-version]")).ToHaveTextAsync($"Save as version {expectedNext}");
     }
 
-    private static Task OpenTabAsync(IPage page, string tab) =>
-        page.Locator(".mud-tab", new() { HasText = tab }).ClickAsync();
-
     [Fact]
     public async Task An_author_creates_edits_diffs_labels_tries_and_uses_a_prompt_in_chat()
     {
@@ -65,7 +62,7 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         await SaveTemplateAsync(page, "Plan a weekend in {{city}} for {{who | default: 'two'}}.", "For whom", 4);
 
         // Label version 2 production.
-        await OpenTabAsync(page, "History");
+        await page.OpenTabAsync("History");
         await Expect(page.Locator("[data-testid^=version-]")).ToHaveCountAsync(3);
         await Expect(page.Locator("[data-testid=version-2]")).ToContainTextAsync("Weekend");
         await page.ChooseAsync("label-version", "Version 2");
@@ -73,7 +70,7 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=version-2] [data-testid=label-production]")).ToBeVisibleAsync();
 
         // The diff opens on what the last save changed (2 against 3), with the changed words marked.
-        await OpenTabAsync(page, "Diff");
+        await page.OpenTabAsync("Diff");
         await Expect(page.Locator("[data-testid=diff-left]")).ToContainTextAsync("Version 2");
         await Expect(page.Locator("[data-testid=diff-right]")).ToContainTextAsync("Version 3");
         await Expect(page.Locator("[data-testid=diff-right-pane] .mrp-diff-word-inserted")).Not.ToHaveCountAsync(0);
@@ -91,7 +88,7 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         await page.ScreenshotAsync(new() { Path = Path.Combine(RepositoryRoot.Path, "docs", "images", "prompt-diff.png") });
 
         // The playground runs the production version by default and shows the rendered prompt.
-        await OpenTabAsync(page, "Playground");
+        await page.OpenTabAsync("Playground");
         await page.ChooseAsync("play-model", "Echo (offline demo)");
         await page.FillAsync("#play-var-city", "Lisbon");
         await page.ClickAsync("[data-testid=play-run]");

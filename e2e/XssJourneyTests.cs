@@ -209,12 +209,12 @@ public sealed class XssJourneyTests(Browser browser) : IAsyncLifetime
         await CheckPageAsync("prompt editor");
         foreach (var tab in new[] { "History", "Diff" })
         {
-            await page.Locator(".mud-tab", new() { HasText = tab }).ClickAsync();
+            await page.OpenTabAsync(tab);
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
             await CheckPageAsync($"prompt {tab}");
         }
         await Expect(page.Locator("[data-testid=diff-right-pane]")).ToContainTextAsync("template-");
-        await page.Locator(".mud-tab", new() { HasText = "Playground" }).ClickAsync();
+        await page.OpenTabAsync("Playground");
         await page.ChooseAsync("play-model", "Echo (offline demo)");
         await page.ClickAsync("[data-testid=play-run]");
         await Expect(page.Locator("[data-testid=play-a-output]")).ToContainTextAsync("template-");

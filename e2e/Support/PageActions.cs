@@ -44,6 +44,27 @@ public static class PageActions
         await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = option }).First.ClickAsync();
     }
 
+    /// <summary>
+    /// Opens a MudBlazor tab. A click that lands while the page re-renders the tab strip (after a save, say)
+    /// can reach a handler the render just replaced, and is dropped; a person clicks again, and so does this.
+    /// </summary>
+    public static async Task OpenTabAsync(this IPage page, string tab)
+    {
+        var header = page.Locator(".mud-tab", new() { HasText = tab });
+        for (var attempt = 1; ; attempt++)
+        {
+            await header.ClickAsync();
+            try
+            {
+                await Assertions.Expect(header).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-tab-active"), new() { Timeout = 5_000 });
+                return;
+            }
+            catch (PlaywrightException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
     public static async Task SignOutAsync(this IPage page)
     {
         await page.WaitForCircuitAsync();

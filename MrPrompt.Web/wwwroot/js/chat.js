@@ -43,9 +43,11 @@ function guardLength(input, dotnet, maxLength) {
  * it: a quick "/greet" otherwise left "greet" in the message box, and the picker unfiltered.
  */
 export async function focusPickerSearch(searchId, composerId) {
-    // The dialog draws its content a frame or two after the picker itself renders.
+    // The dialog draws its content a frame or more after the picker itself renders: on a busy server, well
+    // over a hundred frames (CI saw the picker open unfocused), so the wait is ten seconds, not a frame count.
     let search = document.getElementById(searchId);
-    for (let frame = 0; !search && frame < 120; frame++) {
+    const giveUpAt = performance.now() + 10_000;
+    while (!search && performance.now() < giveUpAt) {
         await new Promise(resolve => requestAnimationFrame(resolve));
         search = document.getElementById(searchId);
     }
