@@ -116,7 +116,7 @@ public sealed partial class AccountRegistrar(
         }
         // The profile is the new account's own row: this transaction acts as that account from here
         // (row-level security; whoever registers, nobody is signed in yet).
-        await db.Database.ExecuteSqlAsync($"SELECT set_config('app.user_id', {user.Id.ToString()}, true)", cancellationToken);
+        await RowSecurityInterceptor.ActAsInTransactionAsync(db.Database, user.Id, cancellationToken);
         db.Profiles.Add(Profile.CreateFor(user.Id, email));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

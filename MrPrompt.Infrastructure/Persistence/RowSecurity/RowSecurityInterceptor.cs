@@ -1,5 +1,7 @@
 using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -31,6 +33,13 @@ public sealed partial class RowSecurityInterceptor(ILogger<RowSecurityIntercepto
         await using var command = Command(connection, actor);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Inside an open transaction whose connection was opened for someone else (or nobody): the rest of the
+    /// transaction acts as <paramref name="userId"/>. Used where an account comes into being mid-transaction.
+    /// </summary>
+    public static Task ActAsInTransactionAsync(DatabaseFacade database, Guid userId, CancellationToken cancellationToken) =>
+        database.ExecuteSqlAsync($"SELECT set_config('app.user_id', {userId.ToString()}, true)", cancellationToken);
 
     private DataActor? Current()
     {
