@@ -28,6 +28,4 @@ public sealed class PersonalApiKey
     public DateTimeOffset? RevokedAt { get; set; }
 
     public bool IsUsableAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
-
-    public bool Allows(string model) => AllowedModels.Count == 0 || AllowedModels.Contains(model, StringComparer.OrdinalIgnoreCase);
 }

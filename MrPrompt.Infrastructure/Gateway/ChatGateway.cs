@@ -229,7 +229,7 @@ public sealed partial class ChatGateway(
         var answeredBy = targets.FirstOrDefault(t => t.Provider.Id == answer?.Provider && t.Model == answer?.Model) ?? targets[0];
         if (answeredBy.CredentialId is { } credentialId)
         {
-            _ = credentials.TouchAsync(credentialId);
+            credentials.TouchAsync(credentialId).Observe(logger, "a provider key's last use");
         }
         return new GatewayResult
         {

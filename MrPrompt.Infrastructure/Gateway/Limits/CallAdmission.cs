@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Providers;
@@ -14,12 +15,13 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 /// refused, but what it costs still counts towards the month.
 /// </summary>
 public sealed class CallAdmission(
-    CallerAllowances allowances, CallRateLimits rates, BudgetLedger budget, ITokenCounter tokens, IOptionsMonitor<LimitOptions> options)
+    CallerAllowances allowances, CallRateLimits rates, BudgetLedger budget, ITokenCounter tokens, IOptionsMonitor<LimitOptions> options,
+    ILogger<CallAdmission> logger)
 {
     private readonly ConcurrentDictionary<Guid, int> _open = new();
 
     /// <summary>An admitted call: settle it with what it used, once, however it ended.</summary>
-    public sealed class Ticket(CallRateLimits rates, BudgetLedger budget, GatewayRequest request, BudgetLedger.Reservation? reservation, ModelPrice? unknownModelPrice, Action? close = null)
+    public sealed class Ticket(CallRateLimits rates, BudgetLedger budget, ILogger logger, GatewayRequest request, BudgetLedger.Reservation? reservation, ModelPrice? unknownModelPrice, Action? close = null)
     {
         private int _settled;
 
@@ -34,7 +36,7 @@ public sealed class CallAdmission(
             cost += unknownModelPrice?.CostOf(unpricedTokens, 0) ?? 0;
             if (request.Source == UsageSource.Background)
             {
-                _ = budget.RecordAsync(request.UserId, cost, CancellationToken.None);
+                budget.RecordAsync(request.UserId, cost, CancellationToken.None).Observe(logger, "a background call's cost");
                 return;
             }
             rates.RecordTokens(request.UserId, request.ApiKeyId, tokensUsed);
@@ -72,7 +74,7 @@ public sealed class CallAdmission(
         }
         if (request.Source == UsageSource.Background)
         {
-            return (new Ticket(rates, budget, request, null, limits.UnknownModelPrice), null);
+            return (new Ticket(rates, budget, logger, request, null, limits.UnknownModelPrice), null);
         }
         if (!request.RequestCounted
             && rates.TryAdmit(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute) is { } limited)
@@ -105,7 +107,7 @@ public sealed class CallAdmission(
     {
         if (allowance.MonthlyBudgetUsd is not { } cap)
         {
-            return (new Ticket(rates, budget, request, null, limits.UnknownModelPrice, close), null);
+            return (new Ticket(rates, budget, logger, request, null, limits.UnknownModelPrice, close), null);
         }
         // A model of unknown price would reserve and settle $0 and spend without limit: it is counted at the
         // configured fallback price, or refused.
@@ -120,7 +122,7 @@ public sealed class CallAdmission(
         var (reservation, spent) = await budget.TryReserveAsync(request.UserId, cap, estimate, cancellationToken);
         return reservation is null
             ? (null, GatewayError.BudgetExhausted(cap, spent, budget.RenewsAt()))
-            : (new Ticket(rates, budget, request, reservation, limits.UnknownModelPrice, close), null);
+            : (new Ticket(rates, budget, logger, request, reservation, limits.UnknownModelPrice, close), null);
     }
 
     private bool TryOpen(Guid userId, int max)

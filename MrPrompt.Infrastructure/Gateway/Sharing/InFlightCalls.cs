@@ -15,9 +15,6 @@ public sealed partial class InFlightCalls(ILogger<InFlightCalls> logger)
     /// <summary>Number of calls under way, for tests and metrics.</summary>
     public int Count => _calls.Count;
 
-    /// <summary>Whether a call with this key is under way and could be joined.</summary>
-    public bool IsRunning(string key) => _calls.ContainsKey(key);
-
     /// <summary>
     /// Follows the call under way with <paramref name="key"/>, or starts <paramref name="source"/> as it.
     /// <paramref name="onFinished"/> runs once, with the call's last event, for the call that was started.
