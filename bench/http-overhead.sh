@@ -24,7 +24,7 @@ trap cleanup EXIT
 export Database__DataDir="$work/data" ASPNETCORE_URLS=http://127.0.0.1:5303 ASPNETCORE_ENVIRONMENT=Production
 export Providers__mock__Kind=OpenAICompatible Providers__mock__BaseUrl=http://127.0.0.1:5301/v1 Providers__mock__ApiKey=bench
 export Providers__mock__Models__0__Id=m Providers__mock__Models__0__InputPrice=0.1 Providers__mock__Models__0__OutputPrice=0.1
-export Limits__RequestsPerMinute=100000000 Limits__TokensPerMinute=1000000000 Limits__ApiKeyRequestsPerMinute=100000000
+export Limits__RequestsPerMinute=100000000 Limits__TokensPerMinute=1000000000 Limits__ApiKeyRequestsPerMinute=100000000 Limits__MaxOpenCallsPerUser=10000
 export Logging__LogLevel__Default=Warning Chat__GenerateTitles=false
 chown -R postgres "$work" 2>/dev/null || true
 
@@ -61,10 +61,11 @@ for c in 1 64; do
   run mrprompt http://127.0.0.1:5303/v1/chat/completions mock/m "$c" "$threads"
 done
 
-echo "== streams (64 chunks 20 ms apart)"
-for n in 1 512; do
+echo "== streams (64 chunks 20 ms apart; 1 at a time 50 times, 64 at once 5 times, 512 at once once)"
+for spec in "1 50" "64 5" "512 1"; do
+  set -- $spec; n=$1; rounds=$2
   for target in "direct http://127.0.0.1:5301/v1/chat/completions m" "yarp http://127.0.0.1:5302/v1/chat/completions m" "mrprompt http://127.0.0.1:5303/v1/chat/completions mock/m"; do
     set -- $target
-    printf '%-9s ' "$1"; dotnet "$bench_dll" streams "$2" "$3" "$n" "$key" || true
+    printf '%-9s ' "$1"; dotnet "$bench_dll" streams "$2" "$3" "$n" "$key" "$rounds" || true
   done
 done

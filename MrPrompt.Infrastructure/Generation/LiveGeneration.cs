@@ -12,6 +12,7 @@ public sealed class LiveGeneration
 {
     private readonly Lock _gate = new();
     private readonly StringBuilder _text = new();
+    private string? _snapshot = "";
     private readonly CancellationTokenSource _cancellation = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -34,7 +35,8 @@ public sealed class LiveGeneration
         {
             lock (_gate)
             {
-                return _text.ToString();
+                // Every watcher reads it on each frame; it is copied once per change, not once per read.
+                return _snapshot ??= _text.ToString();
             }
         }
     }
@@ -55,6 +57,7 @@ public sealed class LiveGeneration
         {
             // Postgres text cannot hold U+0000; one stray NUL from a model must not stop every save.
             _text.Append(delta.Contains('\0', StringComparison.Ordinal) ? delta.Replace("\0", "", StringComparison.Ordinal) : delta);
+            _snapshot = null;
         }
         Changed?.Invoke();
     }

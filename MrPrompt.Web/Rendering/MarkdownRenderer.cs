@@ -25,6 +25,29 @@ public sealed class MarkdownRenderer
 
     private readonly HtmlSanitizer _sanitizer = SafeMarkup.CreateSanitizer();
 
+    /// <summary>
+    /// Where the last top-level block of <paramref name="markdown"/> begins (the start of its line), or 0
+    /// when there is only one: every block before it is finished, because a later block has begun, and
+    /// renders the same whatever text is appended.
+    /// </summary>
+    public int FinishedBlocksLength(string markdown)
+    {
+        try
+        {
+            var document = Markdown.Parse(markdown, _pipeline);
+            if (document.Count < 2)
+            {
+                return 0;
+            }
+            var lastStart = Math.Clamp(document[^1].Span.Start, 0, markdown.Length);
+            return lastStart == 0 ? 0 : markdown.LastIndexOf('\n', lastStart - 1) + 1;
+        }
+        catch (ArgumentException)
+        {
+            return 0; // pathological nesting: rendered whole as plain text below
+        }
+    }
+
     public string ToHtml(string? markdown)
     {
         if (string.IsNullOrEmpty(markdown))

@@ -5,7 +5,8 @@ using MrPrompt.Benchmarks;
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage [rate] [seconds]  (rows per second into Postgres)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage-page [--rows 1000000] [--days 30] | --database <cs> --admin <email>  (admin usage page over seeded rows)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage-seed --database <connection string> [--rows N] [--days D] [--people P]
-// mock-upstream [port], yarp [port] [upstream], streams <url> <model> <n> [key]: parts of bench/http-overhead.sh
+// dotnet run -c Release --project bench/MrPrompt.Benchmarks -- markdown [tokens]  (server CPU per frame while a long answer streams)
+// mock-upstream [port], yarp [port] [upstream], streams <url> <model> <n> [key] [rounds]: parts of bench/http-overhead.sh
 return args.FirstOrDefault() switch
 {
     "usage" => await UsageWriterThroughput.RunAsync(args.Skip(1).ToArray()),
@@ -14,6 +15,7 @@ return args.FirstOrDefault() switch
     "mock-upstream" => await MockUpstream.RunAsync(args.Skip(1).ToArray()),
     "yarp" => await PlainProxy.RunAsync(args.Skip(1).ToArray()),
     "streams" => await StreamProbe.RunAsync(args.Skip(1).ToArray()),
+    "markdown" => MarkdownStreaming.Run(args.Skip(1).ToArray()),
     "pipeline" => Run(() => BenchmarkRunner.Run<GatewayPipelineBenchmarks>(args: args.Skip(1).ToArray())),
     _ => Usage(),
 };
@@ -26,6 +28,6 @@ static int Run(Action benchmark)
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key]");
+    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
     return 2;
 }

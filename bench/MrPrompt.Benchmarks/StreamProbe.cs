@@ -14,22 +14,29 @@ public static class StreamProbe
     {
         if (args.Length < 3)
         {
-            Console.Error.WriteLine("Usage: streams <chat completions url> <model> <concurrent streams> [bearer key]");
+            Console.Error.WriteLine("Usage: streams <chat completions url> <model> <concurrent streams> [bearer key] [rounds]");
             return 2;
         }
-        var (url, model, streams, key) = (args[0], args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? args[3] : null);
+        var (url, model, streams, key) = (args[0], args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 && args[3] != "-" ? args[3] : null);
+        // Several rounds of N streams at once give a percentile with more than one sample behind it
+        // when N is small (one stream at a time, fifty times over).
+        var rounds = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 1;
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = TimeSpan.FromMinutes(2),
         };
         // One warm-up stream: JIT, connection pools and caches are not what is measured.
         await OneAsync(http, url, model, key, "warm-up");
-        var results = await Task.WhenAll(Enumerable.Range(0, streams).Select(i => OneAsync(http, url, model, key, $"stream {i}")));
+        var results = new List<Result>();
+        for (var round = 0; round < rounds; round++)
+        {
+            results.AddRange(await Task.WhenAll(Enumerable.Range(0, streams).Select(i => OneAsync(http, url, model, key, $"stream {round}.{i}"))));
+        }
 
         var failed = results.Count(r => r.Failed);
         var firstTokens = results.Where(r => !r.Failed).Select(r => r.FirstToken.TotalMilliseconds).Order().ToList();
         var stalls = results.Count(r => !r.Failed && r.LongestGap > TimeSpan.FromMilliseconds(200));
-        Console.WriteLine($"streams={streams} failed={failed} stalled_over_200ms={stalls} " +
+        Console.WriteLine($"streams={streams} rounds={rounds} failed={failed} stalled_over_200ms={stalls} " +
             $"ttft_p50_ms={Percentile(firstTokens, 0.50):0.0} ttft_p99_ms={Percentile(firstTokens, 0.99):0.0} " +
             $"longest_gap_ms={results.Where(r => !r.Failed).Select(r => r.LongestGap.TotalMilliseconds).DefaultIfEmpty(0).Max():0.0}");
         return failed == 0 ? 0 : 1;
