@@ -166,7 +166,7 @@ public static class DependencyInjection
             .Bind(configuration.GetSection(LimitOptions.SectionName))
             .Configure(limits =>
             {
-                // Seed 004's variable wins over the section, as operators set it last.
+                // CHAT_RATE_LIMIT_PER_MIN wins over the section, as operators set it last (docs/contracts.md, "Environment variables").
                 if (int.TryParse(configuration[LimitOptions.RequestsPerMinuteVariable], out var perMinute))
                 {
                     limits.RequestsPerMinute = perMinute;

@@ -3,7 +3,7 @@ using MrPrompt.Domain.Common;
 namespace MrPrompt.Domain.Chat;
 
 /// <summary>
-/// A conversation of one user (seed 003 <c>chat_sessions</c>) with its settings: which model answers,
+/// A conversation of one user (<c>chat_sessions</c>; docs/contracts.md, "Tables") with its settings: which model answers,
 /// the system prompt and the sampling options. A compare run keeps one session per column.
 /// </summary>
 public sealed class ChatSession : IAuditable

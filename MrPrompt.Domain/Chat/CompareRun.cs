@@ -3,7 +3,7 @@ using MrPrompt.Domain.Common;
 namespace MrPrompt.Domain.Chat;
 
 /// <summary>
-/// One prompt sent to several models at once (seed 002). Each column is a <see cref="ChatSession"/>
+/// One prompt sent to several models at once (docs/contracts.md, "Compare runs"). Each column is a <see cref="ChatSession"/>
 /// with <see cref="ChatSession.CompareRunId"/> set, so columns stream, persist and recover like chats.
 /// </summary>
 public sealed class CompareRun : IAuditable

@@ -7,7 +7,7 @@ public sealed record ConversationTurn(MessageSender Sender, string Text, int Tok
 public sealed record TrimmedConversation(IReadOnlyList<ConversationTurn> Turns, int DroppedTurns, int Tokens);
 
 /// <summary>
-/// Fits a conversation into a model's context budget (seed 001 "conversation history"): the system
+/// Fits a conversation into a model's context budget (docs/contracts.md, "Conversation history"): the system
 /// prompt always stays, then the newest turns are kept while they fit and the oldest go first.
 /// </summary>
 public static class ConversationWindow

@@ -3,7 +3,7 @@ using MrPrompt.Domain.Common;
 namespace MrPrompt.Domain.Chat;
 
 /// <summary>
-/// One message of a session (seed 003 <c>messages</c>, extended with the accounting of the answer).
+/// One message of a session (<c>messages</c>, with the accounting of the answer; docs/contracts.md, "Tables").
 /// <see cref="Sequence"/> orders the conversation; timestamps can tie.
 /// </summary>
 public sealed class Message : IAuditable

@@ -4,7 +4,7 @@ using MrPrompt.Domain.Providers;
 namespace MrPrompt.Domain.Credentials;
 
 /// <summary>
-/// A user's own key for a provider (seed 003 <c>api_credentials</c>). The key itself is stored only
+/// A user's own key for a provider (<c>api_credentials</c>; docs/contracts.md, "Tables"). The key itself is stored only
 /// encrypted; <see cref="KeyHint"/> (its last four characters) lets people tell keys apart.
 /// </summary>
 public sealed class ApiCredential : IAuditable

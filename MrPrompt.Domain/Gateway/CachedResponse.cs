@@ -1,8 +1,8 @@
 namespace MrPrompt.Domain.Gateway;
 
 /// <summary>
-/// A stored answer that identical requests may reuse until <see cref="ExpiresAt"/> (seed 000's
-/// <c>ai_response_cache</c>). The key hashes the caller too, so answers are never shared across users.
+/// A stored answer that identical requests may reuse until <see cref="ExpiresAt"/> (a row of
+/// <c>ai_response_cache</c>; docs/contracts.md, "Response cache"). The key hashes the caller too, so answers are never shared across users.
 /// </summary>
 public sealed class CachedResponse
 {

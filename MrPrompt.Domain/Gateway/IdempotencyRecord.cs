@@ -1,8 +1,10 @@
 namespace MrPrompt.Domain.Gateway;
 
 /// <summary>
-/// A request a program marked with an idempotency key (seed 004): the first one runs; a repeat with
-/// the same body within <see cref="Lifetime"/> gets the stored answer, one with a different body is refused.
+/// A request a program marked with an idempotency key (docs/contracts.md, "Idempotency"): the first one runs; a repeat
+/// asking the model the same thing (the same request fingerprint: model, messages or rendered prompt, options, prompt
+/// version) within <see cref="Lifetime"/> of the first gets the stored answer, or joins it while it runs; one asking
+/// something else is refused.
 /// </summary>
 public sealed class IdempotencyRecord
 {

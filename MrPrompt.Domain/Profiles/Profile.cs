@@ -3,7 +3,7 @@ using MrPrompt.Domain.Common;
 namespace MrPrompt.Domain.Profiles;
 
 /// <summary>
-/// Display data of an account (seed 003 <c>profiles</c>). Shares its id with the Identity user;
+/// Display data of an account (<c>profiles</c>; docs/contracts.md, "Tables"). Shares its id with the Identity user;
 /// the role lives with Identity so authorization has a single source of truth.
 /// </summary>
 public sealed class Profile : IAuditable

@@ -3,7 +3,7 @@ using MrPrompt.Domain.Common;
 namespace MrPrompt.Domain.Prompts;
 
 /// <summary>
-/// A stored prompt template (seed 003 <c>prompts</c>): what it is called and who may see it. Its
+/// A stored prompt template (<c>prompts</c>; docs/contracts.md, "Tables"): what it is called and who may see it. Its
 /// content lives in immutable <see cref="PromptVersion"/>s; <see cref="LatestVersion"/> is the
 /// highest number handed out, so concurrent saves each get the next one.
 /// </summary>
@@ -12,7 +12,7 @@ public sealed class Prompt : IAuditable
     public Guid Id { get; set; }
     public Guid OwnerId { get; set; }
 
-    /// <summary>The slug programs call it by (seed 000 <c>prompt_key</c>), unique per owner.</summary>
+    /// <summary>The slug programs call it by (<c>prompt_key</c>; docs/contracts.md, "Gateway API"), unique per owner.</summary>
     public string Key { get; set; } = "";
 
     public string Title { get; set; } = "";

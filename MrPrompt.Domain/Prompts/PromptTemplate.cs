@@ -5,8 +5,9 @@ namespace MrPrompt.Domain.Prompts;
 /// <summary>
 /// A prompt template parsed once: literal text and <c>{{ path }}</c> placeholders, where a path may be
 /// nested (<c>{{listing.address.city}}</c>) and <c>{{ name | default: "x" }}</c> makes a variable
-/// optional. <c>\{{</c> writes a literal <c>{{</c>. Unlike seed 000's interpolation, a variable without
-/// a value is an error naming it, never a placeholder left in the text sent to a model.
+/// optional. <c>\{{</c> writes a literal <c>{{</c>. Unlike a regex interpolation that keeps unknown
+/// placeholders, a variable without a value is an error naming it, never a placeholder left in the
+/// text sent to a model (docs/contracts.md, "Prompt templates").
 /// </summary>
 public sealed class PromptTemplate
 {

@@ -1,8 +1,8 @@
 namespace MrPrompt.Domain.Prompts;
 
 /// <summary>
-/// One saved state of a prompt (seed 003 <c>prompt_versions</c>, with seed 000's <c>PromptConfig</c>
-/// fields). Never changed after it is written: restoring an old version writes a new one.
+/// One saved state of a prompt (<c>prompt_versions</c>, with its model, sampling, response format and
+/// data loaders; docs/contracts.md, "Tables"). Never changed after it is written: restoring an old version writes a new one.
 /// </summary>
 public sealed class PromptVersion
 {

@@ -33,7 +33,7 @@ public static class TemplateValues
         return root;
     }
 
-    /// <summary><paramref name="overrides"/> laid over <paramref name="baseValues"/>: seed 000 merges loaded data first, then the request's variables.</summary>
+    /// <summary><paramref name="overrides"/> laid over <paramref name="baseValues"/>: loaded data first, then the request's variables (docs/contracts.md, "Data loaders").</summary>
     public static Dictionary<string, object?> Merge(IReadOnlyDictionary<string, object?> baseValues, IReadOnlyDictionary<string, object?> overrides)
     {
         var merged = new Dictionary<string, object?>(baseValues, StringComparer.Ordinal);

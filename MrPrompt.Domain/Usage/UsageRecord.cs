@@ -1,7 +1,7 @@
 namespace MrPrompt.Domain.Usage;
 
 /// <summary>
-/// One attempt at a model call (seed 003 <c>prompt_usage_logs</c>, extended): who, which model,
+/// One attempt at a model call (a <c>prompt_usage_logs</c> row; docs/contracts.md, "Tables"): who, which model,
 /// how long, how many tokens and what it cost. A call that retried or fell back has one row per attempt.
 /// </summary>
 public sealed class UsageRecord

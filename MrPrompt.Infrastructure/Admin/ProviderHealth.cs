@@ -14,7 +14,7 @@ namespace MrPrompt.Infrastructure.Admin;
 /// <summary>How calls to one provider went over a window: attempts, the share that succeeded, and the p95 latency of those.</summary>
 public sealed record HealthWindow(int Calls, double? SuccessRate, int? P95LatencyMs);
 
-/// <summary>One provider's health (seed 004's <c>provider_health</c>), for admins.</summary>
+/// <summary>One provider's health (docs/contracts.md, "provider_health": computed, not a table), for admins.</summary>
 public sealed record ProviderHealthRow(
     string Provider, string DisplayName, HealthWindow LastHour, HealthWindow LastDay, string? LastErrorCode, DateTimeOffset? LastErrorAt, CircuitState Circuit);
 

@@ -15,7 +15,7 @@ public sealed record CompareColumn(ChatSession Session, Message? Answer);
 public sealed record CompareRunView(CompareRun Run, IReadOnlyList<CompareColumn> Columns);
 
 /// <summary>
-/// Sends one prompt to several models at once (seed 002). Every column is its own session and its own
+/// Sends one prompt to several models at once (docs/contracts.md, "Compare runs"). Every column is its own session and its own
 /// generation, so a slow or failing provider never holds up the others, and each column survives a
 /// closed browser like any chat.
 /// </summary>

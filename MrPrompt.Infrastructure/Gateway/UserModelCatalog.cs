@@ -47,7 +47,7 @@ public sealed class UserModelCatalog(
     /// <summary>
     /// <paramref name="preferred"/> when the user can call it, else the first model they can (real models
     /// before the offline demo) that <paramref name="allowed"/> lets through; null when there is none. For
-    /// built-in prompts, whose seed names a model (OpenAI's) that a new installation may not have.
+    /// built-in prompts, whose definition names a model (OpenAI's) that a new installation may not have.
     /// </summary>
     public async Task<ModelRef?> PreferredOrFirstAsync(Guid userId, ModelRef? preferred, Func<ModelRef, bool> allowed, CancellationToken cancellationToken = default)
     {

@@ -2,7 +2,7 @@ using MrPrompt.Domain.Prompts;
 
 namespace MrPrompt.Infrastructure.Prompts;
 
-/// <summary>A prompt defined in code (seed 000's registry): shown read-only in the library, versioned with the application.</summary>
+/// <summary>A prompt defined in code (docs/contracts.md, "Built-in prompts"): shown read-only in the library, versioned with the application.</summary>
 public sealed record CodePrompt(string Key, string Title, string Description, IReadOnlyList<string> Tags, PromptContent Content)
 {
     /// <summary>Run by MrPrompt itself: listed in the library for what it does, never offered for people to send.</summary>
@@ -12,7 +12,7 @@ public sealed record CodePrompt(string Key, string Title, string Description, IR
 /// <summary>The prompts that ship with MrPrompt. Their keys are reserved next to every user's own.</summary>
 public static class CodePrompts
 {
-    /// <summary>Seed 000's test prompt, exactly as it defines it.</summary>
+    /// <summary>The test prompt, exactly as docs/contracts.md ("Built-in prompts") lists it.</summary>
     public static readonly CodePrompt EchoTest = new(
         "echo-test",
         "Echo Test",

@@ -71,7 +71,7 @@ public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loade
 
     /// <summary>
     /// Renders the system prompt and the user template with the loaded data and the caller's
-    /// variables (variables win, as in seed 000). Every variable still without a value is named; text
+    /// variables (variables win; docs/contracts.md, "Data loaders"). Every variable still without a value is named; text
     /// that would pass <see cref="PromptOptions.MaxRenderedLength"/> is refused before it is built.
     /// </summary>
     public PromptResult<PreparedPrompt> Render(

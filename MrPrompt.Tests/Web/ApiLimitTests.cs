@@ -7,7 +7,7 @@ using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Web;
 
-/// <summary>The app with seed 004's <c>CHAT_RATE_LIMIT_PER_MIN</c> set to 60.</summary>
+/// <summary>The app with <c>CHAT_RATE_LIMIT_PER_MIN</c> (docs/contracts.md, "Environment variables") set to 60.</summary>
 public sealed class RateLimitedApp(PostgresServer server) : ApiGatewayApp(server)
 {
     protected override void Configure(Dictionary<string, string?> settings)

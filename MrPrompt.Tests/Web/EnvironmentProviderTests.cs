@@ -7,7 +7,7 @@ using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Web;
 
-/// <summary>The app configured only by seed 004's CHAT_API_* variables serves answers through its gateway.</summary>
+/// <summary>The app configured only by the CHAT_API_* variables (docs/contracts.md, "Environment variables") serves answers through its gateway.</summary>
 public sealed class EnvironmentProviderTests(PostgresServer server) : IAsyncLifetime
 {
     private FakeProviderServer _upstream = null!;

@@ -8,7 +8,8 @@ using MrPrompt.Tests.Support;
 namespace MrPrompt.Tests.Web;
 
 /// <summary>
-/// <c>POST /api/gateway</c>: seed 000's request and response bodies and seed 004's stream frames,
+/// <c>POST /api/gateway</c>: the request and response bodies and the stream frames (docs/contracts.md,
+/// "Gateway API" and "Gateway stream frames"),
 /// through the real gateway to the fake upstream.
 /// </summary>
 public sealed class GatewayApiTests(ApiGatewayApp app) : IClassFixture<ApiGatewayApp>

@@ -1,6 +1,6 @@
 namespace MrPrompt.Web.Endpoints;
 
-/// <summary>Seed 004: the <c>Idempotency-Key</c> header, or <c>idempotency_key</c> in the body; the header wins.</summary>
+/// <summary>The <c>Idempotency-Key</c> header, or <c>idempotency_key</c> in the body; the header wins (docs/contracts.md, "Idempotency").</summary>
 public static class IdempotencyKeys
 {
     public const string HeaderName = "Idempotency-Key";

@@ -5,13 +5,13 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 
 /// <summary>
 /// The <c>Limits</c> section: requests and tokens per minute for each user (by role) and each API key,
-/// and the monthly budget. <c>CHAT_RATE_LIMIT_PER_MIN</c> (seed 004) sets the default requests per minute.
+/// and the monthly budget. <c>CHAT_RATE_LIMIT_PER_MIN</c> sets the default requests per minute (docs/contracts.md, "Environment variables").
 /// </summary>
 public sealed class LimitOptions
 {
     public const string SectionName = "Limits";
 
-    /// <summary>The environment variable seed 004 names for the default requests per minute per user.</summary>
+    /// <summary>The environment variable for the default requests per minute per user (docs/contracts.md, "Environment variables").</summary>
     public const string RequestsPerMinuteVariable = "CHAT_RATE_LIMIT_PER_MIN";
 
     [Range(1, int.MaxValue)]

@@ -161,7 +161,7 @@ public sealed class ProviderCatalog
                 DisplayName = new Uri(chatBase).Host,
                 Kind = ProviderKind.OpenAICompatible,
                 BaseUrl = chatBase,
-                // Seed 004: CHAT_API_KEY, falling back to OPENAI_API_KEY.
+                // CHAT_API_KEY, falling back to OPENAI_API_KEY (docs/contracts.md, "Environment variables").
                 SystemApiKey = configuration["CHAT_API_KEY"] is { Length: > 0 } chatKey ? chatKey : configuration["OPENAI_API_KEY"],
                 DefaultModel = chatModel,
                 Models = chatModel is null ? [] : [new ModelDefinition(chatModel)],

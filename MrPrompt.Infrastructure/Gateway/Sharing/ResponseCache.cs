@@ -6,7 +6,7 @@ using MrPrompt.Infrastructure.Persistence;
 namespace MrPrompt.Infrastructure.Gateway.Sharing;
 
 /// <summary>
-/// Seed 000's response cache: answers kept for the seconds a request asked (<c>cache_ttl</c>), in
+/// The response cache (docs/contracts.md, "Response cache"): answers kept for the seconds a request asked (<c>cache_ttl</c>), in
 /// Postgres (<c>ai_response_cache</c>, so they survive restarts and serve every instance) behind an
 /// in-process first level (HybridCache, which also lets concurrent lookups of one key share a query).
 /// </summary>
@@ -21,8 +21,9 @@ public sealed class ResponseCache(IDbContextFactory<AppDbContext> contexts, Hybr
     };
 
     /// <summary>
-    /// The cache key of a request: its fingerprint (user, prompt version, rendered messages, model
-    /// options) and the inputs it was rendered from (variables and loaded data), as seed 000 keys it.
+    /// The cache key of a request: its fingerprint (<see cref="RequestFingerprint"/>: user, model,
+    /// rendered messages, options, response format and schema, prompt version, chat) and the inputs it
+    /// was rendered from (variables and loaded data).
     /// </summary>
     public static string KeyFor(string requestFingerprint, IReadOnlyDictionary<string, object?> inputs) =>
         RequestFingerprint.Hash(new { request = requestFingerprint, inputs = inputs.OrderBy(i => i.Key, StringComparer.Ordinal).ToList() });

@@ -19,7 +19,7 @@ internal sealed class CachedResponseConfiguration : IEntityTypeConfiguration<Cac
         builder.Property(c => c.Model).HasMaxLength(200).IsRequired();
         builder.Property(c => c.FinishReason).HasMaxLength(32);
 
-        // Seed 000's indexes: lookups by key, cleanup by expiry, per-user deletes.
+        // Indexes for lookups by key, cleanup by expiry and per-user deletes.
         builder.HasIndex(c => c.CacheKey).IsUnique();
         builder.HasIndex(c => c.ExpiresAt);
         builder.HasIndex(c => c.UserId);

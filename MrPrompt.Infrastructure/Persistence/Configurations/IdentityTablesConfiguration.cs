@@ -6,7 +6,7 @@ using MrPrompt.Infrastructure.Security;
 namespace MrPrompt.Infrastructure.Persistence.Configurations;
 
 // Identity's tables get plain snake_case names (users, roles, ...) instead of AspNet*, so the schema
-// reads naturally in psql and beside seed 003's tables.
+// reads naturally in psql and beside the application's own tables (profiles, chat_sessions, ...).
 
 internal sealed class UserTableConfiguration : IEntityTypeConfiguration<ApplicationUser>
 {

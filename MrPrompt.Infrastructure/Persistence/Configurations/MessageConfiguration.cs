@@ -13,7 +13,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.ToTable("messages");
         builder.HasKey(m => m.Id);
         builder.Property(m => m.Id).ValueGeneratedNever();
-        // Seed 003 spells senders and states in lower case.
+        // Senders and states are spelled in lower case (docs/contracts.md, "messages").
         builder.Property(m => m.Sender).HasConversion(LowerCaseEnum<MessageSender>()).HasMaxLength(16);
         builder.Property(m => m.Status).HasConversion(LowerCaseEnum<MessageStatus>()).HasMaxLength(16);
         builder.Property(m => m.Content).IsRequired();

@@ -1,7 +1,7 @@
 namespace MrPrompt.Infrastructure.Prompts.Loaders;
 
 /// <summary>
-/// A named source of the calling user's data for prompt variables (seed 000's data loaders). Its
+/// A named source of the calling user's data for prompt variables (docs/contracts.md, "Data loaders"). Its
 /// result goes under <see cref="Variable"/>, so a template reads <c>{{user.displayName}}</c>.
 /// Implementations get only the caller's id and must never read anyone else's rows.
 /// </summary>

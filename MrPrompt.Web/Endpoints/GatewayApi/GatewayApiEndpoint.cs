@@ -11,8 +11,8 @@ using MrPrompt.Web.Authentication;
 namespace MrPrompt.Web.Endpoints.GatewayApi;
 
 /// <summary>
-/// <c>POST /api/gateway</c>, seed 000's contract: run a prompt by key with variables and options.
-/// <c>complete</c> answers with one JSON body; <c>stream</c> answers with seed 004's frames
+/// <c>POST /api/gateway</c> (docs/contracts.md, "Gateway API"): run a prompt by key with variables and options.
+/// <c>complete</c> answers with one JSON body; <c>stream</c> answers with frames (docs/contracts.md, "Gateway stream frames")
 /// (<c>ready</c>, <c>keepalive</c>, <c>chat.delta</c>, <c>chat.done</c>, <c>error</c>). Anything
 /// refused before the call starts is a JSON error with an honest status instead of a stream.
 /// </summary>
@@ -118,7 +118,7 @@ public static class GatewayApiEndpoint
             TraceId = traceId,
             RequestCounted = true,
         };
-        // Seed 000 keys the cache on the variables and the loaded data as well as the prompt.
+        // The cache key covers the variables and the loaded data as well as the prompt (docs/contracts.md, "Response cache").
         var caching = options?.CacheTtl is > 0 and var ttl
             ? new ResponseCaching(prepared.Value.Prompt.Key, TimeSpan.FromSeconds(ttl),
                 new Dictionary<string, object?> { ["variables"] = body.Variables, ["data"] = prepared.Value.LoadedData })

@@ -5,7 +5,7 @@ using MrPrompt.Infrastructure.Prompts;
 
 namespace MrPrompt.Web.Endpoints.GatewayApi;
 
-/// <summary>Seed 000's gateway request: run a prompt by key, whole (<c>complete</c>) or streamed (<c>stream</c>).</summary>
+/// <summary>The gateway request: run a prompt by key, whole (<c>complete</c>) or streamed (<c>stream</c>) (docs/contracts.md, "Gateway API").</summary>
 public sealed record GatewayApiRequest
 {
     public const string Complete = "complete";
@@ -14,7 +14,7 @@ public sealed record GatewayApiRequest
     [JsonPropertyName("action")] public string? Action { get; init; }
     [JsonPropertyName("payload")] public GatewayPayload? Payload { get; init; }
 
-    /// <summary>Seed 004's alternative to the <c>Idempotency-Key</c> header.</summary>
+    /// <summary>The body's alternative to the <c>Idempotency-Key</c> header (docs/contracts.md, "Idempotency").</summary>
     [JsonPropertyName("idempotency_key")] public string? IdempotencyKey { get; init; }
 
     public bool Streamed => Action == Stream;

@@ -4,7 +4,7 @@ using MrPrompt.Infrastructure.Gateway;
 
 namespace MrPrompt.Web.Endpoints.GatewayApi;
 
-/// <summary>Seed 000's success body: <c>{success: true, data: {...}}</c>.</summary>
+/// <summary>The success body, <c>{success: true, data: {...}}</c> (docs/contracts.md, "Gateway API").</summary>
 public sealed record GatewayApiSuccess([property: JsonPropertyName("data")] GatewayAnswer Data)
 {
     [JsonPropertyName("success")] public bool Success => true;
@@ -29,7 +29,7 @@ public sealed record GatewayUsage(
     public static GatewayUsage Of(GatewayResult result) => new(result.InputTokens, result.OutputTokens, result.InputTokens + result.OutputTokens);
 }
 
-/// <summary>Seed 000's error body, <c>{success: false, error: {code, message}}</c>, with the status it goes out with.</summary>
+/// <summary>The error body, <c>{success: false, error: {code, message}}</c>, with the status it goes out with (docs/contracts.md, "Gateway API").</summary>
 public sealed record GatewayApiError([property: JsonPropertyName("error")] GatewayApiErrorBody Error)
 {
     [JsonPropertyName("success")] public bool Success => false;
@@ -56,7 +56,7 @@ public sealed record GatewayApiErrorBody(
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("message")] string Message);
 
-/// <summary>The payloads of seed 004's stream frames.</summary>
+/// <summary>The payloads of the stream frames (docs/contracts.md, "Gateway stream frames").</summary>
 public static class GatewayFrames
 {
     public sealed record Ready([property: JsonPropertyName("trace_id")] string TraceId);
