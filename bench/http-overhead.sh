@@ -5,37 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
-work=/tmp/mrprompt-bench
-mkdir -p "$work"
-
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-
-dotnet build -c Release bench/MrPrompt.Benchmarks >/dev/null
-dotnet build -c Release MrPrompt.Web >/dev/null
-bench_dll=bench/MrPrompt.Benchmarks/bin/Release/net10.0/MrPrompt.Benchmarks.dll
-app_dll=MrPrompt.Web/bin/Release/net10.0/MrPrompt.Web.dll
-
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-# MrPrompt as an operator would run it, on its embedded Postgres, with the mock as a provider and
-# limits out of the way (they are checked, not hit).
-export Database__DataDir="$work/data" ASPNETCORE_URLS=http://127.0.0.1:5303 ASPNETCORE_ENVIRONMENT=Production
-export Providers__mock__Kind=OpenAICompatible Providers__mock__BaseUrl=http://127.0.0.1:5301/v1 Providers__mock__ApiKey=bench
-export Providers__mock__Models__0__Id=m Providers__mock__Models__0__InputPrice=0.1 Providers__mock__Models__0__OutputPrice=0.1
-export Limits__RequestsPerMinute=100000000 Limits__TokensPerMinute=1000000000 Limits__ApiKeyRequestsPerMinute=100000000 Limits__MaxOpenCallsPerUser=10000
-export Logging__LogLevel__Default=Warning Chat__GenerateTitles=false
-chown -R postgres "$work" 2>/dev/null || true
-
-dotnet "$bench_dll" mock-upstream 5301 & pids+=($!)
-dotnet "$bench_dll" yarp 5302 http://127.0.0.1:5301 & pids+=($!)
-dotnet "$app_dll" create-user --email bench@example.com --password 'Bench-pass1' --role Admin >/dev/null 2>&1 || true
-key=$(dotnet "$app_dll" create-api-key --email bench@example.com --name "bench $(date +%s)" | grep '^mrp_')
-dotnet "$app_dll" & pids+=($!)
-for port in 5301 5302 5303; do
-  until curl -s -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.5; done
-done
+source bench/start-servers.sh
 
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
@@ -52,6 +22,16 @@ run() { # name url model connections threads
     "$(grep 'Requests/sec' "$work/$1-c$4.txt" | tr -s ' ')" \
     "$(awk '$1=="50%"{print $2}' "$work/$1-c$4.txt")" "$(awk '$1=="99%"{print $2}' "$work/$1-c$4.txt")"
 }
+
+# Warm-up until tiered compilation settles (about 40 s of load for MrPrompt, which has far more code
+# on its path than a proxy): a server that has run for a minute is what is measured, not its JIT.
+echo "== warm-up: 40 s of whole answers and 256 streams against each target"
+for target in "http://127.0.0.1:5301/v1/chat/completions m" "http://127.0.0.1:5302/v1/chat/completions m" "http://127.0.0.1:5303/v1/chat/completions mock/m"; do
+  set -- $target
+  sed "/wrk.body/d" -i "$work/post.lua"; echo "wrk.body = '{\"model\":\"$2\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}'" >> "$work/post.lua"
+  wrk -t2 -c64 -d40s -s "$work/post.lua" "$1" >/dev/null
+  dotnet "$bench_dll" streams "$1" "$2" 256 "$key" >/dev/null || true
+done
 
 echo "== whole answers (wrk, ${duration}s each)"
 for c in 1 64; do

@@ -26,7 +26,7 @@ public sealed partial class ChatGateway(
     public async IAsyncEnumerable<GatewayEvent> StreamAsync(GatewayRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var started = clock.GetTimestamp();
-        var call = NewCall(request, cancellationToken);
+        var call = GatewayCall.For(request, cancellationToken);
         var (targets, error) = await ResolveAsync(request, cancellationToken);
         if (error is not null)
         {
@@ -49,36 +49,30 @@ public sealed partial class ChatGateway(
             var text = new StringBuilder();
             string? finishReason = null;
             string? responseId = null;
+            AttemptOutcome? outcome = null;
             Exception? failure = null;
             var tooLong = false;
-            await using (var updates = client.GetStreamingResponseAsync(request.Messages, OptionsFor(request, call), cancellationToken).GetAsyncEnumerator(cancellationToken))
+            await foreach (var step in client.GetStreamingResponseAsync(request.Messages, OptionsFor(request, call), cancellationToken).Guarded(cancellationToken))
             {
-                while (true)
+                if (step.Failure is not null)
                 {
-                    var (hasItem, problem) = await StreamingGuard.TryMoveNextAsync(updates);
-                    if (problem is not null)
+                    failure = step.Failure;
+                    break;
+                }
+                var update = step.Item;
+                outcome = AttemptOutcome.From(update) ?? outcome;
+                finishReason = update.FinishReason?.Value ?? finishReason;
+                responseId ??= update.ResponseId;
+                if (update.Text is { Length: > 0 } delta)
+                {
+                    if (delta.Length > options.Value.MaxAnswerCharacters - text.Length)
                     {
-                        failure = problem;
+                        // Leaving the loop disposes the stream, which stops the provider.
+                        tooLong = true;
                         break;
                     }
-                    if (!hasItem)
-                    {
-                        break;
-                    }
-                    var update = updates.Current;
-                    finishReason = update.FinishReason?.Value ?? finishReason;
-                    responseId ??= update.ResponseId;
-                    if (update.Text is { Length: > 0 } delta)
-                    {
-                        if (delta.Length > options.Value.MaxAnswerCharacters - text.Length)
-                        {
-                            // Leaving the loop disposes the stream, which stops the provider.
-                            tooLong = true;
-                            break;
-                        }
-                        text.Append(delta);
-                        yield return new GatewayDelta(delta);
-                    }
+                    text.Append(delta);
+                    yield return new GatewayDelta(delta);
                 }
             }
 
@@ -92,19 +86,19 @@ public sealed partial class ChatGateway(
                 yield return new GatewayFailed(Explain(failure, call, targets, cancellationToken), text.ToString(), call.TraceId);
                 yield break;
             }
-            yield return new GatewayCompleted(Result(call, targets, text.ToString(), finishReason, responseId, started));
+            yield return new GatewayCompleted(Result(call, outcome, targets, text.ToString(), finishReason, responseId, started));
         }
         finally
         {
             // However the call ended (also when the reader left), what it used counts.
-            ticket!.Settle(call.Spent);
+            ticket!.Settle(call.Spend.Total);
         }
     }
 
     public async Task<GatewayOutcome> CompleteAsync(GatewayRequest request, CancellationToken cancellationToken = default)
     {
         var started = clock.GetTimestamp();
-        var call = NewCall(request, cancellationToken);
+        var call = GatewayCall.For(request, cancellationToken);
         var (targets, error) = await ResolveAsync(request, cancellationToken);
         if (error is not null)
         {
@@ -125,7 +119,7 @@ public sealed partial class ChatGateway(
             {
                 return new GatewayOutcome(null, GatewayError.AnswerTooLong(targets[0].Provider.DisplayName, options.Value.MaxAnswerCharacters));
             }
-            return new GatewayOutcome(Result(call, targets, response.Text, response.FinishReason?.Value, response.ResponseId, started), null);
+            return new GatewayOutcome(Result(call, AttemptOutcome.From(response), targets, response.Text, response.FinishReason?.Value, response.ResponseId, started), null);
         }
         catch (Exception ex)
         {
@@ -133,7 +127,7 @@ public sealed partial class ChatGateway(
         }
         finally
         {
-            ticket!.Settle(call.Spent);
+            ticket!.Settle(call.Spend.Total);
         }
     }
 
@@ -194,17 +188,6 @@ public sealed partial class ChatGateway(
         return (targets, null);
     }
 
-    private static GatewayCall NewCall(GatewayRequest request, CancellationToken cancellationToken) => new()
-    {
-        CallerCancellation = cancellationToken,
-        UserId = request.UserId,
-        Source = request.Source,
-        ChatSessionId = request.ChatSessionId,
-        PromptVersionId = request.PromptVersionId,
-        ApiKeyId = request.ApiKeyId,
-        TraceId = request.TraceId ?? Activity.Current?.TraceId.ToHexString() ?? Guid.NewGuid().ToString("N"),
-    };
-
     private ChatOptions OptionsFor(GatewayRequest request, GatewayCall call)
     {
         var chatOptions = new ChatOptions
@@ -223,9 +206,8 @@ public sealed partial class ChatGateway(
         return chatOptions;
     }
 
-    private GatewayResult Result(GatewayCall call, IReadOnlyList<GatewayTarget> targets, string text, string? finishReason, string? responseId, long started)
+    private GatewayResult Result(GatewayCall call, AttemptOutcome? answer, IReadOnlyList<GatewayTarget> targets, string text, string? finishReason, string? responseId, long started)
     {
-        var answer = call.Answer;
         var answeredBy = targets.FirstOrDefault(t => t.Provider.Id == answer?.Provider && t.Model == answer?.Model) ?? targets[0];
         if (answeredBy.CredentialId is { } credentialId)
         {
@@ -254,35 +236,16 @@ public sealed partial class ChatGateway(
         {
             return GatewayError.Cancelled();
         }
-        var failed = targets.FirstOrDefault(t => t.Ref == call.LastFailed) ?? targets[^1];
+        var failedModel = FailedAttempt.ModelOf(failure);
+        var failed = targets.FirstOrDefault(t => t.Ref == failedModel) ?? targets[^1];
         var judged = ProviderErrors.Classify(failure, failed.Provider.DisplayName, failed.Model);
-        if (judged.Error.RetryAfter is null && call.LastRetryAfter is { } wait && judged.Error.Code == GatewayErrorCode.RateLimited)
-        {
-            judged = judged with { Error = GatewayError.RateLimited(failed.Provider.DisplayName, wait) };
-        }
         LogFailed(logger, call.TraceId, failed.Provider.Id, failed.Model, judged.Error.CodeName, judged.HttpStatus);
         return judged.Error;
     }
 
     /// <summary>A call refused before any attempt (no key, unknown model) is still a call worth logging.</summary>
     private void Rejected(GatewayRequest request, GatewayCall call, GatewayError error) =>
-        usage.Record(new UsageRecord
-        {
-            Id = Guid.CreateVersion7(),
-            UserId = request.UserId,
-            Provider = request.Model.Provider,
-            Model = request.Model.Model,
-            PromptVersionId = request.PromptVersionId,
-            ChatSessionId = request.ChatSessionId,
-            ApiKeyId = request.ApiKeyId,
-            Source = request.Source,
-            Status = UsageStatus.Error,
-            Attempt = 0,
-            CostUsd = 0m, // refused before any provider was asked: free, not of unknown price
-            ErrorCode = error.CodeName,
-            TraceId = call.TraceId,
-            ExecutedAt = clock.GetUtcNow(),
-        });
+        usage.Record(call.UsageRow(request.Model, UsageStatus.Error, attempt: 0, AttemptMeasures.None, error.CodeName, clock.GetUtcNow()));
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not resolve {Model} for a call: {Reason}")]
     private static partial void LogResolutionFailed(ILogger logger, string model, string reason);

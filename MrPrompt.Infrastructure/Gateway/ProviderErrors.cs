@@ -20,8 +20,10 @@ public static class ProviderErrors
                 return new ProviderFailure(gateway.Error, Retryable: false, ProviderFault: gateway.Error.Code == GatewayErrorCode.ProviderUnavailable);
             case ClientResultException { Status: > 0 } openAi:
                 return FromStatus(openAi.Status, RetryAfterOf(openAi), openAi.Message, provider, model);
+            case ProviderRefusedException refused:
+                return FromStatus((int)refused.StatusCode!, refused.RetryAfter, null, provider, model);
             case Anthropic.Exceptions.AnthropicApiException anthropic:
-                return FromStatus((int)anthropic.StatusCode, ProviderResponseHeaders.RetryAfter, anthropic.ApiMessage ?? anthropic.Message, provider, model);
+                return FromStatus((int)anthropic.StatusCode, null, anthropic.ApiMessage ?? anthropic.Message, provider, model);
             case Anthropic.Exceptions.AnthropicSseException streamed:
                 // An `event: error` frame inside a stream carries an error type instead of a status.
                 return FromStatus(StatusOfErrorType(streamed.Type?.Raw()), null, streamed.ApiMessage, provider, model);

@@ -1,6 +1,7 @@
 using MrPrompt.Infrastructure.Accounts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using MrPrompt.Domain.ApiKeys;
 using MrPrompt.Infrastructure.ApiKeys;
 using MrPrompt.Tests.Support;
@@ -34,16 +35,20 @@ public sealed class ApiKeyServiceTests(ChatFixture fixture) : IClassFixture<Chat
     public async Task Unknown_revoked_and_expired_keys_are_refused()
     {
         var user = await fixture.NewUserAsync();
-        var revoked = (await Keys.CreateAsync(user, "old", null, [], Token)).Created!;
-        var expiring = (await Keys.CreateAsync(user, "short", DateTimeOffset.UtcNow.AddSeconds(1), [], Token)).Created!;
+        // The same keys on a clock the test moves, so expiry takes no waiting.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var keys = ActivatorUtilities.CreateInstance<ApiKeyService>(fixture.Services, (TimeProvider)clock);
+        var revoked = (await keys.CreateAsync(user, "old", null, [], Token)).Created!;
+        var expiring = (await keys.CreateAsync(user, "short", clock.GetUtcNow().AddSeconds(1), [], Token)).Created!;
+        Assert.Equal(user, (await keys.AuthenticateAsync(expiring.Secret, Token))!.UserId);
 
-        Assert.True(await Keys.RevokeAsync(user, revoked.Key.Id, cancellationToken: Token));
-        await Task.Delay(1100, Token);
+        Assert.True(await keys.RevokeAsync(user, revoked.Key.Id, cancellationToken: Token));
+        clock.Advance(TimeSpan.FromSeconds(1.1));
 
-        Assert.Null(await Keys.AuthenticateAsync(revoked.Secret, Token));
-        Assert.Null(await Keys.AuthenticateAsync(expiring.Secret, Token));
-        Assert.Null(await Keys.AuthenticateAsync(revoked.Secret[..^2] + "xx", Token));
-        Assert.Null(await Keys.AuthenticateAsync("sk-not-ours", Token));
+        Assert.Null(await keys.AuthenticateAsync(revoked.Secret, Token));
+        Assert.Null(await keys.AuthenticateAsync(expiring.Secret, Token));
+        Assert.Null(await keys.AuthenticateAsync(revoked.Secret[..^2] + "xx", Token));
+        Assert.Null(await keys.AuthenticateAsync("sk-not-ours", Token));
     }
 
     [Fact]

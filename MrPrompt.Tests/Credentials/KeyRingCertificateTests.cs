@@ -83,4 +83,31 @@ public sealed class KeyRingCertificateTests : IDisposable
         using var opened = X509CertificateLoader.LoadPkcs12FromFile(CertificateFile, File.ReadAllText(PasswordFile).Trim());
         Assert.True(opened.HasPrivateKey);
     }
+
+    [Fact]
+    public void A_configured_certificate_file_that_is_missing_stops_the_start_naming_the_path()
+    {
+        var missing = Path.Combine(_root, "operator", "keyring.pfx");
+
+        var refused = Assert.Throws<StartupException>(() => KeyRingCertificate.LoadOrCreate(
+            new DataProtectionSettings { CertificatePath = missing, CertificatePassword = "operator's" }, DataDir));
+
+        Assert.Equal($"DataProtection:CertificatePath is {missing}, but there is no file there.", refused.Message);
+        Assert.False(File.Exists(missing)); // an operator's certificate is never made up in its place
+    }
+
+    [Fact]
+    public void A_configured_certificate_file_that_is_not_a_certificate_stops_the_start_without_quoting_the_password()
+    {
+        var garbage = Path.Combine(_root, "keyring.pfx");
+        File.WriteAllText(garbage, "this is not a PKCS#12 file");
+
+        var refused = Assert.Throws<StartupException>(() => KeyRingCertificate.LoadOrCreate(
+            new DataProtectionSettings { CertificatePath = garbage, CertificatePassword = "hunter2-secret" }, DataDir));
+
+        Assert.Contains(garbage, refused.Message, StringComparison.Ordinal);
+        Assert.Contains("could not be opened", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("this is not a PKCS#12 file", File.ReadAllText(garbage)); // left as it was
+    }
 }

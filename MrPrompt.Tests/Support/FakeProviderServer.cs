@@ -56,6 +56,28 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     public int ChatRequestCount => _requests.Count(r => r.IsChat);
 
+    private TaskCompletionSource _chatArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once <see cref="ChatRequestCount"/> reaches <paramref name="count"/>: a signal, not a pause.</summary>
+    public async Task WaitForChatRequestsAsync(int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var next = Volatile.Read(ref _chatArrived);
+            if (ChatRequestCount >= count)
+            {
+                return;
+            }
+            await next.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+    }
+
+    private void RecordChat(RecordedRequest request)
+    {
+        _requests.Enqueue(request);
+        Interlocked.Exchange(ref _chatArrived, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
     /// <summary>Completes when a chat request's client went away while we were still answering it.</summary>
     public TaskCompletionSource<DateTimeOffset> ClientDisconnected { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -103,7 +125,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
     private async Task OpenAIChatAsync(HttpContext context)
     {
         var body = await JsonNode.ParseAsync(context.Request.Body);
-        _requests.Enqueue(new RecordedRequest(context.Request.Path, KeyOf(context), body?.ToJsonString(), IsChat: true));
+        RecordChat(new RecordedRequest(context.Request.Path, KeyOf(context), body?.ToJsonString(), IsChat: true));
         if (!IsAuthorized(context))
         {
             await ReplayRecordedAsync(context, ProviderFixtures.OpenAISession("AuthFailure"));
@@ -132,7 +154,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
     private async Task AnthropicMessagesAsync(HttpContext context)
     {
         var body = await JsonNode.ParseAsync(context.Request.Body);
-        _requests.Enqueue(new RecordedRequest(context.Request.Path, KeyOf(context), body?.ToJsonString(), IsChat: true));
+        RecordChat(new RecordedRequest(context.Request.Path, KeyOf(context), body?.ToJsonString(), IsChat: true));
         if (!IsAuthorized(context))
         {
             await WriteErrorAsync(context, 401, anthropic: true, retryAfter: null);

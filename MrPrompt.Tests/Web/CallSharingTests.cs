@@ -113,7 +113,7 @@ public sealed class CallSharingTests(ApiGatewayApp app) : IClassFixture<ApiGatew
         var before = app.Upstream.ChatRequestCount;
 
         var first = SendAsync("/api/gateway", key, body, idempotencyKey);
-        await Task.Delay(200, Ct); // the first has claimed the key and is waiting for its first token
+        await app.Upstream.WaitForChatRequestsAsync(before + 1, Ct); // the first has claimed the key and waits for its first token
         var second = await SendAsync("/api/gateway", key, body, idempotencyKey);
         var firstDone = SseFrame.Parse((await first).Body)[^1];
 

@@ -1,12 +1,19 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
 namespace MrPrompt.Web.Endpoints;
 
-/// <summary>Writes <c>text/event-stream</c> frames and flushes each one, so every token leaves as it arrives.</summary>
+/// <summary>
+/// Writes <c>text/event-stream</c> frames and flushes each one, so every token leaves as it arrives.
+/// A frame is serialized straight into the response's buffer as UTF-8: no string, no copy per chunk.
+/// </summary>
 public sealed class ServerSentEventWriter(HttpResponse response, JsonSerializerOptions json)
 {
+    private static readonly byte[] EventPrefix = "event: "u8.ToArray();
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private Utf8JsonWriter? _json;
     private long _lastWrite = Environment.TickCount64;
 
     /// <summary>Headers for a live stream; nginx and similar proxies would otherwise buffer it.</summary>
@@ -20,29 +27,70 @@ public sealed class ServerSentEventWriter(HttpResponse response, JsonSerializerO
     }
 
     /// <summary>One frame; <paramref name="eventName"/> null writes a data-only frame (OpenAI's style).</summary>
-    public Task WriteAsync<T>(string? eventName, T data, CancellationToken cancellationToken) =>
-        WriteRawAsync(eventName, JsonSerializer.Serialize(data, json), cancellationToken);
-
-    public async Task WriteRawAsync(string? eventName, string data, CancellationToken cancellationToken)
+    public async Task WriteAsync<T>(string? eventName, T data, CancellationToken cancellationToken)
     {
-        var frame = new StringBuilder();
-        if (eventName is not null)
-        {
-            frame.Append("event: ").Append(eventName).Append('\n');
-        }
-        frame.Append("data: ").Append(data).Append("\n\n");
         // Keepalives come from a timer; frames must not interleave.
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await response.WriteAsync(frame.ToString(), cancellationToken);
-            await response.Body.FlushAsync(cancellationToken);
-            Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
+            var body = response.BodyWriter;
+            WriteHeader(eventName);
+            if (_json is null)
+            {
+                _json = new Utf8JsonWriter(body, new JsonWriterOptions { Encoder = json.Encoder, SkipValidation = true });
+            }
+            else
+            {
+                _json.Reset(body);
+            }
+            JsonSerializer.Serialize(_json, data, json);
+            _json.Flush();
+            body.Write("\n\n"u8);
+            await FlushAsync(cancellationToken);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    public async Task WriteRawAsync(string? eventName, string data, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            WriteHeader(eventName);
+            var body = response.BodyWriter;
+            Encoding.UTF8.GetBytes(data, body);
+            body.Write("\n\n"u8);
+            await FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void WriteHeader(string? eventName)
+    {
+        var body = response.BodyWriter;
+        if (eventName is not null)
+        {
+            body.Write(EventPrefix);
+            Encoding.UTF8.GetBytes(eventName, body);
+            body.Write("\n"u8);
+        }
+        body.Write(DataPrefix);
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var flushed = await response.BodyWriter.FlushAsync(cancellationToken);
+        if (flushed.IsCanceled)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+        Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
     }
 
     /// <summary>

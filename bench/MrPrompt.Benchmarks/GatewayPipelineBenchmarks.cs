@@ -28,7 +28,7 @@ public class GatewayPipelineBenchmarks
     {
         var options = Options.Create(new GatewayOptions());
         var pipeline = new ChatGatewayPipeline(
-            new ProviderClientFactory(options, new ProviderHttp(new PublicOnlyConnector(options))),
+            new ProviderClientFactory(options, new ProviderHttp(new PublicOnlyConnector(options)), TimeProvider.System),
             new CircuitBreakerRegistry(TimeProvider.System, options),
             new DiscardingSink(),
             new TiktokenCounter(),

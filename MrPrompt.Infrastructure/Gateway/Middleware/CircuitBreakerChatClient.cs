@@ -33,23 +33,17 @@ public sealed class CircuitBreakerChatClient(IChatClient inner, CircuitBreaker b
     {
         var ticket = Acquire();
         var settled = false;
-        await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
-            while (true)
+            await foreach (var step in base.GetStreamingResponseAsync(messages, options, cancellationToken).Guarded(cancellationToken))
             {
-                var (hasItem, failure) = await StreamingGuard.TryMoveNextAsync(updates);
-                if (failure is not null)
+                if (step.Failure is { } failure)
                 {
                     settled = true;
                     Record(ticket, failure, options);
                     ExceptionDispatch.Rethrow(failure);
                 }
-                if (!hasItem)
-                {
-                    break;
-                }
-                yield return updates.Current;
+                yield return step.Item;
             }
             settled = true;
             breaker.RecordSuccess(ticket);

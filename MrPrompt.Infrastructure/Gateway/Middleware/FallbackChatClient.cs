@@ -35,23 +35,15 @@ public sealed class FallbackChatClient(IChatClient primary, IReadOnlyList<IChatC
         {
             var streamedText = false;
             Exception? failure = null;
-            await using (var updates = candidates[i].GetStreamingResponseAsync(history, options, cancellationToken).GetAsyncEnumerator(cancellationToken))
+            await foreach (var step in candidates[i].GetStreamingResponseAsync(history, options, cancellationToken).Guarded(cancellationToken))
             {
-                while (true)
+                if (step.Failure is not null)
                 {
-                    var (hasItem, error) = await StreamingGuard.TryMoveNextAsync(updates);
-                    if (error is not null)
-                    {
-                        failure = error;
-                        break;
-                    }
-                    if (!hasItem)
-                    {
-                        break;
-                    }
-                    streamedText |= updates.Current.Text.Length > 0;
-                    yield return updates.Current;
+                    failure = step.Failure;
+                    break;
                 }
+                streamedText |= step.Item.Text.Length > 0;
+                yield return step.Item;
             }
             if (failure is null)
             {

@@ -24,19 +24,13 @@ public sealed class ProviderErrorShieldChatClient(IChatClient inner, string prov
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (true)
+        await foreach (var step in base.GetStreamingResponseAsync(messages, options, cancellationToken).Guarded(cancellationToken))
         {
-            var (hasItem, failure) = await StreamingGuard.TryMoveNextAsync(updates);
-            if (failure is not null)
+            if (step.Failure is { } failure)
             {
                 ExceptionDispatch.Rethrow(failure is OperationCanceledException or ProviderCallException ? failure : Shield(failure));
             }
-            if (!hasItem)
-            {
-                yield break;
-            }
-            yield return updates.Current;
+            yield return step.Item;
         }
     }
 

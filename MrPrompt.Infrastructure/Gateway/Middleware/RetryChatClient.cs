@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using MrPrompt.Domain.Gateway;
-using MrPrompt.Infrastructure.Gateway.Providers;
 
 namespace MrPrompt.Infrastructure.Gateway.Middleware;
 
@@ -25,7 +24,6 @@ public sealed class RetryChatClient(
         var history = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
         for (var attempt = 1; ; attempt++)
         {
-            ProviderResponseHeaders.BeginAttempt();
             try
             {
                 return await base.GetResponseAsync(history, GatewayCall.ForAttempt(options, attempt), cancellationToken);
@@ -43,57 +41,42 @@ public sealed class RetryChatClient(
         var history = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
         for (var attempt = 1; ; attempt++)
         {
-            ProviderResponseHeaders.BeginAttempt();
             using var attemptToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attemptToken.CancelAfter(firstTokenTimeout);
-            var updates = base.GetStreamingResponseAsync(history, GatewayCall.ForAttempt(options, attempt), attemptToken.Token)
-                .GetAsyncEnumerator(attemptToken.Token);
             // Updates without text (the role announcement) are held back until text arrives, so an
             // attempt that fails before its first word can still be retried cleanly.
             var held = new List<ChatResponseUpdate>();
             var streamedText = false;
             Exception? failure = null;
-            try
+            await foreach (var step in base.GetStreamingResponseAsync(history, GatewayCall.ForAttempt(options, attempt), attemptToken.Token).Guarded(attemptToken.Token))
             {
-                while (true)
+                if (step.Failure is not null)
                 {
-                    var (hasItem, error) = await StreamingGuard.TryMoveNextAsync(updates);
-                    if (error is not null)
-                    {
-                        failure = error;
-                        break;
-                    }
-                    if (!hasItem)
-                    {
-                        break;
-                    }
-                    var update = updates.Current;
-                    if (update.Contents.Any(c => c is not UsageContent))
-                    {
-                        // Any content (reasoning included) shows the model is working: no more first-token timeout.
-                        attemptToken.CancelAfter(Timeout.InfiniteTimeSpan);
-                    }
-                    if (!streamedText && update.Text.Length == 0)
-                    {
-                        held.Add(update);
-                        continue;
-                    }
-                    if (!streamedText)
-                    {
-                        streamedText = true;
-                        attemptToken.CancelAfter(Timeout.InfiniteTimeSpan);
-                        foreach (var early in held)
-                        {
-                            yield return early;
-                        }
-                        held.Clear();
-                    }
-                    yield return update;
+                    failure = step.Failure;
+                    break;
                 }
-            }
-            finally
-            {
-                await updates.DisposeAsync();
+                var update = step.Item;
+                if (!streamedText && update.Contents.Any(c => c is not UsageContent))
+                {
+                    // Any content (reasoning included) shows the model is working: no more first-token timeout.
+                    attemptToken.CancelAfter(Timeout.InfiniteTimeSpan);
+                }
+                if (!streamedText && update.Text.Length == 0)
+                {
+                    held.Add(update);
+                    continue;
+                }
+                if (!streamedText)
+                {
+                    streamedText = true;
+                    attemptToken.CancelAfter(Timeout.InfiniteTimeSpan);
+                    foreach (var early in held)
+                    {
+                        yield return early;
+                    }
+                    held.Clear();
+                }
+                yield return update;
             }
 
             if (failure is null)

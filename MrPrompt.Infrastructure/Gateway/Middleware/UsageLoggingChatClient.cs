@@ -12,8 +12,9 @@ namespace MrPrompt.Infrastructure.Gateway.Middleware;
 /// <summary>
 /// Records one usage row per attempt (UI, API and background calls alike): tokens from the provider's
 /// own usage report, or counted with a tokenizer and flagged when it sent none; time to first token;
-/// latency; cost from the price table; the error code when it failed. Writes the answering attempt's
-/// accounting back to the <see cref="GatewayCall"/>.
+/// latency; cost from the price table; the error code when it failed. Returns what it learned: the
+/// answering attempt's <see cref="AttemptOutcome"/> on the answer, the failed model on the failure
+/// (<see cref="FailedAttempt"/>), and every attempt's spend in <see cref="GatewayCall.Spend"/>.
 /// </summary>
 public sealed class UsageLoggingChatClient(
     IChatClient inner,
@@ -24,6 +25,8 @@ public sealed class UsageLoggingChatClient(
     ITokenCounter tokens,
     TimeProvider clock) : DelegatingChatClient(inner)
 {
+    private readonly ModelRef _model = new(provider, model);
+
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var started = clock.GetTimestamp();
@@ -31,8 +34,7 @@ public sealed class UsageLoggingChatClient(
         try
         {
             var response = await base.GetResponseAsync(history, options, cancellationToken);
-            Succeeded(history, options, started, firstToken: null, response.Usage, response.Text);
-            return response;
+            return Succeeded(history, options, started, firstToken: null, response.Usage, response.Text).AttachTo(response);
         }
         catch (Exception ex)
         {
@@ -51,13 +53,11 @@ public sealed class UsageLoggingChatClient(
         var text = new StringBuilder();
 
         var settled = false;
-        await using var updates = base.GetStreamingResponseAsync(history, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
-            while (true)
+            await foreach (var step in base.GetStreamingResponseAsync(history, options, cancellationToken).Guarded(cancellationToken))
             {
-                var (hasItem, failure) = await StreamingGuard.TryMoveNextAsync(updates);
-                if (failure is not null)
+                if (step.Failure is { } failure)
                 {
                     settled = true;
                     if (StoppedByCaller(failure, options, cancellationToken))
@@ -71,11 +71,7 @@ public sealed class UsageLoggingChatClient(
                     }
                     ExceptionDispatch.Rethrow(failure);
                 }
-                if (!hasItem)
-                {
-                    break;
-                }
-                var update = updates.Current;
+                var update = step.Item;
                 var delta = update.Text;
                 if (delta.Length > 0)
                 {
@@ -92,7 +88,6 @@ public sealed class UsageLoggingChatClient(
                 yield return update;
             }
             settled = true;
-            Succeeded(history, options, started, firstToken, usage, text.ToString());
         }
         finally
         {
@@ -102,82 +97,53 @@ public sealed class UsageLoggingChatClient(
                 Abandoned(history, options, started, firstToken, text.ToString());
             }
         }
+        yield return Succeeded(history, options, started, firstToken, usage, text.ToString()).AsUpdate();
     }
 
     private void Abandoned(IReadOnlyList<ChatMessage> history, ChatOptions? options, long started, long? firstToken, string partial)
     {
         var input = tokens.Count(history);
         var output = tokens.Count(partial);
-        var ttft = firstToken is { } first ? clock.GetElapsedTime(started, first) : (TimeSpan?)null;
-        Write(GatewayCall.From(options), options, started, ttft, UsageStatus.Cancelled, "cancelled", input, output, true, price?.CostOf(input, output));
+        Write(options, started, firstToken, UsageStatus.Cancelled, "cancelled", input, output, true, price?.CostOf(input, output));
     }
 
-    private void Succeeded(IReadOnlyList<ChatMessage> history, ChatOptions? options, long started, long? firstToken, UsageDetails? usage, string answer)
+    private AttemptOutcome Succeeded(IReadOnlyList<ChatMessage> history, ChatOptions? options, long started, long? firstToken, UsageDetails? usage, string answer)
     {
         var estimated = usage?.InputTokenCount is null || usage.OutputTokenCount is null;
         var input = (int)(usage?.InputTokenCount ?? tokens.Count(history));
         var output = (int)(usage?.OutputTokenCount ?? tokens.Count(answer));
         var cost = price?.CostOf(input, output);
-        var ttft = firstToken is { } first ? clock.GetElapsedTime(started, first) : (TimeSpan?)null;
-        var call = GatewayCall.From(options);
-        if (call is not null)
-        {
-            call.Answer = new AttemptOutcome(provider, model, input, output, estimated, cost, ttft);
-        }
-        Write(call, options, started, ttft, UsageStatus.Success, errorCode: null, input, output, estimated, cost);
+        var measures = Write(options, started, firstToken, UsageStatus.Success, errorCode: null, input, output, estimated, cost);
+        return new AttemptOutcome(provider, model, input, output, estimated, cost, measures.TimeToFirstToken);
     }
 
     private void Failed(ChatOptions? options, long started, long? firstToken, Exception failure, CancellationToken cancellationToken)
     {
-        var call = GatewayCall.From(options);
         var cancelled = StoppedByCaller(failure, options, cancellationToken);
         var code = cancelled ? "cancelled"
             : failure is OperationCanceledException ? GatewayError.Timeout(provider).CodeName
             : ProviderErrors.Classify(failure, provider, model).Error.CodeName;
-        var ttft = firstToken is { } first ? clock.GetElapsedTime(started, first) : (TimeSpan?)null;
-        if (call is not null)
-        {
-            call.LastFailed = new ModelRef(provider, model);
-            call.LastRetryAfter = Providers.ProviderResponseHeaders.RetryAfter;
-        }
+        FailedAttempt.Note(failure, _model);
         // No token was used: the attempt cost nothing, which is a known price, not an unknown one.
-        Write(call, options, started, ttft, cancelled ? UsageStatus.Cancelled : UsageStatus.Error, code, 0, 0, false, 0m);
+        Write(options, started, firstToken, cancelled ? UsageStatus.Cancelled : UsageStatus.Error, code, 0, 0, false, 0m);
     }
 
     /// <summary>A cancellation the caller did not ask for is a layer above giving up on a slow attempt.</summary>
     private static bool StoppedByCaller(Exception failure, ChatOptions? options, CancellationToken cancellationToken) =>
         failure is OperationCanceledException && (GatewayCall.From(options)?.CallerCancellation ?? cancellationToken).IsCancellationRequested;
 
-    private void Write(GatewayCall? call, ChatOptions? options, long started, TimeSpan? ttft, UsageStatus status, string? errorCode,
+    private AttemptMeasures Write(ChatOptions? options, long started, long? firstToken, UsageStatus status, string? errorCode,
         int input, int output, bool estimated, decimal? cost)
     {
-        if (call is null)
+        var measures = new AttemptMeasures(input, output, estimated, cost,
+            firstToken is { } first ? clock.GetElapsedTime(started, first) : null, clock.GetElapsedTime(started));
+        // Not a gateway call (for example a key check): nothing to attribute it to.
+        if (GatewayCall.From(options) is { } call)
         {
-            return; // not a gateway call (for example a key check): nothing to attribute it to
+            call.Spend.Add(input + output, cost);
+            sink.Record(call.UsageRow(_model, status, GatewayCall.AttemptOf(options), measures, errorCode, clock.GetUtcNow()));
         }
-        call.AddSpend(input + output, cost);
-        sink.Record(new UsageRecord
-        {
-            Id = Guid.CreateVersion7(),
-            UserId = call.UserId,
-            Provider = provider,
-            Model = model,
-            PromptVersionId = call.PromptVersionId,
-            ChatSessionId = call.ChatSessionId,
-            ApiKeyId = call.ApiKeyId,
-            Source = call.Source,
-            Status = status,
-            Attempt = GatewayCall.AttemptOf(options),
-            InputTokens = input,
-            OutputTokens = output,
-            TokensEstimated = estimated,
-            TimeToFirstTokenMs = ttft is { } t ? (int)t.TotalMilliseconds : null,
-            LatencyMs = (int)clock.GetElapsedTime(started).TotalMilliseconds,
-            CostUsd = cost,
-            ErrorCode = errorCode,
-            TraceId = call.TraceId,
-            ExecutedAt = clock.GetUtcNow(),
-        });
+        return measures;
     }
 }
 

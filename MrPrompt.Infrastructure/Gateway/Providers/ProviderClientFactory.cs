@@ -13,7 +13,7 @@ namespace MrPrompt.Infrastructure.Gateway.Providers;
 /// Opens chat clients through the providers' official SDKs, with the SDKs' own retries switched off
 /// (the gateway retries, once, with its own rules). Clients are reused per endpoint, key and model.
 /// </summary>
-public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, ProviderHttp http)
+public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, ProviderHttp http, TimeProvider clock)
 {
     public const string AnthropicDefaultBaseUrl = "https://api.anthropic.com";
     private const int DefaultAnthropicMaxOutputTokens = 4096;
@@ -79,7 +79,7 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, Prov
         MaxRetries = 0,
         Timeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds),
         OpenTelemetry = false,
-        HttpClient = http.With(endpoint, new RetryAfterCaptureHandler(), TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds)),
+        HttpClient = http.With(endpoint, new RetryAfterHandler(clock), TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds)),
     });
 
     // Local OpenAI-compatible servers (Ollama, vLLM) take no key, but the SDK insists on one.

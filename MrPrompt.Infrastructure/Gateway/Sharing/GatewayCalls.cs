@@ -211,25 +211,10 @@ public sealed partial class GatewayCalls(
 #pragma warning restore CS1998
 
     /// <summary>A cache hit is a call too: logged with no cost, so the usage page shows what the cache saved.</summary>
-    private void RecordCacheHit(GatewayRequest request, CachedResponse hit)
-    {
-        var answeredBy = ModelRef.TryParse(hit.Model, out var parsed) ? parsed : request.Model;
-        usage.Record(new UsageRecord
-        {
-            Id = Guid.CreateVersion7(),
-            UserId = request.UserId,
-            Provider = answeredBy.Provider,
-            Model = answeredBy.Model,
-            PromptVersionId = request.PromptVersionId,
-            ApiKeyId = request.ApiKeyId,
-            Source = request.Source,
-            Status = UsageStatus.CacheHit,
-            Attempt = 0,
-            CostUsd = 0,
-            TraceId = request.TraceId ?? "",
-            ExecutedAt = clock.GetUtcNow(),
-        });
-    }
+    private void RecordCacheHit(GatewayRequest request, CachedResponse hit) =>
+        usage.Record(GatewayCall.For(request, CancellationToken.None).UsageRow(
+            ModelRef.TryParse(hit.Model, out var answeredBy) ? answeredBy : request.Model,
+            UsageStatus.CacheHit, attempt: 0, AttemptMeasures.None, errorCode: null, clock.GetUtcNow()));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not keep the answer of call {TraceId} for reuse: {Reason}")]
     private static partial void LogKeepFailed(ILogger logger, string traceId, string reason);

@@ -109,7 +109,7 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         // A server this process found running may still serve another process: an operator command
         // run next to the app must not pull the app's database from under it. A killed run's server
         // has no one else connected and is stopped as usual.
-        if (_adopted && await OtherClientsAsync(cancellationToken) is > 0 and var others)
+        if (_adopted && await OtherClientsAfterOurOwnLeftAsync(cancellationToken) is > 0 and var others)
         {
             LogLeftRunning(_logger, others);
             return;
@@ -119,6 +119,21 @@ public sealed partial class EmbeddedPostgresServer : IAsyncDisposable, IDisposab
         {
             LogStopFailed(_logger, result.Output);
         }
+    }
+
+    /// <summary>
+    /// Other clients, counted again for up to half a second while there are some: a connection this
+    /// process just closed lingers as a backend until the server has seen it go.
+    /// </summary>
+    private async Task<long> OtherClientsAfterOurOwnLeftAsync(CancellationToken cancellationToken)
+    {
+        var others = await OtherClientsAsync(cancellationToken);
+        for (var check = 0; others > 0 && check < 10; check++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            others = await OtherClientsAsync(cancellationToken);
+        }
+        return others;
     }
 
     /// <summary>Client connections to the server other than the one asking; this process's pools are empty by now.</summary>
