@@ -13,7 +13,7 @@ using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Middleware;
 using MrPrompt.Infrastructure.Gateway.Providers;
-using MrPrompt.Infrastructure.Gateway.Sharing;
+using MrPrompt.Infrastructure.Gateway.Reuse;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.Embedded;
@@ -149,14 +149,14 @@ public static class DependencyInjection
         services.AddSingleton<UserModelCatalog>();
         services.AddHostedService<ProviderModelCheck>();
 
-        // What programs add on top: replay, cache and in-flight sharing (see GatewayCalls).
+        // What programs add on top: replay, cache and in-flight sharing (see ReusingGateway).
         services.AddHybridCache();
         services.AddSingleton<InFlightCalls>();
         services.AddSingleton<ResponseCache>();
         services.AddSingleton<IdempotencyStore>();
-        services.AddSingleton<GatewayCalls>();
-        services.AddSingleton<GatewayHousekeeping>();
-        services.AddHostedService(sp => sp.GetRequiredService<GatewayHousekeeping>());
+        services.AddSingleton<ReusingGateway>();
+        services.AddSingleton<ReuseHousekeeping>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReuseHousekeeping>());
     }
 
     /// <summary>Requests and tokens per minute and monthly budgets, checked by the gateway for every caller.</summary>

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Where MrPrompt's time goes under each load of http-overhead.sh: a CPU-sampling dotnet-trace of the
-# app while the load runs, reported as the methods most often on the stack (inclusive) and at its top
-# (exclusive), plus dotnet-counters' runtime figures (CPU, allocation rate, GC, thread pool).
+# Where MrPrompt's CPU goes under each load of http-overhead.sh: `perf` samples the app (with the
+# runtime's perf map, so JIT-compiled methods have names) while the load runs, reported as the
+# functions most often at the top of the stack, split by module, plus dotnet-counters' runtime figures
+# (CPU, allocation rate, GC, thread pool). dotnet-trace's CPU sampling needs `collect-linux` (kernel
+# events) on Linux; its thread-time sampler counts waiting threads too, which hides the CPU.
 # Not part of CI. Usage: bash bench/profile-gateway.sh [case ...]; cases: whole-c1 whole-c64 streams-64 streams-512
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:$HOME/.dotnet/tools"
-command -v dotnet-trace >/dev/null || dotnet tool install -g dotnet-trace --version 10.0.750501 >/dev/null
+command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
 command -v dotnet-counters >/dev/null || dotnet tool install -g dotnet-counters --version 10.0.750501 >/dev/null
+export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 source bench/start-servers.sh
-cases=("${@:-whole-c1 whole-c64 streams-64 streams-512}")
-cases=(${cases[*]})
+cases=(${@:-whole-c1 whole-c64 streams-64 streams-512})
 url=http://127.0.0.1:5303/v1/chat/completions
 
 cat > "$work/post.lua" <<LUA
@@ -29,19 +31,22 @@ load() { # case seconds
   esac
 }
 
+echo "== warm-up: 40 s of whole answers, then streams, until tiered compilation settles"
+load whole-c64 40
+load streams-512 4
+
 for name in "${cases[@]}"; do
-  load "$name" 3 # warm-up
   load "$name" 16 & loader=$!
-  sleep 2
+  sleep 3
   dotnet-counters collect -p "$app_pid" --counters System.Runtime --duration 00:00:00:10 --format csv -o "$work/$name.counters.csv" >/dev/null &
   counters=$!
-  dotnet-trace collect -p "$app_pid" --profile cpu-sampling --duration 00:00:00:10 -o "$work/$name.nettrace" >/dev/null 2>&1
+  perf record -F 999 -g -p "$app_pid" -o "$work/$name.perf" -- sleep 10 >/dev/null 2>&1
   wait "$counters" "$loader" || true
-  echo "== $name: runtime counters over 10 s (mean)"
-  awk -F, 'NR > 1 { sum[$3] += $5; n[$3]++ } END { for (k in sum) printf "  %-60s %.1f\n", k, sum[k] / n[k] }' "$work/$name.counters.csv" \
-    | grep -E "cpu|alloc|gc.collections|pause|thread_pool|lock|working_set" | sort
-  echo "== $name: top methods, inclusive"
-  dotnet-trace report "$work/$name.nettrace" topN -n 60 --inclusive | tail -n +2
-  echo "== $name: top methods, exclusive"
-  dotnet-trace report "$work/$name.nettrace" topN -n 30 | tail -n +2
+  echo "== $name: runtime counters over 10 s (mean per second)"
+  awk -F, 'NR > 1 { sum[$3] += $5; n[$3]++ } END { for (k in sum) printf "  %-70s %.2f\n", k, sum[k] / n[k] }' "$work/$name.counters.csv" \
+    | grep -E "cpu.time|total_allocated|gc.collections|pause|thread_pool|lock_contentions|jit.compiled_methods" | sort
+  echo "== $name: CPU by module"
+  perf report -i "$work/$name.perf" --no-children --sort dso --stdio -g none 2>/dev/null | grep -E "^ +[0-9]" | head -8
+  echo "== $name: functions at the top of the stack"
+  perf report -i "$work/$name.perf" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -E "^ +[0-9]" | head -45 | cut -c1-220
 done

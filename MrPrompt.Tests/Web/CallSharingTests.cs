@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Usage;
-using MrPrompt.Infrastructure.Gateway.Sharing;
+using MrPrompt.Infrastructure.Gateway.Reuse;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Tests.Support;
 
@@ -172,7 +172,7 @@ public sealed class CallSharingTests(ApiGatewayApp app) : IClassFixture<ApiGatew
             await db.SaveChangesAsync(Ct);
         }
 
-        await app.Services.GetRequiredService<GatewayHousekeeping>().CleanOnceAsync(Ct);
+        await app.Services.GetRequiredService<ReuseHousekeeping>().CleanOnceAsync(Ct);
 
         await using var check = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
         Assert.Equal(["fresh"], await check.CachedResponses.Where(c => c.UserId == userId).Select(c => c.PromptKey).ToListAsync(Ct));

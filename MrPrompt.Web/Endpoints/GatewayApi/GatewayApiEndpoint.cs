@@ -4,7 +4,7 @@ using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Limits;
-using MrPrompt.Infrastructure.Gateway.Sharing;
+using MrPrompt.Infrastructure.Gateway.Reuse;
 using MrPrompt.Infrastructure.Prompts;
 using MrPrompt.Web.Authentication;
 
@@ -33,7 +33,7 @@ public static class GatewayApiEndpoint
             .Produces<GatewayApiError>(StatusCodes.Status429TooManyRequests);
 
     private static async Task<IResult> HandleAsync(
-        HttpContext context, GatewayCalls calls, CallAdmission admission, PromptRunner prompts, UserModelCatalog models, IOptions<ApiOptions> options,
+        HttpContext context, ReusingGateway gateway, CallAdmission admission, PromptRunner prompts, UserModelCatalog models, IOptions<ApiOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions)
     {
         var cancellationToken = context.RequestAborted;
@@ -67,7 +67,7 @@ public static class GatewayApiEndpoint
 
         try
         {
-            var started = await calls.StartAsync(prepared!.Request, prepared.Handling with { IdempotencyKey = idempotencyKey }, cancellationToken);
+            var started = await gateway.StartAsync(prepared!.Request, prepared.Handling with { IdempotencyKey = idempotencyKey }, cancellationToken);
             if (started.Refusal is { } refusal)
             {
                 return GatewayApiError.From(refusal).ToResult(context);

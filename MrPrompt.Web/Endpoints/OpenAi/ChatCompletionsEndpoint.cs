@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Limits;
-using MrPrompt.Infrastructure.Gateway.Sharing;
+using MrPrompt.Infrastructure.Gateway.Reuse;
 using MrPrompt.Web.Authentication;
 
 namespace MrPrompt.Web.Endpoints.OpenAi;
@@ -16,7 +16,7 @@ namespace MrPrompt.Web.Endpoints.OpenAi;
 internal static class ChatCompletionsEndpoint
 {
     public static async Task<IResult> HandleAsync(
-        HttpContext context, GatewayCalls calls, CallAdmission admission, IOptions<ApiOptions> options,
+        HttpContext context, ReusingGateway gateway, CallAdmission admission, IOptions<ApiOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, TimeProvider clock)
     {
         var cancellationToken = context.RequestAborted;
@@ -49,7 +49,7 @@ internal static class ChatCompletionsEndpoint
         var answer = new AnswerIdentity($"chatcmpl-{traceId}", clock.GetUtcNow().ToUnixTimeSeconds(), request!.Model.ToString());
         try
         {
-            var started = await calls.StartAsync(request, new CallHandling(body.Streamed, idempotencyKey), cancellationToken);
+            var started = await gateway.StartAsync(request, new CallHandling(body.Streamed, idempotencyKey), cancellationToken);
             if (started.Refusal is { } refusal)
             {
                 return OpenAiError.From(refusal).ToResult(context);

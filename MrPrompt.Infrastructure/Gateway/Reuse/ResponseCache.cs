@@ -3,7 +3,7 @@ using Microsoft.Extensions.Caching.Hybrid;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Infrastructure.Persistence;
 
-namespace MrPrompt.Infrastructure.Gateway.Sharing;
+namespace MrPrompt.Infrastructure.Gateway.Reuse;
 
 /// <summary>
 /// The response cache (docs/contracts.md, "Response cache"): answers kept for the seconds a request asked (<c>cache_ttl</c>), in

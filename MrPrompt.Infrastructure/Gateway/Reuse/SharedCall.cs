@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using MrPrompt.Domain.Gateway;
 
-namespace MrPrompt.Infrastructure.Gateway.Sharing;
+namespace MrPrompt.Infrastructure.Gateway.Reuse;
 
 /// <summary>
 /// One gateway call that several readers follow: every reader gets every event from the start, then

@@ -5,7 +5,7 @@ using MrPrompt.Domain.Providers;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Usage;
 
-namespace MrPrompt.Infrastructure.Gateway.Sharing;
+namespace MrPrompt.Infrastructure.Gateway.Reuse;
 
 /// <summary>
 /// How a program asked its call to be handled: streamed or whole (a whole answer is asked of the
@@ -25,14 +25,14 @@ public sealed record CallStart(IAsyncEnumerable<GatewayEvent>? Events, string? C
 /// dedup), so a burst of the same request costs one upstream call. Whatever runs still goes through
 /// <see cref="IChatGateway"/> with its limits, retries and usage log.
 /// </summary>
-public sealed partial class GatewayCalls(
+public sealed partial class ReusingGateway(
     IChatGateway gateway,
     InFlightCalls inFlight,
     ResponseCache cache,
     IdempotencyStore idempotency,
     IUsageSink usage,
     TimeProvider clock,
-    ILogger<GatewayCalls> logger)
+    ILogger<ReusingGateway> logger)
 {
     public async Task<CallStart> StartAsync(GatewayRequest request, CallHandling handling, CancellationToken cancellationToken)
     {

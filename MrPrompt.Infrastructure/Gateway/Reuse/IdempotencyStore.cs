@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Infrastructure.Persistence;
 
-namespace MrPrompt.Infrastructure.Gateway.Sharing;
+namespace MrPrompt.Infrastructure.Gateway.Reuse;
 
 /// <summary>What an idempotency key says about a new request carrying it.</summary>
 public enum IdempotencyVerdict

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace MrPrompt.Infrastructure.Gateway.Sharing;
+namespace MrPrompt.Infrastructure.Gateway.Reuse;
 
 /// <summary>
 /// A SHA-256 over everything that decides an answer: the caller, the model, the messages, the model

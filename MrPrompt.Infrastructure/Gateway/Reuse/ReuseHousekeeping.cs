@@ -3,11 +3,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
-namespace MrPrompt.Infrastructure.Gateway.Sharing;
+namespace MrPrompt.Infrastructure.Gateway.Reuse;
 
 /// <summary>Deletes expired cache entries and idempotency records on a schedule, so neither table grows without bound, and forgets idle rate windows.</summary>
-public sealed partial class GatewayHousekeeping(
-    ResponseCache cache, IdempotencyStore idempotency, Limits.CallRateLimits rates, IOptions<GatewayOptions> options, TimeProvider clock, ILogger<GatewayHousekeeping> logger)
+public sealed partial class ReuseHousekeeping(
+    ResponseCache cache, IdempotencyStore idempotency, Limits.CallRateLimits rates, IOptions<GatewayOptions> options, TimeProvider clock, ILogger<ReuseHousekeeping> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
