@@ -15,6 +15,7 @@ return args.FirstOrDefault() switch
     "mock-upstream" => await MockUpstream.RunAsync(args.Skip(1).ToArray()),
     "yarp" => await PlainProxy.RunAsync(args.Skip(1).ToArray()),
     "streams" => await StreamProbe.RunAsync(args.Skip(1).ToArray()),
+    "circuits" => await CircuitLoad.RunAsync(args.Skip(1).ToArray()),
     "markdown" => MarkdownStreaming.Run(args.Skip(1).ToArray()),
     "pipeline" => Run(() => BenchmarkRunner.Run<GatewayPipelineBenchmarks>(args: args.Skip(1).ToArray())),
     _ => Usage(),
@@ -28,6 +29,6 @@ static int Run(Action benchmark)
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
+    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
     return 2;
 }

@@ -32,58 +32,43 @@ public static class GatewayApiEndpoint
             .Produces<GatewayApiError>(StatusCodes.Status404NotFound)
             .Produces<GatewayApiError>(StatusCodes.Status429TooManyRequests);
 
-    private static async Task<IResult> HandleAsync(
+    private static Task<IResult> HandleAsync(
         HttpContext context, ReusingGateway gateway, CallAdmission admission, PromptRunner prompts, UserModelCatalog models, IOptions<ApiOptions> options,
-        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions)
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions) =>
+        GatewayRuns.RunAsync(context, new Dialect(prompts, models, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), jsonOptions.Value.SerializerOptions),
+            gateway, admission, options.Value.MaxRequestBytes, jsonOptions.Value.SerializerOptions);
+
+    /// <summary>This API's own: <c>{success, data | error}</c> bodies and named stream frames.</summary>
+    private sealed class Dialect(PromptRunner prompts, UserModelCatalog models, TimeSpan keepAlive, JsonSerializerOptions json) : GatewayDialect<GatewayApiRequest>
     {
-        var cancellationToken = context.RequestAborted;
-        var json = jsonOptions.Value.SerializerOptions;
-        var (body, failure) = await RequestBody.ReadJsonAsync<GatewayApiRequest>(context.Request, options.Value.MaxRequestBytes, json, cancellationToken);
-        if (failure is not null)
+        public override IResult BadBody(HttpContext context, RequestBody.Failure failure)
         {
             var code = failure.Status switch { StatusCodes.Status413PayloadTooLarge => "request_too_large", StatusCodes.Status415UnsupportedMediaType => "unsupported_media_type", _ => "invalid_request" };
             return GatewayApiError.Of(failure.Status, code, failure.Message).ToResult(context);
         }
-        if (body!.Validate() is { } invalid)
+
+        public override IResult? Invalid(HttpContext context, GatewayApiRequest body) => body.Validate()?.ToResult(context);
+
+        public override string? IdempotencyKeyIn(GatewayApiRequest body) => body.IdempotencyKey;
+
+        public override IResult BadIdempotencyKey(HttpContext context, string reason) => GatewayApiError.Invalid(reason).ToResult(context);
+
+        public override IResult Refused(HttpContext context, GatewayError error) => GatewayApiError.From(error).ToResult(context);
+
+        public override async Task<(PreparedCall? Call, IResult? Refusal)> PrepareAsync(
+            HttpContext context, GatewayApiRequest body, ApiCaller caller, CancellationToken cancellationToken)
         {
-            return invalid.ToResult(context);
-        }
-        var idempotencyKey = IdempotencyKeys.Of(context.Request, body.IdempotencyKey);
-        if (IdempotencyRecord.ValidateKey(idempotencyKey) is { } badKey)
-        {
-            return GatewayApiError.Invalid(badKey).ToResult(context);
-        }
-        var caller = ApiCaller.From(context.User);
-        // Counted before anything is rendered or looked up: a cached, replayed or joined answer is a request too.
-        if (await admission.CountRequestAsync(caller.UserId, caller.KeyId, cancellationToken) is { } limited)
-        {
-            return GatewayApiError.From(limited).ToResult(context);
-        }
-        var (prepared, refused) = await PrepareAsync(body, caller, prompts, models, TraceIds.Of(context), cancellationToken);
-        if (refused is not null)
-        {
-            return refused.ToResult(context);
+            var (call, error) = await GatewayApiEndpoint.PrepareAsync(body, caller, prompts, models, TraceIds.Of(context), cancellationToken);
+            return (call, error?.ToResult(context));
         }
 
-        try
-        {
-            var started = await gateway.StartAsync(prepared!.Request, prepared.Handling with { IdempotencyKey = idempotencyKey }, cancellationToken);
-            if (started.Refusal is { } refusal)
-            {
-                return GatewayApiError.From(refusal).ToResult(context);
-            }
-            await using var events = started.Events!.GetAsyncEnumerator(cancellationToken);
-            return body.Streamed
-                ? await StreamAsync(context, events, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), json)
-                : await CollectAsync(context, events, started.CacheKey);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return Results.Empty; // the client went away; the gateway logged what was used
-        }
+        public override IResult Answer(HttpContext context, GatewayCompleted completed, GatewayApiRequest body, PreparedCall call, CallStart started) =>
+            TypedResults.Json(new GatewayApiSuccess(GatewayAnswer.Of(completed.Result, started.CacheKey)));
+
+        public override Task<IResult> StreamAsync(
+            HttpContext context, IAsyncEnumerator<GatewayEvent> events, GatewayApiRequest body, PreparedCall call, CallStart started) =>
+            GatewayApiEndpoint.StreamAsync(context, events, keepAlive, json);
     }
-
-    private sealed record PreparedCall(GatewayRequest Request, CallHandling Handling);
 
     /// <summary>The prompt rendered for the caller, the gateway call it makes and how to cache it, or why not.</summary>
     private static async Task<(PreparedCall? Call, GatewayApiError? Error)> PrepareAsync(
@@ -116,7 +101,6 @@ public static class GatewayApiEndpoint
             ApiKeyId = caller.KeyId,
             AllowedModels = caller.ModelLimit,
             TraceId = traceId,
-            RequestCounted = true,
         };
         // The cache key covers the variables and the loaded data as well as the prompt (docs/contracts.md, "Response cache").
         var caching = options?.CacheTtl is > 0 and var ttl
@@ -124,21 +108,6 @@ public static class GatewayApiEndpoint
                 new Dictionary<string, object?> { ["variables"] = body.Variables, ["data"] = prepared.Value.LoadedData })
             : null;
         return (new PreparedCall(request, new CallHandling(body.Streamed, Cache: caching)), null);
-    }
-
-    private static async Task<IResult> CollectAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events, string? cacheKey)
-    {
-        while (await events.MoveNextAsync())
-        {
-            switch (events.Current)
-            {
-                case GatewayCompleted completed:
-                    return TypedResults.Json(new GatewayApiSuccess(GatewayAnswer.Of(completed.Result, cacheKey)));
-                case GatewayFailed failed:
-                    return GatewayApiError.From(failed.Error).ToResult(context);
-            }
-        }
-        throw new InvalidOperationException("The gateway ended a call without an outcome.");
     }
 
     private static async Task<IResult> StreamAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events, TimeSpan keepAlive, JsonSerializerOptions json)

@@ -15,72 +15,50 @@ namespace MrPrompt.Web.Endpoints.OpenAi;
 /// </summary>
 internal static class ChatCompletionsEndpoint
 {
-    public static async Task<IResult> HandleAsync(
+    public static Task<IResult> HandleAsync(
         HttpContext context, ReusingGateway gateway, CallAdmission admission, IOptions<ApiOptions> options,
-        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, TimeProvider clock)
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions, TimeProvider clock) =>
+        GatewayRuns.RunAsync(context, new Dialect(clock, jsonOptions.Value.SerializerOptions), gateway, admission,
+            options.Value.MaxRequestBytes, jsonOptions.Value.SerializerOptions);
+
+    /// <summary>OpenAI's: its error object, <c>chat.completion</c> and <c>chat.completion.chunk</c>.</summary>
+    private sealed class Dialect(TimeProvider clock, JsonSerializerOptions json) : GatewayDialect<ChatCompletionRequest>
     {
-        var cancellationToken = context.RequestAborted;
-        var json = jsonOptions.Value.SerializerOptions;
-        var (body, failure) = await RequestBody.ReadJsonAsync<ChatCompletionRequest>(context.Request, options.Value.MaxRequestBytes, json, cancellationToken);
-        if (failure is not null)
+        public override IResult BadBody(HttpContext context, RequestBody.Failure failure)
         {
             var code = failure.Status switch { StatusCodes.Status413PayloadTooLarge => "request_too_large", StatusCodes.Status415UnsupportedMediaType => "unsupported_media_type", _ => "invalid_json" };
             return OpenAiError.Of(failure.Status, failure.Message, "invalid_request_error", code).ToResult(context);
         }
-        var idempotencyKey = IdempotencyKeys.Of(context.Request, null);
-        if (IdempotencyRecord.ValidateKey(idempotencyKey) is { } badKey)
-        {
-            return OpenAiError.Of(StatusCodes.Status400BadRequest, badKey, "invalid_request_error", "invalid_idempotency_key").ToResult(context);
-        }
-        var traceId = TraceIds.Of(context);
-        var caller = ApiCaller.From(context.User);
-        // Counted as it comes in: a cached, replayed or joined answer is a request too.
-        if (await admission.CountRequestAsync(caller.UserId, caller.KeyId, cancellationToken) is { } limited)
-        {
-            return OpenAiError.From(limited).ToResult(context);
-        }
-        var (request, error) = body!.ToGatewayRequest(caller, traceId);
-        if (error is not null)
-        {
-            return error.ToResult(context);
-        }
-        request = request! with { RequestCounted = true };
 
-        var answer = new AnswerIdentity($"chatcmpl-{traceId}", clock.GetUtcNow().ToUnixTimeSeconds(), request!.Model.ToString());
-        try
+        public override IResult BadIdempotencyKey(HttpContext context, string reason) =>
+            OpenAiError.Of(StatusCodes.Status400BadRequest, reason, "invalid_request_error", "invalid_idempotency_key").ToResult(context);
+
+        public override IResult Refused(HttpContext context, GatewayError error) => OpenAiError.From(error).ToResult(context);
+
+        public override Task<(PreparedCall? Call, IResult? Refusal)> PrepareAsync(
+            HttpContext context, ChatCompletionRequest body, ApiCaller caller, CancellationToken cancellationToken)
         {
-            var started = await gateway.StartAsync(request, new CallHandling(body.Streamed, idempotencyKey), cancellationToken);
-            if (started.Refusal is { } refusal)
-            {
-                return OpenAiError.From(refusal).ToResult(context);
-            }
-            await using var events = started.Events!.GetAsyncEnumerator(cancellationToken);
-            return body.Streamed
-                ? await StreamAsync(context, events, answer, body.IncludeUsage, json)
-                : await CollectAsync(context, events, answer);
+            var (request, error) = body.ToGatewayRequest(caller, TraceIds.Of(context));
+            return Task.FromResult<(PreparedCall?, IResult?)>(error is not null
+                ? (null, error.ToResult(context))
+                : (new PreparedCall(request!, new CallHandling(body.Streamed)), null));
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+        public override IResult Answer(HttpContext context, GatewayCompleted completed, ChatCompletionRequest body, PreparedCall call, CallStart started)
         {
-            return Results.Empty; // the client went away; the gateway logged what was used
+            var answer = Identity(context, call);
+            return TypedResults.Json(ChatCompletion.Of(answer.Id, answer.Created, completed.Result));
         }
+
+        public override Task<IResult> StreamAsync(
+            HttpContext context, IAsyncEnumerator<GatewayEvent> events, ChatCompletionRequest body, PreparedCall call, CallStart started) =>
+            ChatCompletionsEndpoint.StreamAsync(context, events, Identity(context, call), body.IncludeUsage, json);
+
+        private AnswerIdentity Identity(HttpContext context, PreparedCall call) =>
+            new($"chatcmpl-{TraceIds.Of(context)}", clock.GetUtcNow().ToUnixTimeSeconds(), call.Request.Model.ToString());
     }
 
     private sealed record AnswerIdentity(string Id, long Created, string Model);
-
-    private static async Task<IResult> CollectAsync(HttpContext context, IAsyncEnumerator<GatewayEvent> events, AnswerIdentity answer)
-    {
-        while (await events.MoveNextAsync())
-        {
-            switch (events.Current)
-            {
-                case GatewayCompleted completed:
-                    return TypedResults.Json(ChatCompletion.Of(answer.Id, answer.Created, completed.Result));
-                case GatewayFailed failed:
-                    return OpenAiError.From(failed.Error).ToResult(context);
-            }
-        }
-        throw new InvalidOperationException("The gateway ended a call without an outcome.");
-    }
 
     private static async Task<IResult> StreamAsync(
         HttpContext context, IAsyncEnumerator<GatewayEvent> events, AnswerIdentity answer, bool includeUsage, JsonSerializerOptions json)
