@@ -20,6 +20,10 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
     /// <summary>Whether any request reached the upstream carrying <paramref name="marker"/>; a count would also see other tests' background title calls.</summary>
     private bool SentUpstream(string marker) => fixture.Upstream.Requests.Any(r => r.IsChat && r.Body?.Contains(marker, StringComparison.Ordinal) == true);
 
+    /// <summary>The last request for an answer: a chat's title is asked for in the background, and may arrive after it.</summary>
+    private RecordedRequest LastAnswerRequest() =>
+        fixture.Upstream.Requests.Last(r => r.IsChat && !r.Body!.Contains("You name conversations", StringComparison.Ordinal));
+
     public ValueTask DisposeAsync()
     {
         fixture.Upstream.Reset();
@@ -131,7 +135,7 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
         var view = (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!;
         Assert.Equal(["First question, rephrased", ProviderFixtures.OpenAIStreamText()], view.Messages.Select(m => m.Content));
         // The upstream saw only the rephrased question: the replaced turns are gone from the history too.
-        var lastRequest = JsonNode.Parse(fixture.Upstream.Requests.Last(r => r.IsChat).Body!)!;
+        var lastRequest = JsonNode.Parse(LastAnswerRequest().Body!)!;
         Assert.Single(lastRequest["messages"]!.AsArray());
     }
 
@@ -262,7 +266,7 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
         var second = (await fixture.Chat.SendAsync(user, first.SessionId, "NEWEST question", TestContext.Current.CancellationToken)).Value!;
         await fixture.FinishedAsync(second.AssistantMessageId);
 
-        var sent = JsonNode.Parse(fixture.Upstream.Requests.Last(r => r.IsChat).Body!)!["messages"]!.AsArray();
+        var sent = JsonNode.Parse(LastAnswerRequest().Body!)!["messages"]!.AsArray();
         var contents = sent.Select(m => m!["content"]!.GetValue<string>()).ToList();
         Assert.Equal("SYSTEM-RULES stay", contents[0]);
         Assert.Equal("NEWEST question", contents[^1]);

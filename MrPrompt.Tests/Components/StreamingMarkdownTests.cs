@@ -63,6 +63,21 @@ public sealed class StreamingMarkdownTests : IAsyncDisposable
         Assert.True(streaming.FinishedBlocks.Count > 20, $"{streaming.FinishedBlocks.Count} finished blocks");
     }
 
+    [Theory]
+    [InlineData("Intro\n#", "hashtag and more")]
+    [InlineData("Intro\n```", "x``` inline")]
+    [InlineData("Intro\n***", "Note:*** bold")]
+    [InlineData("> quoted\n***", "bold*** lazily")]
+    public void A_line_still_being_typed_does_not_end_the_block_before_it(string sofar, string rest)
+    {
+        var streaming = new StreamingMarkdown(_renderer);
+
+        streaming.Update(sofar);
+        streaming.Update(sofar + rest);
+
+        Assert.Equal(_renderer.ToHtml(sofar + rest), string.Concat(streaming.FinishedBlocks) + streaming.OpenBlock);
+    }
+
     [Fact]
     public void The_work_grows_with_the_answer_not_with_its_square()
     {

@@ -97,8 +97,9 @@ public sealed class ResilienceTests : IClassFixture<GatewayFixture>
         // discards whatever the client had not read yet.
         _fixture.Upstream.ChunkDelay = TimeSpan.FromMilliseconds(10);
         _fixture.Upstream.Enqueue(Fault.CutAfter(20));
+        var request = _fixture.UserId.Ask("openai/gpt-4o");
 
-        var (deltas, last) = await StreamAsync(_fixture.UserId.Ask("openai/gpt-4o"));
+        var (deltas, last) = await StreamAsync(request);
 
         var failed = Assert.IsType<GatewayFailed>(last);
         Assert.Equal(GatewayErrorCode.ProviderUnavailable, failed.Error.Code);
@@ -106,6 +107,10 @@ public sealed class ResilienceTests : IClassFixture<GatewayFixture>
         Assert.Equal(string.Concat(deltas), failed.PartialText);
         Assert.StartsWith(failed.PartialText, ProviderFixtures.OpenAIStreamText());
         Assert.Equal(1, _fixture.Upstream.ChatRequestCount);
+        // What was written before the cut was generated: its row counts it (estimated), as a stop would.
+        var row = Assert.Single(await _fixture.UsageRowsAsync(request.TraceId!, 1));
+        Assert.Equal((UsageStatus.Error, "provider_unavailable", true), (row.Status, row.ErrorCode, row.TokensEstimated));
+        Assert.True(row.OutputTokens > 0 && row.InputTokens > 0, $"{row.InputTokens} in, {row.OutputTokens} out");
     }
 
     [Fact]

@@ -6,13 +6,15 @@ namespace MrPrompt.Web.Endpoints;
 
 /// <summary>
 /// Writes <c>text/event-stream</c> frames and flushes each one, so every token leaves as it arrives.
-/// A frame is serialized straight into the response's buffer as UTF-8: no string, no copy per chunk.
+/// A frame is serialized as UTF-8 into a buffer kept for the stream, then copied once into the response:
+/// no string and no new buffer per chunk.
 /// </summary>
 public sealed class ServerSentEventWriter(HttpResponse response, JsonSerializerOptions json)
 {
     private static readonly byte[] EventPrefix = "event: "u8.ToArray();
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _frame = new(512);
     private Utf8JsonWriter? _json;
     private long _lastWrite = Environment.TickCount64;
 
@@ -33,18 +35,21 @@ public sealed class ServerSentEventWriter(HttpResponse response, JsonSerializerO
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var body = response.BodyWriter;
-            WriteHeader(eventName);
+            // Serialized aside first: a value that fails to serialize leaves no half frame in the stream.
+            _frame.ResetWrittenCount();
             if (_json is null)
             {
-                _json = new Utf8JsonWriter(body, new JsonWriterOptions { Encoder = json.Encoder, SkipValidation = true });
+                _json = new Utf8JsonWriter(_frame, new JsonWriterOptions { Encoder = json.Encoder, SkipValidation = true });
             }
             else
             {
-                _json.Reset(body);
+                _json.Reset(_frame);
             }
             JsonSerializer.Serialize(_json, data, json);
             _json.Flush();
+            WriteHeader(eventName);
+            var body = response.BodyWriter;
+            body.Write(_frame.WrittenSpan);
             body.Write("\n\n"u8);
             await FlushAsync(cancellationToken);
         }

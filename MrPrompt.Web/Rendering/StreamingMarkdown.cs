@@ -40,7 +40,10 @@ public sealed class StreamingMarkdown(MarkdownRenderer renderer)
         _text = text;
         var open = text[_finishedLength..];
         CharactersParsed += open.Length;
-        if (renderer.FinishedBlocksLength(open) is > 0 and var finished)
+        // Only whole lines decide where blocks end: a line still being typed can change what it is
+        // ("#" is a heading until it becomes "#hashtag", a paragraph's continuation).
+        var wholeLines = open.LastIndexOf('\n') + 1;
+        if (wholeLines > 0 && renderer.FinishedBlocksLength(open[..wholeLines]) is > 0 and var finished)
         {
             _finished.Add(renderer.ToHtml(open[..finished]));
             _finishedLength += finished;

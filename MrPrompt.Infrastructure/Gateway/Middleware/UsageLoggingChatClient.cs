@@ -67,7 +67,7 @@ public sealed class UsageLoggingChatClient(
                     }
                     else
                     {
-                        Failed(options, started, firstToken, failure, cancellationToken);
+                        Failed(options, started, firstToken, failure, cancellationToken, history, text.ToString());
                     }
                     ExceptionDispatch.Rethrow(failure);
                 }
@@ -117,15 +117,25 @@ public sealed class UsageLoggingChatClient(
         return new AttemptOutcome(provider, model, input, output, estimated, cost, measures.TimeToFirstToken);
     }
 
-    private void Failed(ChatOptions? options, long started, long? firstToken, Exception failure, CancellationToken cancellationToken)
+    /// <param name="partial">What was streamed before the failure: generated, so paid for, like a stopped answer.</param>
+    private void Failed(ChatOptions? options, long started, long? firstToken, Exception failure, CancellationToken cancellationToken,
+        IReadOnlyList<ChatMessage>? history = null, string partial = "")
     {
         var cancelled = StoppedByCaller(failure, options, cancellationToken);
         var code = cancelled ? "cancelled"
             : failure is OperationCanceledException ? GatewayError.Timeout(provider).CodeName
             : ProviderErrors.Classify(failure, provider, model).Error.CodeName;
         FailedAttempt.Note(failure, _model);
+        var status = cancelled ? UsageStatus.Cancelled : UsageStatus.Error;
+        if (partial.Length > 0 && history is not null)
+        {
+            var input = tokens.Count(history);
+            var output = tokens.Count(partial);
+            Write(options, started, firstToken, status, code, input, output, true, price?.CostOf(input, output));
+            return;
+        }
         // No token was used: the attempt cost nothing, which is a known price, not an unknown one.
-        Write(options, started, firstToken, cancelled ? UsageStatus.Cancelled : UsageStatus.Error, code, 0, 0, false, 0m);
+        Write(options, started, firstToken, status, code, 0, 0, false, 0m);
     }
 
     /// <summary>A cancellation the caller did not ask for is a layer above giving up on a slow attempt.</summary>

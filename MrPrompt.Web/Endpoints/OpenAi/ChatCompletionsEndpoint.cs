@@ -24,6 +24,8 @@ internal static class ChatCompletionsEndpoint
     /// <summary>OpenAI's: its error object, <c>chat.completion</c> and <c>chat.completion.chunk</c>.</summary>
     private sealed class Dialect(TimeProvider clock, JsonSerializerOptions json) : GatewayDialect<ChatCompletionRequest>
     {
+        private long created; // one dialect per request: the time this request was prepared
+
         public override IResult BadBody(HttpContext context, RequestBody.Failure failure)
         {
             var code = failure.Status switch { StatusCodes.Status413PayloadTooLarge => "request_too_large", StatusCodes.Status415UnsupportedMediaType => "unsupported_media_type", _ => "invalid_json" };
@@ -38,6 +40,7 @@ internal static class ChatCompletionsEndpoint
         public override Task<(PreparedCall? Call, IResult? Refusal)> PrepareAsync(
             HttpContext context, ChatCompletionRequest body, ApiCaller caller, CancellationToken cancellationToken)
         {
+            created = clock.GetUtcNow().ToUnixTimeSeconds(); // when it was asked, as OpenAI stamps it
             var (request, error) = body.ToGatewayRequest(caller, TraceIds.Of(context));
             return Task.FromResult<(PreparedCall?, IResult?)>(error is not null
                 ? (null, error.ToResult(context))
@@ -55,7 +58,7 @@ internal static class ChatCompletionsEndpoint
             ChatCompletionsEndpoint.StreamAsync(context, events, Identity(context, call), body.IncludeUsage, json);
 
         private AnswerIdentity Identity(HttpContext context, PreparedCall call) =>
-            new($"chatcmpl-{TraceIds.Of(context)}", clock.GetUtcNow().ToUnixTimeSeconds(), call.Request.Model.ToString());
+            new($"chatcmpl-{TraceIds.Of(context)}", created, call.Request.Model.ToString());
     }
 
     private sealed record AnswerIdentity(string Id, long Created, string Model);
