@@ -10,6 +10,28 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 
     public IReadOnlyCollection<string> Entries => _entries;
 
+    private TaskCompletionSource _logged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once an entry containing <paramref name="text"/> is logged: a signal to wait on, not a pause.</summary>
+    public async Task WaitForAsync(string text, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var next = Volatile.Read(ref _logged);
+            if (_entries.Any(e => e.Contains(text, StringComparison.Ordinal)))
+            {
+                return;
+            }
+            await next.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+    }
+
+    private void Add(string entry)
+    {
+        _entries.Enqueue(entry);
+        Interlocked.Exchange(ref _logged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
     public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);
 
     public void Dispose()
@@ -20,7 +42,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull
         {
-            owner._entries.Enqueue($"{category} scope: {state}");
+            owner.Add($"{category} scope: {state}");
             return null;
         }
 
@@ -29,7 +51,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
-            owner._entries.Enqueue($"{logLevel} {category}: {formatter(state, exception)} | {values} | {exception}");
+            owner.Add($"{logLevel} {category}: {formatter(state, exception)} | {values} | {exception}");
         }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Accounts;
@@ -132,7 +133,9 @@ public sealed class UsageLogWriterOutageTests : IAsyncDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         await _server.StartAsync(ct);
-        using var services = TestDatabase.BuildServices(_server.ConnectionString(), TimeProvider.System);
+        var logs = new CapturingLoggerProvider();
+        using var services = TestDatabase.BuildServices(_server.ConnectionString(), TimeProvider.System,
+            configure: services => services.AddLogging(logging => logging.AddProvider(logs)));
         await services.GetRequiredService<DatabaseStartup>().RunAsync(ct);
         var userId = await TestUsers.RegisterAsync(services);
         var writer = services.GetRequiredService<UsageLogWriter>();
@@ -147,7 +150,7 @@ public sealed class UsageLogWriterOutageTests : IAsyncDisposable
                 Status = UsageStatus.Success, TraceId = "outage", ExecutedAt = DateTimeOffset.UtcNow,
             });
         }
-        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        await logs.WaitForAsync("Could not store", ct); // the writer met the outage and is retrying
         await _server.StartAsync(ct);
         await writer.StopAsync(ct);
 
