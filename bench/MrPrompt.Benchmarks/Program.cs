@@ -5,6 +5,7 @@ using MrPrompt.Benchmarks;
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage [rate] [seconds]  (rows per second into Postgres)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage-page [--rows 1000000] [--days 30] | --database <cs> --admin <email>  (admin usage page over seeded rows)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage-seed --database <connection string> [--rows N] [--days D] [--people P]
+// dotnet run -c Release --project bench/MrPrompt.Benchmarks -- rls [rounds]  (what row-level security's settings add to each connection open)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- markdown [tokens]  (server CPU per frame while a long answer streams)
 // mock-upstream [port], yarp [port] [upstream], streams <url> <model> <n> [key] [rounds]: parts of bench/http-overhead.sh
 return args.FirstOrDefault() switch
@@ -15,6 +16,7 @@ return args.FirstOrDefault() switch
     "mock-upstream" => await MockUpstream.RunAsync(args.Skip(1).ToArray()),
     "yarp" => await PlainProxy.RunAsync(args.Skip(1).ToArray()),
     "streams" => await StreamProbe.RunAsync(args.Skip(1).ToArray()),
+    "rls" => await RowSecurityCost.RunAsync(args.Skip(1).ToArray()),
     "circuits" => await CircuitLoad.RunAsync(args.Skip(1).ToArray()),
     "markdown" => MarkdownStreaming.Run(args.Skip(1).ToArray()),
     "pipeline" => Run(() => BenchmarkRunner.Run<GatewayPipelineBenchmarks>(args: args.Skip(1).ToArray())),
@@ -29,6 +31,6 @@ static int Run(Action benchmark)
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
+    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | rls [rounds] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
     return 2;
 }
