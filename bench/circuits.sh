@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Blazor circuits under load: the published app on its embedded database, N Chromium pages on the chat
 # page (idle, then all streaming from Echo), the server's heap per circuit and answer times. Not part
-# of CI. Usage: bash bench/circuits.sh [pages, default 50]
+# of CI. Usage: bash bench/circuits.sh [pages, default 50] [idle page path, default /chat]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pages="${1:-50}"
@@ -22,4 +22,4 @@ dotnet "$work/app/MrPrompt.Web.dll" create-user --email load@example.com --passw
 cd "$work/app"; dotnet MrPrompt.Web.dll >"$work/app.log" 2>&1 & app=$!; cd - >/dev/null
 trap 'kill $app 2>/dev/null || true' EXIT
 until curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5320/health/ready | grep -q 200; do sleep 0.2; done
-dotnet bench/MrPrompt.Benchmarks/bin/Release/net10.0/MrPrompt.Benchmarks.dll circuits http://127.0.0.1:5320 load@example.com 'Load-pass1' "$pages" "$app"
+dotnet bench/MrPrompt.Benchmarks/bin/Release/net10.0/MrPrompt.Benchmarks.dll circuits http://127.0.0.1:5320 load@example.com 'Load-pass1' "$pages" "$app" "${2:-/chat}"

@@ -16,12 +16,14 @@ public static class CircuitLoad
     {
         if (args.Length < 5)
         {
-            Console.Error.WriteLine("Usage: circuits <base url> <email> <password> <pages> <server pid>");
+            Console.Error.WriteLine("Usage: circuits <base url> <email> <password> <pages> <server pid> [idle page path, default /chat]");
             return 2;
         }
         var (baseUrl, email, password) = (args[0], args[1], args[2]);
         var pages = int.Parse(args[3], CultureInfo.InvariantCulture);
         var serverPid = args[4];
+        // Another page for the idle circuits shows how much of a circuit's memory is the chat page's own.
+        var idlePath = args.Length > 5 ? args[5] : "/chat";
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -48,11 +50,11 @@ public static class CircuitLoad
         var state = await signIn.StorageStateAsync();
         await signIn.CloseAsync();
 
-        async Task<IPage> OpenChatAsync()
+        async Task<IPage> OpenChatAsync(string path = "/chat")
         {
             var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl, StorageState = state });
             var page = await context.NewPageAsync();
-            await page.GotoAsync("/chat");
+            await page.GotoAsync(path);
             await page.Locator("[data-circuit=on]").WaitForAsync();
             return page;
         }
@@ -71,12 +73,16 @@ public static class CircuitLoad
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < pages; i++)
         {
-            open.Add(await OpenChatAsync());
+            open.Add(await OpenChatAsync(idlePath));
         }
-        Console.WriteLine($"{pages} more chat pages open with live circuits in {clock.Elapsed.TotalSeconds:0.0} s");
+        Console.WriteLine($"{pages} more pages on {idlePath} open with live circuits in {clock.Elapsed.TotalSeconds:0.0} s");
         var idle = HeapBytes(serverPid);
         Console.WriteLine($"server heap with {pages} idle circuits: {idle / 1024.0 / 1024:0.0} MiB, {(idle - before) / pages / 1024.0:0} KB per idle circuit");
 
+        if (idlePath != "/chat")
+        {
+            return 0; // only chat pages can answer
+        }
         var answers = open.Select((page, i) => AskAsync(page, $"{question} page{i}")).ToList();
         await Task.Delay(TimeSpan.FromSeconds(2)); // every page is mid-answer now
 
