@@ -10,26 +10,16 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 
     public IReadOnlyCollection<string> Entries => _entries;
 
-    private TaskCompletionSource _logged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConditionSignal _logged = new();
 
     /// <summary>Completes once an entry containing <paramref name="text"/> is logged: a signal to wait on, not a pause.</summary>
-    public async Task WaitForAsync(string text, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var next = Volatile.Read(ref _logged);
-            if (_entries.Any(e => e.Contains(text, StringComparison.Ordinal)))
-            {
-                return;
-            }
-            await next.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        }
-    }
+    public Task WaitForAsync(string text, CancellationToken cancellationToken) =>
+        _logged.WaitUntilAsync(() => _entries.Any(e => e.Contains(text, StringComparison.Ordinal)), cancellationToken);
 
     private void Add(string entry)
     {
         _entries.Enqueue(entry);
-        Interlocked.Exchange(ref _logged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        _logged.Pulse();
     }
 
     public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);

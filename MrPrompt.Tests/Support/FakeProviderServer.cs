@@ -56,26 +56,16 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     public int ChatRequestCount => _requests.Count(r => r.IsChat);
 
-    private TaskCompletionSource _chatArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConditionSignal _chatArrived = new();
 
     /// <summary>Completes once <see cref="ChatRequestCount"/> reaches <paramref name="count"/>: a signal, not a pause.</summary>
-    public async Task WaitForChatRequestsAsync(int count, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var next = Volatile.Read(ref _chatArrived);
-            if (ChatRequestCount >= count)
-            {
-                return;
-            }
-            await next.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        }
-    }
+    public Task WaitForChatRequestsAsync(int count, CancellationToken cancellationToken) =>
+        _chatArrived.WaitUntilAsync(() => ChatRequestCount >= count, cancellationToken);
 
     private void RecordChat(RecordedRequest request)
     {
         _requests.Enqueue(request);
-        Interlocked.Exchange(ref _chatArrived, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        _chatArrived.Pulse();
     }
 
     /// <summary>Completes when a chat request's client went away while we were still answering it.</summary>
