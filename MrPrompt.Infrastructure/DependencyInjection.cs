@@ -15,6 +15,7 @@ using MrPrompt.Infrastructure.Gateway.Middleware;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Gateway.Reuse;
 using MrPrompt.Infrastructure.Generation;
+using MrPrompt.Infrastructure.Jobs;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.Embedded;
 using MrPrompt.Infrastructure.Persistence.Interceptors;
@@ -180,15 +181,23 @@ public static class DependencyInjection
         services.AddSingleton<CallAdmission>();
     }
 
-    /// <summary>Chats and compare runs, and the runner that writes their answers independently of any page.</summary>
+    /// <summary>Chats and compare runs, the durable queue of their answers, and the runner that writes them independently of any page.</summary>
     private static void AddChat(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ConversationOptions>()
             .Bind(configuration.GetSection(ConversationOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<JobOptions>()
+            .Bind(configuration.GetSection(JobOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<JobQueue>();
         services.AddSingleton<GenerationRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<GenerationRunner>());
+        services.AddSingleton<JobWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<ChatEvents>();
         services.AddSingleton<SessionTitler>();
         services.AddSingleton<ChatService>();

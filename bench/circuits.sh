@@ -16,7 +16,7 @@ chown -R postgres "$work" 2>/dev/null || true
 # One person with many tabs: the per-person caps (pages, answers and calls at once, calls a minute) are raised out of the way.
 export Database__DataDir="$work/data" ASPNETCORE_URLS=http://127.0.0.1:5320 ASPNETCORE_ENVIRONMENT=Production
 export Logging__LogLevel__Default=Warning Chat__GenerateTitles=false Circuits__MaxPerUser=1000
-export Chat__MaxConcurrentGenerations=100 Limits__RequestsPerMinute=100000 Limits__TokensPerMinute=100000000 Limits__MaxOpenCallsPerUser=1000
+export Jobs__MaxOpenPerUser=100 Limits__RequestsPerMinute=100000 Limits__TokensPerMinute=100000000 Limits__MaxOpenCallsPerUser=1000
 dotnet "$work/app/MrPrompt.Web.dll" create-user --email load@example.com --password 'Load-pass1' >/dev/null 2>&1 || true
 # From its own folder, so its content root holds the published static files (Blazor's script included).
 cd "$work/app"; dotnet MrPrompt.Web.dll >"$work/app.log" 2>&1 & app=$!; cd - >/dev/null

@@ -1048,3 +1048,128 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    ALTER TABLE prompt_usage_logs ADD job_id uuid;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE TABLE generation_jobs (
+        id uuid NOT NULL,
+        kind character varying(32) NOT NULL,
+        user_id uuid NOT NULL,
+        priority integer NOT NULL,
+        status character varying(16) NOT NULL,
+        attempts integer NOT NULL,
+        max_attempts integer NOT NULL,
+        lease_owner character varying(200),
+        lease_expires_at timestamp with time zone,
+        run_after timestamp with time zone NOT NULL,
+        payload jsonb NOT NULL,
+        session_id uuid NOT NULL,
+        message_id uuid NOT NULL,
+        compare_run_id uuid,
+        cancel_requested boolean NOT NULL,
+        error_code character varying(64),
+        error_message character varying(1000),
+        trace_id character varying(64),
+        started_at timestamp with time zone,
+        finished_at timestamp with time zone,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_generation_jobs PRIMARY KEY (id),
+        CONSTRAINT fk_generation_jobs_messages_message_id FOREIGN KEY (message_id) REFERENCES messages (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE INDEX ix_prompt_usage_logs_job_id ON prompt_usage_logs (job_id) WHERE job_id IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE INDEX ix_generation_jobs_compare_run_id ON generation_jobs (compare_run_id) WHERE compare_run_id IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE INDEX ix_generation_jobs_leased ON generation_jobs (lease_expires_at) WHERE status = 'Processing';
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE UNIQUE INDEX ix_generation_jobs_message_id ON generation_jobs (message_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE INDEX ix_generation_jobs_session_id_created_at ON generation_jobs (session_id, created_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE INDEX ix_generation_jobs_user_id_status ON generation_jobs (user_id, status);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE INDEX ix_generation_jobs_waiting ON generation_jobs (priority DESC, id) WHERE status IN ('Pending', 'Retrying');
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    ALTER TABLE generation_jobs ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE generation_jobs FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON generation_jobs
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    CREATE FUNCTION mrprompt_notify_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('mrprompt_jobs', '');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER generation_jobs_waiting
+        AFTER INSERT OR UPDATE OF status ON generation_jobs
+        FOR EACH ROW WHEN (NEW.status = 'Pending')
+        EXECUTE FUNCTION mrprompt_notify_jobs();
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205081252_GenerationJobs') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205081252_GenerationJobs', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -6,6 +6,9 @@ public sealed record GatewayError(GatewayErrorCode Code, string Message, TimeSpa
     /// <summary>The snake_case code used in usage logs and HTTP error bodies.</summary>
     public string CodeName => ToSnakeCase(Code.ToString());
 
+    /// <summary>Trouble that may be gone a little later (a busy or unreachable provider, a per-minute limit): worth another attempt after a pause.</summary>
+    public bool IsTransient => Code is GatewayErrorCode.RateLimited or GatewayErrorCode.ProviderUnavailable or GatewayErrorCode.Timeout or GatewayErrorCode.Unknown or GatewayErrorCode.UsageLimited;
+
     public static GatewayError UnknownModel(string model) =>
         new(GatewayErrorCode.UnknownModel, $"The model {model} is not available here. Pick one from the list.");
 

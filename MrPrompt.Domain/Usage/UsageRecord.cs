@@ -13,6 +13,9 @@ public sealed class UsageRecord
     public Guid? PromptVersionId { get; set; }
     public Guid? ChatSessionId { get; set; }
     public Guid? ApiKeyId { get; set; }
+
+    /// <summary>The generation job the call answered, when it ran through the queue.</summary>
+    public Guid? JobId { get; set; }
     public UsageSource Source { get; set; }
     public UsageStatus Status { get; set; }
     public int Attempt { get; set; } = 1;
@@ -35,6 +38,9 @@ public enum UsageSource
     Ui,
     Api,
     Background,
+
+    /// <summary>A job asked for through <c>/api/chat/jobs</c> or <c>/api/compare</c>.</summary>
+    Job,
 }
 
 public enum UsageStatus

@@ -13,6 +13,9 @@ public enum ChatProblemKind
 
     /// <summary>Too many sends or runs in the last minute.</summary>
     TooFast,
+
+    /// <summary>This server is shutting down and takes no new work.</summary>
+    Restarting,
 }
 
 /// <summary>Why a chat action did not happen, in a sentence the page can show as it is.</summary>
@@ -29,7 +32,13 @@ public sealed record ChatProblem(ChatProblemKind Kind, string Message)
         new(ChatProblemKind.TooFast, $"You have sent {perMinute} messages or runs in the last minute. Wait {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} s, then send again.");
 
     public static ChatProblem Limited(int max) =>
-        new(ChatProblemKind.Limited, $"You already have {max} answers being written. Wait for one to finish, then send again.");
+        new(ChatProblemKind.Limited, $"You already have {max} answers waiting or being written (Jobs__MaxOpenPerUser). Wait for one to finish, then send again.");
+
+    public static ChatProblem TooManyQuestions(int max) =>
+        new(ChatProblemKind.Limited, $"This chat has had its {max} questions (Jobs__MaxQuestionsPerSession). Start a new chat to ask more.");
+
+    public static ChatProblem Restarting() =>
+        new(ChatProblemKind.Restarting, "The server is restarting. Send again in a moment.");
 }
 
 /// <summary>A value, or the problem that prevented it.</summary>

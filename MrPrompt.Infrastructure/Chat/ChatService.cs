@@ -7,6 +7,8 @@ using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Generation;
+using MrPrompt.Infrastructure.Jobs;
+using MrPrompt.Domain.Jobs;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Usage;
 using Npgsql;
@@ -17,18 +19,21 @@ namespace MrPrompt.Infrastructure.Chat;
 
 /// <summary>
 /// Everything that asks for an answer: send, regenerate, edit and resend, stop. Each checks the input
-/// and the limits first, saves the user message and an assistant message marked <c>streaming</c> in
-/// one transaction, and only then hands the call to the <see cref="GenerationRunner"/>.
+/// and the limits first, then saves the user message, an assistant message marked <c>streaming</c> and
+/// the job that will write it in one transaction (docs/contracts.md, "Generation jobs"). The job is
+/// claimed by this instance as it is saved, so the <see cref="GenerationRunner"/> starts at once.
 /// </summary>
 public sealed class ChatService(
     IDbContextFactory<AppDbContext> contexts,
     GenerationRunner runner,
+    JobQueue queue,
+    WorkerIdentity worker,
     ProviderCatalog providers,
     ITokenCounter tokens,
-    SessionTitler titler,
     CallRateLimits rates,
     IOptions<LimitOptions> limits,
     IOptions<ConversationOptions> options,
+    IOptions<JobOptions> jobOptions,
     TimeProvider clock)
 {
     public ConversationOptions Limits => options.Value;
@@ -129,8 +134,43 @@ public sealed class ChatService(
             ? ChatProblem.TooFast(limits.Value.InteractiveActionsPerMinute, wait)
             : null;
 
-    /// <summary>Stops the answer being written; the text so far is kept and the message marked cancelled.</summary>
-    public bool Stop(Guid userId, Guid messageId) => runner.Stop(userId, messageId);
+    /// <summary>
+    /// Stops the answer being written, here or on another instance; the text so far is kept and the message marked
+    /// cancelled. False when the user has no answer being written there.
+    /// </summary>
+    public async Task<bool> StopAsync(Guid userId, Guid messageId, CancellationToken cancellationToken = default) =>
+        runner.Stop(userId, messageId)
+        || (await queue.OpenJobOfMessageAsync(userId, messageId, cancellationToken) is { } jobId
+            && await queue.CancelAsync(userId, jobId, cancellationToken) is not null);
+
+    /// <summary>The problem a limit of the queue makes, in words that name the setting.</summary>
+    internal ChatProblem ProblemOf(JobLimit limit) => limit switch
+    {
+        JobLimit.SessionBusy => ChatProblem.Busy(),
+        JobLimit.OpenPerUser => ChatProblem.Limited(jobOptions.Value.MaxOpenPerUser),
+        _ => ChatProblem.TooManyQuestions(jobOptions.Value.MaxQuestionsPerSession),
+    };
+
+    /// <summary>The job that writes <paramref name="plan"/>'s answer; <paramref name="claimHere"/> when this instance runs it at once.</summary>
+    internal GenerationJob JobFor(AnswerPlan plan, JobKind kind, bool titleAfterAnswer, bool claimHere, int priority = 0, Guid? compareRunId = null)
+    {
+        var now = clock.GetUtcNow();
+        var job = new GenerationJob
+        {
+            Id = Guid.CreateVersion7(now),
+            Kind = kind,
+            UserId = plan.Request.UserId,
+            Priority = priority,
+            MaxAttempts = jobOptions.Value.MaxAttempts,
+            RunAfter = now,
+            Payload = JobPayload.Of(plan.Request, titleAfterAnswer).ToJson(),
+            SessionId = plan.AssistantMessage.SessionId,
+            MessageId = plan.AssistantMessage.Id,
+            CompareRunId = compareRunId,
+            TraceId = plan.Request.TraceId ?? System.Diagnostics.Activity.Current?.TraceId.ToHexString(),
+        };
+        return claimHere ? queue.ClaimedOnArrival(job, worker.Name) : job;
+    }
 
     /// <summary>
     /// Checks that the answer can start (nothing else writing here, the history fits the model, a free
@@ -141,10 +181,9 @@ public sealed class ChatService(
         AppDbContext db, ChatSession session, IReadOnlyList<Message> history, string? newText, CancellationToken cancellationToken,
         int? nextSequence = null, PromptUse? prompt = null)
     {
-        using var claim = runner.TryClaimSession(session.Id);
-        if (claim is null || runner.IsWriting(session.Id))
+        if (!runner.IsAccepting)
         {
-            return ChatProblem.Busy();
+            return ChatProblem.Restarting();
         }
         if (AdmitInteractive(session.UserId) is { } tooFast)
         {
@@ -164,12 +203,6 @@ public sealed class ChatService(
         {
             return planned.Problem!;
         }
-        using var slot = runner.TryReserve(session.UserId);
-        if (slot is null)
-        {
-            return ChatProblem.Limited(Limits.MaxConcurrentGenerations);
-        }
-
         var firstExchange = history.Count == 0;
         if (firstExchange && session.TitleIsProvisional && newText is not null)
         {
@@ -181,9 +214,18 @@ public sealed class ChatService(
             db.Messages.Add(plan.UserMessage);
         }
         db.Messages.Add(plan.AssistantMessage);
+        var titleAfter = firstExchange && session.TitleIsProvisional && Limits.GenerateTitles && newText is not null;
+        var job = JobFor(plan, JobKind.ChatAnswer, titleAfter, claimHere: true);
+        db.GenerationJobs.Add(job);
         try
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (await queue.CheckLimitsAsync(db, session.UserId, session.Id, newQuestion: newText is not null, cancellationToken) is { } limit)
+            {
+                return ProblemOf(limit);
+            }
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -201,8 +243,7 @@ public sealed class ChatService(
             return ChatProblem.NotFound();
         }
 
-        var titleAfter = firstExchange && session.TitleIsProvisional && Limits.GenerateTitles && newText is not null;
-        runner.Start(new GenerationJob(plan.AssistantMessage.Id, session.Id, plan.Request, titleAfter ? titler.TitleAfterFirstAnswerAsync : null), slot);
+        runner.Run(job);
         return new Exchange(session.Id, plan.UserMessage?.Id, plan.AssistantMessage.Id);
     }
 

@@ -2,6 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Providers;
 using MrPrompt.Infrastructure.Generation;
+using MrPrompt.Infrastructure.Jobs;
+using MrPrompt.Domain.Jobs;
 using MrPrompt.Infrastructure.Persistence;
 
 namespace MrPrompt.Infrastructure.Chat;
@@ -19,7 +21,7 @@ public sealed record CompareRunView(CompareRun Run, IReadOnlyList<CompareColumn>
 /// generation, so a slow or failing provider never holds up the others, and each column survives a
 /// closed browser like any chat.
 /// </summary>
-public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, ChatService chat, GenerationRunner runner, TimeProvider clock)
+public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, ChatService chat, GenerationRunner runner, JobQueue queue, TimeProvider clock)
 {
     private const int ListLength = 50;
 
@@ -52,28 +54,36 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
             columns.Add((session, plan));
         }
 
+        if (!runner.IsAccepting)
+        {
+            return ChatProblem.Restarting();
+        }
         if (chat.AdmitInteractive(userId) is { } tooFast)
         {
             return tooFast;
         }
-        using var slot = runner.TryReserve(userId);
-        if (slot is null)
-        {
-            return ChatProblem.Limited(chat.Limits.MaxConcurrentGenerations);
-        }
+        var jobs = columns.Select(c => chat.JobFor(c.Plan, JobKind.CompareColumn, titleAfterAnswer: false, claimHere: true, compareRunId: run.Id)).ToList();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // The run is one action: it takes one place in the user's open jobs, however many columns it has.
+            if (await queue.CheckLimitsAsync(db, userId, columns[0].Session.Id, newQuestion: false, cancellationToken) is { } limit)
+            {
+                return chat.ProblemOf(limit);
+            }
             db.CompareRuns.Add(run);
             foreach (var (session, plan) in columns)
             {
                 db.ChatSessions.Add(session);
                 db.Messages.AddRange(plan.UserMessage!, plan.AssistantMessage);
             }
+            db.GenerationJobs.AddRange(jobs);
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
-        foreach (var (session, plan) in columns)
+        foreach (var job in jobs)
         {
-            runner.Start(new GenerationJob(plan.AssistantMessage.Id, session.Id, plan.Request), slot);
+            runner.Run(job);
         }
         return run.Id;
     }

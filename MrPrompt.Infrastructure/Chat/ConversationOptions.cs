@@ -2,17 +2,13 @@ using System.ComponentModel.DataAnnotations;
 
 namespace MrPrompt.Infrastructure.Chat;
 
-/// <summary>The <c>Chat</c> section: limits on what people send and how much runs at once.</summary>
+/// <summary>The <c>Chat</c> section: limits on what people send (how much runs at once is the queue's: <c>Jobs</c>).</summary>
 public sealed class ConversationOptions
 {
     public const string SectionName = "Chat";
 
     [Range(1, 10_000_000)]
     public int MaxMessageLength { get; set; } = 32_000;
-
-    /// <summary>Answers one user may have being written at once; a compare run counts as one.</summary>
-    [Range(1, 100)]
-    public int MaxConcurrentGenerations { get; set; } = 3;
 
     /// <summary>How often the partial text of an answer is saved while it streams.</summary>
     [Range(100, 60_000)]

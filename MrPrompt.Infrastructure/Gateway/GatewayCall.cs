@@ -21,6 +21,7 @@ public sealed class GatewayCall
     public Guid? ChatSessionId { get; init; }
     public Guid? PromptVersionId { get; init; }
     public Guid? ApiKeyId { get; init; }
+    public Guid? JobId { get; init; }
     public required string TraceId { get; init; }
 
     /// <summary>The caller's own cancellation: layers below a timeout tell "stopped" from "too slow" by it.</summary>
@@ -38,6 +39,7 @@ public sealed class GatewayCall
         ChatSessionId = request.ChatSessionId,
         PromptVersionId = request.PromptVersionId,
         ApiKeyId = request.ApiKeyId,
+        JobId = request.JobId,
         TraceId = request.TraceId ?? System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? Guid.NewGuid().ToString("N"),
     };
 
@@ -54,6 +56,7 @@ public sealed class GatewayCall
         PromptVersionId = PromptVersionId,
         ChatSessionId = ChatSessionId,
         ApiKeyId = ApiKeyId,
+        JobId = JobId,
         Source = Source,
         Status = status,
         Attempt = attempt,

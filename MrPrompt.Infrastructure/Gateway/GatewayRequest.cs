@@ -22,6 +22,9 @@ public sealed record GatewayRequest
     public Guid? PromptVersionId { get; init; }
     public Guid? ApiKeyId { get; init; }
 
+    /// <summary>The queued job this call answers, named on its usage rows.</summary>
+    public Guid? JobId { get; init; }
+
     /// <summary>The models ("provider/model") an API key limits the call to, fallbacks included; null when any may answer.</summary>
     public IReadOnlySet<string>? AllowedModels { get; init; }
 

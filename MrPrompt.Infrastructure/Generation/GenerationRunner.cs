@@ -5,144 +5,129 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Gateway;
+using MrPrompt.Domain.Jobs;
+using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Chat;
 using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Jobs;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Generation;
 
 /// <summary>
-/// Owns every answer being written. A singleton, so an answer outlives the browser circuit that asked
-/// for it: it streams from the gateway, saves the partial text about once a second, publishes each
-/// delta to whoever watches, and saves the final text, status and accounting at the end.
+/// Runs the queued jobs this instance holds (docs/contracts.md, "Generation jobs"): streams each answer from the gateway,
+/// saves the partial text about once a second, publishes each delta to whoever watches here, and ends the job and its
+/// answer in one transaction. A singleton, so an answer outlives the browser circuit that asked for it; whatever this
+/// process cannot finish (it dies) the queue's sweeper takes back on another instance.
 /// </summary>
 public sealed partial class GenerationRunner(
     IChatGateway gateway,
     IDbContextFactory<AppDbContext> contexts,
+    JobQueue queue,
+    WorkerIdentity worker,
+    SessionTitler titler,
     IOptions<ConversationOptions> options,
     TimeProvider clock,
     ILogger<GenerationRunner> logger) : IHostedService
 {
-    internal const string InterruptedMessage = "The server restarted while this answer was being written.";
-
     private readonly ConcurrentDictionary<Guid, LiveGeneration> _live = new();
-    private readonly Dictionary<Guid, int> _slotsInUse = [];
-    private readonly Lock _slotsGate = new();
-    private readonly ConcurrentDictionary<Guid, byte> _claimedSessions = new();
     private volatile bool _stopping;
 
-    /// <summary>
-    /// A place in the user's allowance of concurrent generations, or null when all are taken.
-    /// Dispose it once the generations it covers have been started (or when starting failed).
-    /// </summary>
-    public GenerationSlot? TryReserve(Guid userId)
-    {
-        lock (_slotsGate)
-        {
-            var used = _slotsInUse.GetValueOrDefault(userId);
-            if (used >= options.Value.MaxConcurrentGenerations || _stopping)
-            {
-                return null;
-            }
-            _slotsInUse[userId] = used + 1;
-        }
-        return new GenerationSlot(() => ReleaseSlot(userId));
-    }
+    /// <summary>False once the server is shutting down: nothing new starts here.</summary>
+    public bool IsAccepting => !_stopping;
 
-    /// <summary>Starts writing the answer in the background; the caller may go away at once.</summary>
-    public LiveGeneration Start(GenerationJob job, GenerationSlot slot)
+    /// <summary>
+    /// Starts writing the answer of <paramref name="job"/>, which this instance has claimed, in the background; the caller
+    /// may go away at once.
+    /// </summary>
+    public LiveGeneration Run(GenerationJob job)
     {
-        var live = new LiveGeneration(job.MessageId, job.SessionId, job.Request.UserId);
+        var live = new LiveGeneration(job.Id, job.MessageId, job.SessionId, job.UserId);
         if (!_live.TryAdd(job.MessageId, live))
         {
             throw new InvalidOperationException($"Message {job.MessageId} is already being written.");
         }
-        slot.Attach();
         if (_stopping)
         {
-            live.Cancel(MessageStatus.Incomplete); // the server is going away: save what there is, start nothing
+            live.Cancel(StopReason.ServerStopping); // the server is going away: give it back, start nothing
         }
-        _ = Task.Run(() => RunAsync(live, job, slot), CancellationToken.None);
+        _ = Task.Run(() => RunAsync(live, job), CancellationToken.None);
         return live;
     }
 
     public LiveGeneration? Find(Guid messageId) => _live.GetValueOrDefault(messageId);
 
-    /// <summary>
-    /// Holds a session while an answer for it is checked, saved and started, so two tabs cannot both
-    /// pass the "nothing is being written here" check. Null when another action holds it.
-    /// </summary>
-    public IDisposable? TryClaimSession(Guid sessionId) =>
-        _claimedSessions.TryAdd(sessionId, 0) ? new SessionClaim(() => _claimedSessions.TryRemove(sessionId, out _)) : null;
+    /// <summary>The jobs running here, whose leases the worker renews.</summary>
+    public IReadOnlyCollection<Guid> RunningJobs => _live.Values.Select(g => g.JobId).ToList();
 
-    public bool IsWriting(Guid sessionId) => _live.Values.Any(g => g.SessionId == sessionId);
-
-    /// <summary>Stops the user's answer; what was written is kept. False when there is nothing of theirs to stop.</summary>
+    /// <summary>Stops the user's answer if it runs here; what was written is kept. False when nothing of theirs runs here.</summary>
     public bool Stop(Guid userId, Guid messageId)
     {
         if (_live.TryGetValue(messageId, out var live) && live.UserId == userId)
         {
-            live.Cancel(MessageStatus.Cancelled);
+            live.Cancel(StopReason.Stopped);
             return true;
         }
         return false;
     }
 
-    /// <summary>Stops every answer of a session (it is being deleted) and waits until they are settled.</summary>
+    /// <summary>A job asked to stop (through the queue, from any instance), or one whose lease was lost.</summary>
+    internal void Stop(Guid jobId, StopReason reason)
+    {
+        foreach (var live in _live.Values.Where(g => g.JobId == jobId))
+        {
+            live.Cancel(reason);
+        }
+    }
+
+    /// <summary>Stops every answer of a session running here (it is being deleted) and waits until they are settled.</summary>
     public async Task StopSessionAsync(Guid userId, Guid sessionId)
     {
         var stopping = _live.Values.Where(g => g.SessionId == sessionId && g.UserId == userId).ToList();
         foreach (var live in stopping)
         {
-            live.Cancel(MessageStatus.Cancelled);
+            live.Cancel(StopReason.Stopped);
         }
         await Task.WhenAll(stopping.Select(g => g.Finished));
     }
 
-    /// <summary>
-    /// Answers left <c>streaming</c> belong to a process that is gone: mark them incomplete, with the
-    /// text saved so far, so nothing spins forever after a restart.
-    /// </summary>
+    /// <summary>Answers left <c>streaming</c> with no job that could still finish them are settled as incomplete.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        using var acrossAccounts = DataScope.AsSystem("answers interrupted by a restart");
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var now = clock.GetUtcNow();
-        var recovered = await db.Messages
-            .Where(m => m.Status == MessageStatus.Streaming)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(m => m.Status, MessageStatus.Incomplete)
-                .SetProperty(m => m.ErrorMessage, InterruptedMessage)
-                .SetProperty(m => m.UpdatedAt, now), cancellationToken);
-        if (recovered > 0)
+        var settled = await queue.SettleOrphanedAnswersAsync(cancellationToken);
+        if (settled > 0)
         {
-            LogRecovered(logger, recovered);
+            LogRecovered(logger, settled);
         }
     }
 
-    /// <summary>On shutdown, in-flight answers are stopped and saved as incomplete rather than lost.</summary>
+    /// <summary>
+    /// On shutdown, answers in flight are stopped: those with text saved as incomplete, those without given back to the
+    /// queue for another instance (or this one, restarted).
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
         var running = _live.Values.ToList();
         foreach (var live in running)
         {
-            live.Cancel(MessageStatus.Incomplete);
+            live.Cancel(StopReason.ServerStopping);
         }
         await Task.WhenAll(running.Select(g => g.Finished)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task RunAsync(LiveGeneration live, GenerationJob job, GenerationSlot slot)
+    private async Task RunAsync(LiveGeneration live, GenerationJob job)
     {
-        var status = MessageStatus.Failed;
+        using var scope = DataScope.ForUser(job.UserId);
+        var payload = JobPayload.FromJson(job.Payload);
         GatewayResult? result = null;
         GatewayError? error = null;
         try
         {
             var interval = TimeSpan.FromMilliseconds(options.Value.PersistIntervalMilliseconds);
             var lastSaved = clock.GetTimestamp();
-            await foreach (var item in gateway.StreamAsync(job.Request, live.Cancellation))
+            await foreach (var item in gateway.StreamAsync(payload.ToRequest(job), live.Cancellation))
             {
                 switch (item)
                 {
@@ -162,34 +147,32 @@ public sealed partial class GenerationRunner(
                         break;
                 }
             }
-            status = result is not null ? MessageStatus.Complete
-                : error?.Code == GatewayErrorCode.Cancelled ? live.CancelledAs
-                : MessageStatus.Failed;
         }
         catch (Exception ex)
         {
             // The gateway reports provider trouble as events; anything else is our bug, and the answer still settles.
             LogGenerationCrashed(logger, ex, job.MessageId);
-            error = GatewayError.Unknown(job.Request.Model.Provider);
+            error = GatewayError.Unknown(payload.Model);
         }
 
-        var outcome = new GenerationOutcome(job.MessageId, job.SessionId, live.UserId, status, live.Text, result);
+        var text = live.Text;
+        var ending = Ending(live.StoppedBecause, result, error, text, payload.Source, mayRunAgain: job.Attempts < job.MaxAttempts);
+        var status = ending.Answer;
         try
         {
-            await SaveFinalWithRetryAsync(outcome, status == MessageStatus.Failed ? error : null);
+            await EndAsync(job, ending, new GenerationOutcome(job.MessageId, job.SessionId, job.UserId, status, text, result), error);
         }
         finally
         {
             _live.TryRemove(job.MessageId, out _);
-            slot.Detach();
             live.Finish(status);
         }
 
-        if (job.AfterFinish is not null)
+        if (payload.TitleAfterAnswer && status == MessageStatus.Complete)
         {
             try
             {
-                await job.AfterFinish(outcome);
+                await titler.TitleAfterFirstAnswerAsync(new GenerationOutcome(job.MessageId, job.SessionId, job.UserId, status, text, result));
             }
             catch (Exception ex)
             {
@@ -198,35 +181,49 @@ public sealed partial class GenerationRunner(
         }
     }
 
-    private async Task SavePartialAsync(LiveGeneration live)
+    /// <summary>What becomes of the job and its answer once the stream has ended.</summary>
+    private static RunEnding Ending(StopReason? stopped, GatewayResult? result, GatewayError? error, string text, UsageSource source, bool mayRunAgain) => stopped switch
     {
-        try
-        {
-            await using var db = await contexts.CreateDbContextAsync();
-            var text = live.Text;
-            var now = clock.GetUtcNow();
-            await db.Messages
-                .Where(m => m.Id == live.MessageId && m.Status == MessageStatus.Streaming)
-                .ExecuteUpdateAsync(set => set.SetProperty(m => m.Content, text).SetProperty(m => m.UpdatedAt, now));
-        }
-        catch (Exception ex) when (ex is DbUpdateException or Npgsql.NpgsqlException or TimeoutException)
-        {
-            // A missed checkpoint costs at most a second of text if the process dies; the answer goes on.
-            LogCheckpointFailed(logger, live.MessageId, ex.GetType().Name);
-        }
-    }
+        _ when result is not null => new(JobMove.Finish, JobStatus.Completed, MessageStatus.Complete),
+        StopReason.LeaseLost => new(JobMove.Drop, JobStatus.Processing, MessageStatus.Incomplete),
+        StopReason.Stopped => new(JobMove.Finish, JobStatus.Cancelled, MessageStatus.Cancelled),
+        StopReason.ServerStopping when text.Length == 0 => new(JobMove.GiveBack, JobStatus.Pending, MessageStatus.Streaming),
+        StopReason.ServerStopping => new(JobMove.Finish, JobStatus.Failed, MessageStatus.Incomplete),
+        // Before the first token a queued job waits and runs again; a person watching in the browser gets the failure at
+        // once (the gateway has already retried and fallen back) and may press Regenerate.
+        _ when text.Length == 0 && error?.IsTransient == true && source != UsageSource.Ui && mayRunAgain => new(JobMove.Retry, JobStatus.Retrying, MessageStatus.Streaming),
+        _ => new(JobMove.Finish, JobStatus.Failed, MessageStatus.Failed),
+    };
 
     /// <summary>
-    /// The final state must land, or the row would say <c>streaming</c> forever: retry a few times, and
-    /// at worst mark it incomplete with whatever the last checkpoint saved.
+    /// Ends the run in the queue. A database outage gets a few tries; after that the lease runs out and the sweeper
+    /// settles the job from the last checkpoint, so no answer stays <c>streaming</c> for good.
     /// </summary>
-    private async Task SaveFinalWithRetryAsync(GenerationOutcome outcome, GatewayError? error)
+    private async Task EndAsync(GenerationJob job, RunEnding ending, GenerationOutcome outcome, GatewayError? error)
     {
+        var jobError = ending switch
+        {
+            { Job: JobStatus.Failed, Answer: MessageStatus.Incomplete } => (JobQueue.InterruptedCode, JobQueue.InterruptedMessage),
+            { Job: JobStatus.Failed or JobStatus.Retrying } when error is not null => (error.CodeName, error.Message),
+            _ => ((string, string)?)null,
+        };
+        var answerError = ending.Answer == MessageStatus.Failed ? error : null;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await SaveFinalAsync(outcome, error);
+                switch (ending.Move)
+                {
+                    case JobMove.Finish:
+                        await queue.FinishAsync(worker.Name, job.Id, ending.Job, jobError, db => SaveAnswerAsync(db, outcome, answerError));
+                        break;
+                    case JobMove.Retry:
+                        await queue.RetryLaterAsync(worker.Name, job, jobError!.Value);
+                        break;
+                    case JobMove.GiveBack:
+                        await queue.GiveBackAsync(worker.Name, job.Id);
+                        break;
+                }
                 return;
             }
             catch (Exception ex) when (attempt < 3)
@@ -237,28 +234,43 @@ public sealed partial class GenerationRunner(
             catch (Exception ex)
             {
                 LogSaveFailed(logger, ex, outcome.MessageId);
-                try
-                {
-                    await using var db = await contexts.CreateDbContextAsync();
-                    await db.Messages.Where(m => m.Id == outcome.MessageId)
-                        .ExecuteUpdateAsync(set => set.SetProperty(m => m.Status, MessageStatus.Incomplete));
-                }
-                catch (Exception last)
-                {
-                    LogSaveFailed(logger, last, outcome.MessageId);
-                }
                 return;
             }
         }
     }
 
-    private async Task SaveFinalAsync(GenerationOutcome outcome, GatewayError? error)
+    /// <summary>
+    /// Saves the text so far, while this instance still holds the job: one that lost its lease must not write into an
+    /// answer another instance may be writing again.
+    /// </summary>
+    private async Task SavePartialAsync(LiveGeneration live)
     {
-        await using var db = await contexts.CreateDbContextAsync();
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+            var text = live.Text;
+            var now = clock.GetUtcNow();
+            var owner = worker.Name;
+            await db.Messages
+                .Where(m => m.Id == live.MessageId && m.Status == MessageStatus.Streaming
+                    && db.GenerationJobs.Any(j => j.Id == live.JobId && j.LeaseOwner == owner && j.Status == JobStatus.Processing))
+                .ExecuteUpdateAsync(set => set.SetProperty(m => m.Content, text).SetProperty(m => m.UpdatedAt, now));
+        }
+        catch (Exception ex) when (ex is DbUpdateException or Npgsql.NpgsqlException or TimeoutException)
+        {
+            // A missed checkpoint costs at most a second of text if the process dies; the answer goes on.
+            LogCheckpointFailed(logger, live.MessageId, ex.GetType().Name);
+        }
+    }
+
+    private async Task SaveAnswerAsync(AppDbContext db, GenerationOutcome outcome, GatewayError? error)
+    {
         var now = clock.GetUtcNow();
         var result = outcome.Result;
         var text = (result?.Text ?? outcome.Text).Replace("\0", "", StringComparison.Ordinal);
-        var (errorCode, errorMessage) = (error?.CodeName, error?.Message);
+        var (errorCode, errorMessage) = outcome.Status == MessageStatus.Incomplete
+            ? (JobQueue.InterruptedCode, JobQueue.InterruptedMessage)
+            : (error?.CodeName, error?.Message);
         // A message deleted meanwhile (its session went, or it was regenerated) simply matches no row.
         await db.Messages
             .Where(m => m.Id == outcome.MessageId)
@@ -284,29 +296,13 @@ public sealed partial class GenerationRunner(
             });
     }
 
-    private void ReleaseSlot(Guid userId)
-    {
-        lock (_slotsGate)
-        {
-            var used = _slotsInUse.GetValueOrDefault(userId) - 1;
-            if (used <= 0)
-            {
-                _slotsInUse.Remove(userId);
-            }
-            else
-            {
-                _slotsInUse[userId] = used;
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Marked {Count} answers left streaming by a previous run as incomplete")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Marked {Count} answers left streaming without a job as incomplete")]
     private static partial void LogRecovered(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Generation of message {MessageId} failed unexpectedly")]
     private static partial void LogGenerationCrashed(ILogger logger, Exception exception, Guid messageId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not save the final state of message {MessageId}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not save the end of message {MessageId}; its lease will run out and the queue settles it")]
     private static partial void LogSaveFailed(ILogger logger, Exception exception, Guid messageId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Follow-up work after message {MessageId} failed")]
@@ -315,16 +311,19 @@ public sealed partial class GenerationRunner(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not save the partial text of message {MessageId} ({Reason}); will try again")]
     private static partial void LogCheckpointFailed(ILogger logger, Guid messageId, string reason);
 
-    private sealed class SessionClaim(Action release) : IDisposable
+    private enum JobMove
     {
-        private int _released;
+        Finish,
+        Retry,
+        GiveBack,
 
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                release();
-            }
-        }
+        /// <summary>The job is no longer ours: write nothing.</summary>
+        Drop,
     }
+
+    /// <summary>The queue move, and the job's and answer's states it leads to.</summary>
+    private sealed record RunEnding(JobMove Move, JobStatus Job, MessageStatus Answer);
 }
+
+/// <summary>How a generation ended, as saved.</summary>
+public sealed record GenerationOutcome(Guid MessageId, Guid SessionId, Guid UserId, MessageStatus Status, string Text, GatewayResult? Result);

@@ -16,13 +16,16 @@ public sealed class LiveGeneration
     private readonly CancellationTokenSource _cancellation = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal LiveGeneration(Guid messageId, Guid sessionId, Guid userId)
+    internal LiveGeneration(Guid jobId, Guid messageId, Guid sessionId, Guid userId)
     {
+        JobId = jobId;
         MessageId = messageId;
         SessionId = sessionId;
         UserId = userId;
     }
 
+    /// <summary>The queued job this answer runs for.</summary>
+    public Guid JobId { get; }
     public Guid MessageId { get; }
     public Guid SessionId { get; }
     public Guid UserId { get; }
@@ -48,8 +51,8 @@ public sealed class LiveGeneration
 
     internal CancellationToken Cancellation => _cancellation.Token;
 
-    /// <summary>Why the generation was cancelled: the user stopped it, or the server is going away.</summary>
-    internal MessageStatus CancelledAs { get; private set; } = MessageStatus.Cancelled;
+    /// <summary>Why the generation was stopped before its end, if it was.</summary>
+    internal StopReason? StoppedBecause { get; private set; }
 
     internal void Append(string delta)
     {
@@ -62,9 +65,13 @@ public sealed class LiveGeneration
         Changed?.Invoke();
     }
 
-    internal void Cancel(MessageStatus reason)
+    internal void Cancel(StopReason reason)
     {
-        CancelledAs = reason;
+        // The first reason stands: a user's stop followed by the shutdown is still the user's stop.
+        lock (_gate)
+        {
+            StoppedBecause ??= reason;
+        }
         _cancellation.Cancel();
     }
 
@@ -74,4 +81,17 @@ public sealed class LiveGeneration
         _finished.TrySetResult();
         Changed?.Invoke();
     }
+}
+
+/// <summary>Why an answer stopped before its end.</summary>
+internal enum StopReason
+{
+    /// <summary>Its owner pressed Stop or cancelled the job: kept as cancelled.</summary>
+    Stopped,
+
+    /// <summary>This server is going away: kept as incomplete, or given back to the queue when nothing was written.</summary>
+    ServerStopping,
+
+    /// <summary>Another instance took the job back (this one stopped renewing in time): nothing more is saved from here.</summary>
+    LeaseLost,
 }

@@ -22,6 +22,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<CompareRun> CompareRuns => Set<CompareRun>();
+    public DbSet<MrPrompt.Domain.Jobs.GenerationJob> GenerationJobs => Set<MrPrompt.Domain.Jobs.GenerationJob>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
     public DbSet<PromptVersion> PromptVersions => Set<PromptVersion>();
     public DbSet<PromptLabel> PromptLabels => Set<PromptLabel>();

@@ -23,6 +23,7 @@ internal sealed class UsageTable
         (nameof(UsageRecord.PromptVersionId), (w, r, ct) => WriteNullableAsync(w, r.PromptVersionId, NpgsqlDbType.Uuid, ct)),
         (nameof(UsageRecord.ChatSessionId), (w, r, ct) => WriteNullableAsync(w, r.ChatSessionId, NpgsqlDbType.Uuid, ct)),
         (nameof(UsageRecord.ApiKeyId), (w, r, ct) => WriteNullableAsync(w, r.ApiKeyId, NpgsqlDbType.Uuid, ct)),
+        (nameof(UsageRecord.JobId), (w, r, ct) => WriteNullableAsync(w, r.JobId, NpgsqlDbType.Uuid, ct)),
         (nameof(UsageRecord.Source), (w, r, ct) => w.WriteAsync(r.Source.ToString(), NpgsqlDbType.Varchar, ct)),
         (nameof(UsageRecord.Status), (w, r, ct) => w.WriteAsync(r.Status.ToString(), NpgsqlDbType.Varchar, ct)),
         (nameof(UsageRecord.Attempt), (w, r, ct) => w.WriteAsync(r.Attempt, NpgsqlDbType.Integer, ct)),

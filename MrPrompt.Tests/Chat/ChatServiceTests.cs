@@ -91,8 +91,8 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
 
-        Assert.False(fixture.Chat.Stop(Guid.NewGuid(), exchange.AssistantMessageId)); // not someone else's to stop
-        Assert.True(fixture.Chat.Stop(user, exchange.AssistantMessageId));
+        Assert.False(await fixture.Chat.StopAsync(Guid.NewGuid(), exchange.AssistantMessageId, TestContext.Current.CancellationToken)); // not someone else's to stop
+        Assert.True(await fixture.Chat.StopAsync(user, exchange.AssistantMessageId, TestContext.Current.CancellationToken));
         var answer = await fixture.FinishedAsync(exchange.AssistantMessageId);
 
         Assert.Equal(MessageStatus.Cancelled, answer.Status);
@@ -190,7 +190,7 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
 
         var started = Assert.Single(both, r => r.Succeeded);
         Assert.All(both.Where(r => !r.Succeeded), r => Assert.Equal(ChatProblemKind.Busy, r.Problem!.Kind));
-        fixture.Chat.Stop(user, started.Value!.AssistantMessageId);
+        await fixture.Chat.StopAsync(user, started.Value!.AssistantMessageId, TestContext.Current.CancellationToken);
         await fixture.FinishedAsync(started.Value.AssistantMessageId);
         Assert.Equal(4, (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!.Messages.Count);
     }
@@ -229,12 +229,12 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
         var someoneElse = await fixture.Chat.StartChatAsync(otherUser, new SessionSettings("echo/echo"), "Not limited by them", TestContext.Current.CancellationToken);
 
         Assert.Equal(ChatProblemKind.Limited, fourth.Problem!.Kind);
-        Assert.Equal("You already have 3 answers being written. Wait for one to finish, then send again.", fourth.Problem.Message);
+        Assert.Equal("You already have 3 answers waiting or being written (Jobs__MaxOpenPerUser). Wait for one to finish, then send again.", fourth.Problem.Message);
         Assert.True(someoneElse.Succeeded);
         Assert.False(SentUpstream("One more"));
         foreach (var exchange in running)
         {
-            fixture.Chat.Stop(user, exchange.AssistantMessageId);
+            await fixture.Chat.StopAsync(user, exchange.AssistantMessageId, TestContext.Current.CancellationToken);
             await fixture.FinishedAsync(exchange.AssistantMessageId);
         }
         var afterwards = await fixture.Chat.StartChatAsync(user, new SessionSettings("echo/echo"), "Now there is room", TestContext.Current.CancellationToken);
@@ -251,7 +251,7 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
         var second = await fixture.Chat.SendAsync(user, first.SessionId, "Impatient follow-up", TestContext.Current.CancellationToken);
 
         Assert.Equal(ChatProblemKind.Busy, second.Problem!.Kind);
-        fixture.Chat.Stop(user, first.AssistantMessageId);
+        await fixture.Chat.StopAsync(user, first.AssistantMessageId, TestContext.Current.CancellationToken);
         await fixture.FinishedAsync(first.AssistantMessageId);
     }
 

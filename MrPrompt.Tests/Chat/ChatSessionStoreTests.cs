@@ -137,14 +137,14 @@ public sealed class ChatSessionStoreTests(ChatFixture fixture) : IClassFixture<C
     }
 
     [Fact]
-    public async Task After_a_restart_answers_left_streaming_are_marked_incomplete_with_their_text()
+    public async Task At_start_answers_left_streaming_without_a_job_are_marked_incomplete_with_their_text()
     {
         var user = await fixture.NewUserAsync();
         var exchange = await ChatAsync(user, "Before the crash");
         Guid orphan;
         await using (var db = await fixture.DbAsync())
         {
-            // What a killed process leaves behind: an answer saved mid-stream.
+            // What a process killed before the queue existed left behind: an answer saved mid-stream, no job to finish it.
             orphan = Guid.CreateVersion7();
             db.Messages.Add(new Message
             {
@@ -163,7 +163,7 @@ public sealed class ChatSessionStoreTests(ChatFixture fixture) : IClassFixture<C
         var recovered = (await fixture.MessageAsync(orphan))!;
         Assert.Equal(MessageStatus.Incomplete, recovered.Status);
         Assert.Equal("Half an ans", recovered.Content);
-        Assert.Contains("server restarted", recovered.ErrorMessage);
+        Assert.Contains("stopped before it was finished", recovered.ErrorMessage);
         Assert.Equal(MessageStatus.Complete, (await fixture.MessageAsync(exchange.AssistantMessageId))!.Status);
     }
 }

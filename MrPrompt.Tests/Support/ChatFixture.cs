@@ -35,7 +35,7 @@ public sealed class ChatFixture(PostgresServer server) : GatewayFixture(server)
         settings["Providers:openai:Models:1:ContextWindow"] = "400";
         settings["Chat:AnswerReserveTokens"] = "100";
         settings["Chat:PersistIntervalMilliseconds"] = "100";
-        settings["Chat:MaxConcurrentGenerations"] = "3";
+        settings["Jobs:MaxOpenPerUser"] = "3";
     }
 
     public async Task<Guid> NewUserAsync() => await TestUsers.RegisterAsync(Services, $"chat-{Guid.NewGuid():N}@example.com");

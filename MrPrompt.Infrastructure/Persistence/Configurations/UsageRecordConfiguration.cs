@@ -28,6 +28,7 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         builder.HasIndex(u => new { u.Source, u.ExecutedAt });
         // Per-version figures on the prompt pages; most calls come from no prompt, so only those that do are indexed.
         builder.HasIndex(u => new { u.PromptVersionId, u.ExecutedAt }).HasFilter("prompt_version_id IS NOT NULL");
+        builder.HasIndex(u => u.JobId).HasFilter("job_id IS NOT NULL");
         builder.HasOne<ApplicationUser>().WithMany().HasForeignKey(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -835,6 +835,134 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.ToTable("idempotency_keys", (string)null);
                 });
 
+            modelBuilder.Entity("MrPrompt.Domain.Jobs.GenerationJob", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("cancel_requested");
+
+                    b.Property<Guid?>("CompareRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("compare_run_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("ErrorCode")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("error_message");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<int>("MaxAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_attempts");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("payload");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer")
+                        .HasColumnName("priority");
+
+                    b.Property<DateTimeOffset>("RunAfter")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("run_after");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("session_id");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TraceId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("trace_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_generation_jobs");
+
+                    b.HasIndex("CompareRunId")
+                        .HasDatabaseName("ix_generation_jobs_compare_run_id")
+                        .HasFilter("compare_run_id IS NOT NULL");
+
+                    b.HasIndex("LeaseExpiresAt")
+                        .HasDatabaseName("ix_generation_jobs_leased")
+                        .HasFilter("status = 'Processing'");
+
+                    b.HasIndex("MessageId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_generation_jobs_message_id");
+
+                    b.HasIndex("Priority", "Id")
+                        .IsDescending(true, false)
+                        .HasDatabaseName("ix_generation_jobs_waiting")
+                        .HasFilter("status IN ('Pending', 'Retrying')");
+
+                    b.HasIndex("SessionId", "CreatedAt")
+                        .HasDatabaseName("ix_generation_jobs_session_id_created_at");
+
+                    b.HasIndex("UserId", "Status")
+                        .HasDatabaseName("ix_generation_jobs_user_id_status");
+
+                    b.ToTable("generation_jobs", (string)null);
+                });
+
             modelBuilder.Entity("MrPrompt.Domain.Profiles.Profile", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1126,6 +1254,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("input_tokens");
 
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
                     b.Property<int>("LatencyMs")
                         .HasColumnType("integer")
                         .HasColumnName("latency_ms");
@@ -1184,6 +1316,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
                     b.HasIndex("ExecutedAt")
                         .HasDatabaseName("ix_prompt_usage_logs_executed_at");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_prompt_usage_logs_job_id")
+                        .HasFilter("job_id IS NOT NULL");
 
                     b.HasIndex("PromptVersionId", "ExecutedAt")
                         .HasDatabaseName("ix_prompt_usage_logs_prompt_version_id_executed_at")
@@ -1447,6 +1583,16 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_idempotency_keys_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Jobs.GenerationJob", b =>
+                {
+                    b.HasOne("MrPrompt.Domain.Chat.Message", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_generation_jobs_messages_message_id");
                 });
 
             modelBuilder.Entity("MrPrompt.Domain.Profiles.Profile", b =>
