@@ -194,6 +194,7 @@ public static class DependencyInjection
             .ValidateOnStart();
         services.AddSingleton<WorkerIdentity>();
         services.AddSingleton<JobQueue>();
+        services.AddSingleton<JobViews>();
         services.AddSingleton<GenerationRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<GenerationRunner>());
         services.AddSingleton<JobWorker>();

@@ -5,6 +5,7 @@ using MrPrompt.Web.Components;
 using MrPrompt.Web.Components.Account;
 using MrPrompt.Web.Endpoints;
 using MrPrompt.Web.Endpoints.Admin;
+using MrPrompt.Web.Endpoints.ChatJobs;
 using MrPrompt.Web.Endpoints.GatewayApi;
 using MrPrompt.Web.Endpoints.OpenAi;
 
@@ -49,6 +50,7 @@ app.MapChatExport();
 app.MapPromptsApi();
 app.MapOpenAiApi();
 app.MapGatewayApi();
+app.MapChatJobsApi();
 app.MapAdminApi();
 app.MapApiDocumentation();
 app.MapStaticAssets();

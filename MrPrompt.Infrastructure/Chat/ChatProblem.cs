@@ -51,5 +51,5 @@ public readonly record struct ChatResult<T>(T? Value, ChatProblem? Problem)
     public static implicit operator ChatResult<T>(ChatProblem problem) => new(default, problem);
 }
 
-/// <summary>The messages one send created: the user's (absent on regenerate) and the answer being written.</summary>
-public sealed record Exchange(Guid SessionId, Guid? UserMessageId, Guid AssistantMessageId);
+/// <summary>The messages one send created: the user's (absent on regenerate), the answer being written and the job writing it.</summary>
+public sealed record Exchange(Guid SessionId, Guid? UserMessageId, Guid AssistantMessageId, Guid JobId);

@@ -105,6 +105,54 @@ public sealed class ChatService(
         return await BeginAnswerAsync(db, session, history, null, cancellationToken, nextSequence: NextSequence(history, db));
     }
 
+    /// <summary>
+    /// A question for the queue (<c>POST /api/chat/jobs</c>): into <see cref="QueuedQuestion.SessionId"/>, or a new chat with
+    /// <see cref="QueuedQuestion.Model"/>. Unlike a question asked in the browser, its job waits its turn by priority, may be
+    /// run by any instance, and is tried again after a transient failure.
+    /// </summary>
+    public async Task<ChatResult<Exchange>> QueueQuestionAsync(Guid userId, QueuedQuestion question, CancellationToken cancellationToken = default)
+    {
+        if (ValidateMessage(question.Message) is { } invalid)
+        {
+            return ChatProblem.Invalid(invalid);
+        }
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        ChatSession session;
+        IReadOnlyList<Message> history = [];
+        if (question.SessionId is { } sessionId)
+        {
+            if (await FindSessionAsync(db, userId, sessionId, cancellationToken) is not { } found)
+            {
+                return ChatProblem.NotFound();
+            }
+            session = found;
+            history = await HistoryAsync(db, sessionId, cancellationToken);
+        }
+        else
+        {
+            session = new ChatSession { Id = Guid.CreateVersion7(), UserId = userId };
+            db.ChatSessions.Add(session);
+        }
+        if (question.Model is { Length: > 0 } model)
+        {
+            if (!ModelRef.TryParse(model, out var parsed))
+            {
+                return ChatProblem.Invalid($"\"{model}\" is not a model; name one as provider/model.");
+            }
+            session.Model = parsed.ToString();
+        }
+        if (string.IsNullOrEmpty(session.Model))
+        {
+            return ChatProblem.Invalid("Name a model (provider/model) for a new chat.");
+        }
+        if (question.AllowedModels is { } allowed && !allowed.Contains(session.Model))
+        {
+            return ChatProblem.Invalid($"This API key may not use {session.Model}.");
+        }
+        var origin = new AnswerOrigin(ClaimHere: false, question.Priority, UsageSource.Job, question.ApiKeyId, question.AllowedModels, question.TraceId);
+        return await BeginAnswerAsync(db, session, history, question.Message, cancellationToken, prompt: question.Prompt, origin: origin);
+    }
+
     /// <summary>Changes an earlier message of the user and answers it again; everything after it is replaced.</summary>
     public async Task<ChatResult<Exchange>> EditAndResendAsync(Guid userId, Guid messageId, string text, CancellationToken cancellationToken = default)
     {
@@ -179,13 +227,16 @@ public sealed class ChatService(
     /// </summary>
     private async Task<ChatResult<Exchange>> BeginAnswerAsync(
         AppDbContext db, ChatSession session, IReadOnlyList<Message> history, string? newText, CancellationToken cancellationToken,
-        int? nextSequence = null, PromptUse? prompt = null)
+        int? nextSequence = null, PromptUse? prompt = null, AnswerOrigin? origin = null)
     {
-        if (!runner.IsAccepting)
+        origin ??= AnswerOrigin.Browser;
+        // A question for the queue may wait for another instance; one answered here needs this one to stay. The job API's
+        // per-minute limits apply when its job runs (a job over them waits and runs again), not when it is queued.
+        if (origin.ClaimHere && !runner.IsAccepting)
         {
             return ChatProblem.Restarting();
         }
-        if (AdmitInteractive(session.UserId) is { } tooFast)
+        if (origin.Source == UsageSource.Ui && AdmitInteractive(session.UserId) is { } tooFast)
         {
             return tooFast;
         }
@@ -215,7 +266,8 @@ public sealed class ChatService(
         }
         db.Messages.Add(plan.AssistantMessage);
         var titleAfter = firstExchange && session.TitleIsProvisional && Limits.GenerateTitles && newText is not null;
-        var job = JobFor(plan, JobKind.ChatAnswer, titleAfter, claimHere: true);
+        var request = plan.Request with { Source = origin.Source, ApiKeyId = origin.ApiKeyId, AllowedModels = origin.AllowedModels, TraceId = origin.TraceId };
+        var job = JobFor(plan with { Request = request }, JobKind.ChatAnswer, titleAfter, origin.ClaimHere, origin.Priority);
         db.GenerationJobs.Add(job);
         try
         {
@@ -243,8 +295,11 @@ public sealed class ChatService(
             return ChatProblem.NotFound();
         }
 
-        runner.Run(job);
-        return new Exchange(session.Id, plan.UserMessage?.Id, plan.AssistantMessage.Id);
+        if (origin.ClaimHere)
+        {
+            runner.Run(job);
+        }
+        return new Exchange(session.Id, plan.UserMessage?.Id, plan.AssistantMessage.Id, job.Id);
     }
 
     /// <summary>The messages and the gateway request of an answer, or why it cannot be asked for.</summary>
@@ -349,6 +404,26 @@ public sealed class ChatService(
 
 /// <summary>An answer ready to be saved and started: the new user message (none on regenerate), the assistant message and the call.</summary>
 internal sealed record AnswerPlan(Message? UserMessage, Message AssistantMessage, GatewayRequest Request);
+
+/// <summary>
+/// Where an answer is asked from: the browser (claimed by this instance at once, counted as UI use) or the job API
+/// (queued by priority for any instance, counted as job use, bound to the caller's key).
+/// </summary>
+internal sealed record AnswerOrigin(bool ClaimHere, int Priority, UsageSource Source, Guid? ApiKeyId, IReadOnlySet<string>? AllowedModels, string? TraceId)
+{
+    public static readonly AnswerOrigin Browser = new(ClaimHere: true, Priority: 0, UsageSource.Ui, null, null, null);
+}
+
+/// <summary>A question for the queue: the chat (or a model for a new one), the text, and who asks with which key.</summary>
+public sealed record QueuedQuestion(
+    Guid? SessionId,
+    string Message,
+    string? Model = null,
+    PromptUse? Prompt = null,
+    int Priority = 0,
+    Guid? ApiKeyId = null,
+    IReadOnlySet<string>? AllowedModels = null,
+    string? TraceId = null);
 
 /// <summary>A message written from a library prompt: the version it came from, and that version's rendered system prompt.</summary>
 public sealed record PromptUse(Guid? VersionId, string? SystemPrompt);

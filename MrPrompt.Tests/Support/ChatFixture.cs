@@ -15,7 +15,7 @@ namespace MrPrompt.Tests.Support;
 /// The gateway fixture plus the chat services, with a small-context model for trimming tests
 /// (<c>openai/gpt-4o</c>, 400 tokens) and quick partial-text checkpoints.
 /// </summary>
-public sealed class ChatFixture(PostgresServer server) : GatewayFixture(server)
+public class ChatFixture(PostgresServer server) : GatewayFixture(server)
 {
     public const string SmallContextModel = "openai/gpt-4o";
     public const string OpenAIModel = "openai/gpt-4o-mini";

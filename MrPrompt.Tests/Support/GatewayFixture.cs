@@ -22,6 +22,9 @@ public class GatewayFixture(PostgresServer server) : IAsyncLifetime
     public IServiceProvider Services => _services!;
     public IChatGateway Gateway => Services.GetRequiredService<IChatGateway>();
 
+    /// <summary>The services' clock: the real one, unless a fixture moves time itself.</summary>
+    protected virtual TimeProvider Clock => TimeProvider.System;
+
     /// <summary>Extra settings a test class needs (for example a tighter circuit breaker).</summary>
     public Dictionary<string, string?> Overrides { get; } = [];
 
@@ -32,7 +35,7 @@ public class GatewayFixture(PostgresServer server) : IAsyncLifetime
     {
         Upstream = await FakeProviderServer.StartAsync();
         var connectionString = await server.CreateDatabaseAsync("gateway");
-        _services = TestDatabase.BuildServices(connectionString, TimeProvider.System, Settings(),
+        _services = TestDatabase.BuildServices(connectionString, Clock, Settings(),
             services => services.AddLogging(logging => logging.AddProvider(Logs)));
         await _services.GetRequiredService<DatabaseStartup>().RunAsync();
         await _services.GetRequiredService<UsageLogWriter>().StartAsync(CancellationToken.None);
