@@ -6,6 +6,7 @@ using MrPrompt.Web.Components.Account;
 using MrPrompt.Web.Endpoints;
 using MrPrompt.Web.Endpoints.Admin;
 using MrPrompt.Web.Endpoints.ChatJobs;
+using MrPrompt.Web.Endpoints.Compare;
 using MrPrompt.Web.Endpoints.GatewayApi;
 using MrPrompt.Web.Endpoints.OpenAi;
 
@@ -51,6 +52,7 @@ app.MapPromptsApi();
 app.MapOpenAiApi();
 app.MapGatewayApi();
 app.MapChatJobsApi();
+app.MapCompareApi();
 app.MapAdminApi();
 app.MapApiDocumentation();
 app.MapStaticAssets();

@@ -1173,3 +1173,28 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205084156_CompareResultExpiry') THEN
+    ALTER TABLE compare_runs ADD expires_at timestamp with time zone;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205084156_CompareResultExpiry') THEN
+    CREATE INDEX ix_compare_runs_expires_at ON compare_runs (expires_at) WHERE expires_at IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205084156_CompareResultExpiry') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205084156_CompareResultExpiry', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -15,6 +15,9 @@ public sealed class CompareRun : IAuditable
     /// <summary>The models in column order, as <c>provider/model</c>.</summary>
     public List<string> Models { get; set; } = [];
 
+    /// <summary>When a run asked through <c>/api/compare</c> is deleted with its columns; runs made on the page stay.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Providers;
+using MrPrompt.Domain.Usage;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Jobs;
 using MrPrompt.Domain.Jobs;
@@ -11,8 +12,14 @@ namespace MrPrompt.Infrastructure.Chat;
 /// <summary>A saved compare run, for the list.</summary>
 public sealed record CompareRunSummary(Guid Id, string Prompt, IReadOnlyList<string> Models, DateTimeOffset CreatedAt);
 
-/// <summary>A column of a compare run: its session and the answer (the last message).</summary>
-public sealed record CompareColumn(ChatSession Session, Message? Answer);
+/// <summary>A column of a compare run: its session, the answer (the last message) and the state of the job writing it.</summary>
+public sealed record CompareColumn(ChatSession Session, Message? Answer, JobStatus? Job = null);
+
+/// <summary>
+/// A compare asked by a program (<c>POST /api/compare</c>): the columns' system prompt and temperature, and the key it
+/// came with. Its columns wait in the queue for any instance, and the run expires after <c>Jobs__CompareResultHours</c>.
+/// </summary>
+public sealed record QueuedCompare(string? SystemPrompt, float? Temperature, Guid? ApiKeyId, IReadOnlySet<string>? AllowedModels, string? TraceId);
 
 public sealed record CompareRunView(CompareRun Run, IReadOnlyList<CompareColumn> Columns);
 
@@ -21,18 +28,40 @@ public sealed record CompareRunView(CompareRun Run, IReadOnlyList<CompareColumn>
 /// generation, so a slow or failing provider never holds up the others, and each column survives a
 /// closed browser like any chat.
 /// </summary>
-public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, ChatService chat, GenerationRunner runner, JobQueue queue, TimeProvider clock)
+public sealed class CompareService(
+    IDbContextFactory<AppDbContext> contexts, ChatService chat, GenerationRunner runner, JobQueue queue,
+    Microsoft.Extensions.Options.IOptions<JobOptions> jobOptions, TimeProvider clock)
 {
     private const int ListLength = 50;
 
-    public async Task<ChatResult<Guid>> StartAsync(Guid userId, string prompt, IReadOnlyList<string> models, CancellationToken cancellationToken = default)
+    /// <summary>Starts a run from the page: its columns are claimed by this instance at once and the run is kept.</summary>
+    public Task<ChatResult<Guid>> StartAsync(Guid userId, string prompt, IReadOnlyList<string> models, CancellationToken cancellationToken = default) =>
+        StartAsync(userId, prompt, models, queued: null, cancellationToken);
+
+    /// <summary>Starts a run; with <paramref name="queued"/>, as a program's compare (see <see cref="QueuedCompare"/>).</summary>
+    public async Task<ChatResult<Guid>> StartAsync(Guid userId, string prompt, IReadOnlyList<string> models, QueuedCompare? queued, CancellationToken cancellationToken = default)
     {
         if (Validate(prompt, models) is { } invalid)
         {
             return ChatProblem.Invalid(invalid);
         }
+        if (queued?.SystemPrompt is { Length: > ChatRules.SystemPromptMaxLength } system)
+        {
+            return ChatProblem.Invalid($"The system prompt has {system.Length:N0} characters; it can have at most {ChatRules.SystemPromptMaxLength:N0}.");
+        }
+        if (queued?.AllowedModels is { } allowed && models.Select(Normalized).FirstOrDefault(m => !allowed.Contains(m)) is { } refused)
+        {
+            return ChatProblem.Invalid($"This API key may not use {refused}.");
+        }
         var now = clock.GetUtcNow();
-        var run = new CompareRun { Id = Guid.CreateVersion7(now), UserId = userId, Prompt = prompt, Models = models.Select(Normalized).ToList() };
+        var run = new CompareRun
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = userId,
+            Prompt = prompt,
+            Models = models.Select(Normalized).ToList(),
+            ExpiresAt = queued is null ? null : now + TimeSpan.FromHours(jobOptions.Value.CompareResultHours),
+        };
         var columns = new List<(ChatSession Session, AnswerPlan Plan)>();
         foreach (var (model, position) in run.Models.Select((m, i) => (m, i)))
         {
@@ -45,6 +74,8 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
                 CompareRunId = run.Id,
                 Title = ChatRules.TitleFromFirstWords(prompt),
                 LastActivityAt = now,
+                SystemPrompt = queued?.SystemPrompt,
+                Temperature = queued?.Temperature,
             };
             var planned = chat.PlanAnswer(session, [], prompt, nextSequence: 1);
             if (planned.Value is not { } plan)
@@ -54,15 +85,20 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
             columns.Add((session, plan));
         }
 
-        if (!runner.IsAccepting)
+        if (queued is null && !runner.IsAccepting)
         {
             return ChatProblem.Restarting();
         }
-        if (chat.AdmitInteractive(userId) is { } tooFast)
+        if (queued is null && chat.AdmitInteractive(userId) is { } tooFast)
         {
             return tooFast;
         }
-        var jobs = columns.Select(c => chat.JobFor(c.Plan, JobKind.CompareColumn, titleAfterAnswer: false, claimHere: true, compareRunId: run.Id)).ToList();
+        var jobs = columns.Select(c => chat.JobFor(
+            queued is null ? c.Plan : c.Plan with
+            {
+                Request = c.Plan.Request with { Source = UsageSource.Job, ApiKeyId = queued.ApiKeyId, AllowedModels = queued.AllowedModels, TraceId = queued.TraceId },
+            },
+            JobKind.CompareColumn, titleAfterAnswer: false, claimHere: queued is null, compareRunId: run.Id)).ToList();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -81,7 +117,7 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        foreach (var job in jobs)
+        foreach (var job in jobs.Where(j => j.Status == JobStatus.Processing))
         {
             runner.Run(job);
         }
@@ -91,7 +127,8 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
     public async Task<IReadOnlyList<CompareRunSummary>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.CompareRuns.Where(r => r.UserId == userId)
+        var now = clock.GetUtcNow();
+        return await db.CompareRuns.Where(r => r.UserId == userId && (r.ExpiresAt == null || r.ExpiresAt > now))
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Take(ListLength)
             .Select(r => new CompareRunSummary(r.Id, r.Prompt, r.Models, r.CreatedAt))
@@ -101,7 +138,9 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
     public async Task<CompareRunView?> GetAsync(Guid userId, Guid runId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var run = await db.CompareRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && r.UserId == userId, cancellationToken);
+        var now = clock.GetUtcNow();
+        var run = await db.CompareRuns.AsNoTracking()
+            .FirstOrDefaultAsync(r => r.Id == runId && r.UserId == userId && (r.ExpiresAt == null || r.ExpiresAt > now), cancellationToken);
         if (run is null)
         {
             return null;
@@ -111,6 +150,9 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
         var answers = await db.Messages.AsNoTracking()
             .Where(m => sessionIds.Contains(m.SessionId) && m.Sender == MessageSender.Assistant)
             .ToListAsync(cancellationToken);
+        var answerIds = answers.Select(a => a.Id).ToList();
+        var jobs = await db.GenerationJobs.AsNoTracking().Where(j => answerIds.Contains(j.MessageId))
+            .ToDictionaryAsync(j => j.MessageId, j => j.Status, cancellationToken);
         // A model may fill several columns: each takes the next unused session of its model, in the
         // order they were made, so every view shows each column where it was asked for.
         var unused = sessions.OrderBy(s => s.Id).ToList();
@@ -120,7 +162,8 @@ public sealed class CompareService(IDbContextFactory<AppDbContext> contexts, Cha
             if (unused.FirstOrDefault(s => s.Model == model) is { } session)
             {
                 unused.Remove(session);
-                columns.Add(new CompareColumn(session, answers.Where(a => a.SessionId == session.Id).MaxBy(a => a.Sequence)));
+                var answer = answers.Where(a => a.SessionId == session.Id).MaxBy(a => a.Sequence);
+                columns.Add(new CompareColumn(session, answer, answer is not null && jobs.TryGetValue(answer.Id, out var job) ? job : null));
             }
         }
         return new CompareRunView(run, columns);

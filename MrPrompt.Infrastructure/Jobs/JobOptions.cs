@@ -42,6 +42,10 @@ public sealed class JobOptions
     [Range(0, 86_400)]
     public double BackoffMaxSeconds { get; set; } = 300;
 
+    /// <summary>How long the results of a compare asked through <c>/api/compare</c> are kept.</summary>
+    [Range(0.01, 8760)]
+    public double CompareResultHours { get; set; } = 1;
+
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
     public TimeSpan LeaseGrace => TimeSpan.FromSeconds(LeaseGraceSeconds);
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);

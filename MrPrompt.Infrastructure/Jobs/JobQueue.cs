@@ -318,6 +318,15 @@ public sealed partial class JobQueue(
                 .SetProperty(m => m.UpdatedAt, now), cancellationToken);
     }
 
+    /// <summary>Deletes compare runs past their expiry with their columns, answers and jobs. Returns how many.</summary>
+    public async Task<int> DeleteExpiredComparesAsync(CancellationToken cancellationToken = default)
+    {
+        using var system = DataScope.AsSystem("expired compare results");
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        return await db.CompareRuns.Where(r => r.ExpiresAt != null && r.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was taken back by another instance before this one finished it; its result is dropped")]
     private static partial void LogLeaseLost(ILogger logger, Guid jobId);
 

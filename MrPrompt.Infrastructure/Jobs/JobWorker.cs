@@ -153,6 +153,7 @@ public sealed partial class JobWorker(
         {
             Wake(); // the jobs put back may run here
         }
+        await queue.DeleteExpiredComparesAsync(stoppingToken);
     }
 
     private async Task EveryAsync(TimeSpan period, Func<CancellationToken, Task> work, CancellationToken stoppingToken)

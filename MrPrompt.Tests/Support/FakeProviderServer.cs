@@ -47,6 +47,19 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// <summary>Pause between replayed stream chunks.</summary>
     public TimeSpan ChunkDelay { get; set; }
 
+    /// <summary>
+    /// Holds every OpenAI chat request for <paramref name="model"/> (the upstream id) before its first byte until the
+    /// returned gate is opened: a slow provider the test decides the end of, without a clock.
+    /// </summary>
+    public TaskCompletionSource Hold(string model)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _held[model] = gate;
+        return gate;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _held = new();
+
     /// <summary>Drop the final usage chunk of OpenAI streams, as some compatible servers do.</summary>
     public bool OmitUsage { get; set; }
 
@@ -125,6 +138,10 @@ public sealed class FakeProviderServer : IAsyncDisposable
         if (await ApplyBeforeAnswerAsync(context, fault, anthropic: false))
         {
             return;
+        }
+        if (body?["model"]?.GetValue<string>() is { } model && _held.TryGetValue(model, out var gate))
+        {
+            await gate.Task.WaitAsync(context.RequestAborted);
         }
         var streaming = body?["stream"]?.GetValue<bool>() == true;
         if (!streaming)

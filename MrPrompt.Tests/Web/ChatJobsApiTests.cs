@@ -20,6 +20,14 @@ public sealed class ChatJobsApp(PostgresServer server) : ApiGatewayApp(server)
         settings["Jobs:PollSeconds"] = "600";
         settings["Jobs:LeaseSeconds"] = "600";
         settings["Jobs:MaxQuestionsPerSession"] = "2";
+        // For compares: a second model of the same provider (which the tests hold to make slow) and one that always fails.
+        settings["Providers:openai:Models:1:Id"] = "gpt-4o";
+        settings["Providers:openai:Models:1:InputPrice"] = "2.5";
+        settings["Providers:openai:Models:1:OutputPrice"] = "10";
+        settings["Providers:broken:Kind"] = "OpenAICompatible";
+        settings["Providers:broken:BaseUrl"] = Upstream.OpenAIBaseUrl;
+        settings["Providers:broken:ApiKey"] = "sk-revoked-key-000000000000";
+        settings["Providers:broken:Models:0"] = "gpt-4o-mini";
     }
 }
 

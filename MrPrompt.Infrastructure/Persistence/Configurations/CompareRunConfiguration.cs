@@ -15,6 +15,7 @@ internal sealed class CompareRunConfiguration : IEntityTypeConfiguration<Compare
         builder.Property(r => r.Prompt).IsRequired();
         builder.Property(r => r.Models).HasColumnType("text[]");
         builder.HasIndex(r => new { r.UserId, r.CreatedAt });
+        builder.HasIndex(r => r.ExpiresAt).HasFilter("expires_at IS NOT NULL");
         builder.HasOne<ApplicationUser>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

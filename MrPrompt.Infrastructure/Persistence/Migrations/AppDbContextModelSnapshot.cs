@@ -485,6 +485,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
                     b.PrimitiveCollection<List<string>>("Models")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -505,6 +509,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_compare_runs");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_compare_runs_expires_at")
+                        .HasFilter("expires_at IS NOT NULL");
 
                     b.HasIndex("UserId", "CreatedAt")
                         .HasDatabaseName("ix_compare_runs_user_id_created_at");

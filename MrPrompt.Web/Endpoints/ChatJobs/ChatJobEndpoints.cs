@@ -41,11 +41,11 @@ public static class ChatJobEndpoints
         var (body, failure) = await RequestBody.ReadJsonAsync<ChatJobRequest>(context.Request, api.Value.MaxRequestBytes, json.Value.SerializerOptions, cancellationToken);
         if (failure is not null)
         {
-            return TypedResults.Problem(title: "Bad request body", detail: failure.Message, statusCode: failure.Status);
+            return ApiProblems.BadBody(failure);
         }
         if (body!.Problem() is { } invalid)
         {
-            return Invalid(invalid);
+            return ApiProblems.Invalid(invalid);
         }
         var caller = ApiCaller.From(context.User);
         var model = body.Model;
@@ -57,7 +57,7 @@ public static class ChatJobEndpoints
             {
                 return problem.Kind == PromptProblemKind.NotFound
                     ? TypedResults.Problem(title: "Prompt not found", detail: $"No prompt with the key '{body.PromptKey.Trim()}' was found among your prompts or the built-in ones.", statusCode: StatusCodes.Status404NotFound)
-                    : Invalid(problem.Message);
+                    : ApiProblems.Invalid(problem.Message);
             }
             // The prompt gives the chat its instructions (and its model, when none is named); the message is the question.
             prompt = new PromptUse(prepared.Value!.VersionId, prepared.Value.SystemText);
@@ -70,7 +70,7 @@ public static class ChatJobEndpoints
         var queued = await chat.QueueQuestionAsync(caller.UserId, question, cancellationToken);
         if (queued.Value is not { } exchange)
         {
-            return Refused(queued.Problem!);
+            return ApiProblems.Of(queued.Problem!);
         }
         var place = await views.PlaceAsync(caller.UserId, exchange.JobId, cancellationToken);
         return TypedResults.Json(
@@ -89,7 +89,7 @@ public static class ChatJobEndpoints
     {
         if (limit is < 1 or > JobViews.MaxListLength)
         {
-            return Invalid($"limit must be from 1 to {JobViews.MaxListLength}.");
+            return ApiProblems.Invalid($"limit must be from 1 to {JobViews.MaxListLength}.");
         }
         var list = await views.ListAsync(ApiCaller.From(context.User).UserId, sessionId, limit ?? 10, cancellationToken);
         return TypedResults.Ok(new ChatJobList(list.Jobs.Select(ChatJobStatus.Of).ToList(), ChatJobStats.Of(list.Stats)));
@@ -209,29 +209,6 @@ public static class ChatJobEndpoints
             live.Changed -= OnChanged;
         }
     }
-
-    private static ProblemHttpResult Refused(ChatProblem problem) => TypedResults.Problem(
-        title: problem.Kind switch
-        {
-            ChatProblemKind.NotFound => "Chat not found",
-            ChatProblemKind.Busy => "An answer is being written in this chat",
-            ChatProblemKind.Limited => "Limit reached",
-            ChatProblemKind.TooFast => "Too many requests",
-            ChatProblemKind.Restarting => "Restarting",
-            _ => "Invalid request",
-        },
-        detail: problem.Message,
-        statusCode: problem.Kind switch
-        {
-            ChatProblemKind.NotFound => StatusCodes.Status404NotFound,
-            ChatProblemKind.Busy => StatusCodes.Status409Conflict,
-            ChatProblemKind.Limited or ChatProblemKind.TooFast => StatusCodes.Status429TooManyRequests,
-            ChatProblemKind.Restarting => StatusCodes.Status503ServiceUnavailable,
-            _ => StatusCodes.Status400BadRequest,
-        });
-
-    private static ProblemHttpResult Invalid(string message) =>
-        TypedResults.Problem(title: "Invalid request", detail: message, statusCode: StatusCodes.Status400BadRequest);
 
     private static ProblemHttpResult NotFound() =>
         TypedResults.Problem(title: "Job not found", detail: "No job of yours has this id.", statusCode: StatusCodes.Status404NotFound);
