@@ -193,6 +193,7 @@ public static class DependencyInjection
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobViews>();
         services.AddSingleton<GenerationRunner>();
@@ -255,6 +256,7 @@ public static class DependencyInjection
         services.AddSingleton<AccountDirectory>();
         services.AddSingleton<Admin.AdminGate>();
         services.AddSingleton<Admin.ProviderHealth>();
+        services.AddSingleton<Admin.JobsConsole>();
         services.AddSingleton<Audit.AuditLog>();
     }
 }

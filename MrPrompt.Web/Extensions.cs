@@ -42,7 +42,7 @@ internal static partial class Extensions
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("MrPrompt"))
             .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation()
-                .AddMeter(ChatGatewayPipeline.TelemetrySourceName, UsageLogWriter.MeterName))
+                .AddMeter(ChatGatewayPipeline.TelemetrySourceName, UsageLogWriter.MeterName, MrPrompt.Infrastructure.Jobs.JobMetrics.MeterName))
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context => !context.Request.Path.StartsWithSegments(HealthEndpoints.BasePath))

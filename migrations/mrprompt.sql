@@ -1198,3 +1198,27 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205084721_JobWorkers') THEN
+    CREATE TABLE job_workers (
+        name character varying(200) NOT NULL,
+        started_at timestamp with time zone NOT NULL,
+        last_seen_at timestamp with time zone NOT NULL,
+        running integer NOT NULL,
+        CONSTRAINT pk_job_workers PRIMARY KEY (name)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205084721_JobWorkers') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205084721_JobWorkers', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

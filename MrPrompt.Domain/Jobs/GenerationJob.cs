@@ -76,3 +76,19 @@ public enum JobStatus
     Failed,
     Cancelled,
 }
+
+/// <summary>
+/// An instance's sign of life (<c>job_workers</c>), written each time it renews its leases: the admin console shows which
+/// instances run jobs, and one that stopped writing is gone.
+/// </summary>
+public sealed class WorkerHeartbeat
+{
+    /// <summary>The name on the instance's leases (host/process/random).</summary>
+    public string Name { get; set; } = "";
+
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+
+    /// <summary>Jobs it was running at its last heartbeat.</summary>
+    public int Running { get; set; }
+}

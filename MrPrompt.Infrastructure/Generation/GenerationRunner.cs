@@ -26,6 +26,7 @@ public sealed partial class GenerationRunner(
     IDbContextFactory<AppDbContext> contexts,
     JobQueue queue,
     WorkerIdentity worker,
+    JobMetrics metrics,
     SessionTitler titler,
     IOptions<ConversationOptions> options,
     TimeProvider clock,
@@ -120,6 +121,7 @@ public sealed partial class GenerationRunner(
     private async Task RunAsync(LiveGeneration live, GenerationJob job)
     {
         using var scope = DataScope.ForUser(job.UserId);
+        var started = clock.GetTimestamp();
         var payload = JobPayload.FromJson(job.Payload);
         GatewayResult? result = null;
         GatewayError? error = null;
@@ -166,6 +168,7 @@ public sealed partial class GenerationRunner(
         {
             _live.TryRemove(job.MessageId, out _);
             live.Finish(status);
+            metrics.Ran(job, clock.GetElapsedTime(started), ending.Job);
         }
 
         if (payload.TitleAfterAnswer && status == MessageStatus.Complete)

@@ -32,6 +32,9 @@ public sealed partial class JobQueue(
 
     private static readonly JobStatus[] OpenStatuses = [JobStatus.Pending, JobStatus.Processing, JobStatus.Retrying];
 
+    /// <summary>How long the console keeps showing an instance that stopped sending heartbeats.</summary>
+    private static readonly TimeSpan ForgetSilentWorkersAfter = TimeSpan.FromDays(1);
+
     private JobOptions Options => options.Value;
 
     /// <summary>A job claimed at once by the instance asking for it (a chat in its own browser): no wake-up, no wait.</summary>
@@ -316,6 +319,27 @@ public sealed partial class JobQueue(
                 .SetProperty(m => m.ErrorCode, InterruptedCode)
                 .SetProperty(m => m.ErrorMessage, InterruptedMessage)
                 .SetProperty(m => m.UpdatedAt, now), cancellationToken);
+    }
+
+    /// <summary>This instance is alive, running <paramref name="running"/> jobs: its row in <c>job_workers</c>, for the admin console.</summary>
+    public async Task HeartbeatAsync(string owner, DateTimeOffset startedAt, int running, CancellationToken cancellationToken = default)
+    {
+        using var system = DataScope.AsSystem("worker heartbeat");
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO job_workers (name, started_at, last_seen_at, running) VALUES ({owner}, {startedAt}, {now}, {running})
+            ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, running = excluded.running;
+            DELETE FROM job_workers WHERE last_seen_at < {now - ForgetSilentWorkersAfter};
+            """, cancellationToken);
+    }
+
+    /// <summary>Jobs waiting to be claimed now or after their back-off.</summary>
+    public async Task<long> WaitingCountAsync(CancellationToken cancellationToken = default)
+    {
+        using var system = DataScope.AsSystem("queue depth");
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.GenerationJobs.LongCountAsync(j => j.Status == JobStatus.Pending || j.Status == JobStatus.Retrying, cancellationToken);
     }
 
     /// <summary>Deletes compare runs past their expiry with their columns, answers and jobs. Returns how many.</summary>

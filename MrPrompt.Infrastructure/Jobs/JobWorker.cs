@@ -18,11 +18,13 @@ public sealed partial class JobWorker(
     GenerationRunner runner,
     WorkerIdentity identity,
     DatabaseConnection database,
+    JobMetrics metrics,
     IOptions<JobOptions> options,
     TimeProvider clock,
     ILogger<JobWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
     private int _runningFromQueue;
 
     private JobOptions Options => options.Value;
@@ -62,8 +64,10 @@ public sealed partial class JobWorker(
                 try
                 {
                     var claimed = await queue.ClaimAsync(identity.Name, free, stoppingToken);
+                    var now = clock.GetUtcNow();
                     foreach (var job in claimed)
                     {
+                        metrics.Claimed(job, now);
                         Interlocked.Increment(ref _runningFromQueue);
                         var live = runner.Run(job);
                         _ = live.Finished.ContinueWith(_ =>
@@ -132,7 +136,9 @@ public sealed partial class JobWorker(
 
     private async Task RenewLeasesAsync(CancellationToken stoppingToken)
     {
-        var states = await queue.RenewAsync(identity.Name, runner.RunningJobs, stoppingToken);
+        var running = runner.RunningJobs;
+        await queue.HeartbeatAsync(identity.Name, _startedAt, running.Count, stoppingToken);
+        var states = await queue.RenewAsync(identity.Name, running, stoppingToken);
         foreach (var (jobId, state) in states)
         {
             switch (state)
@@ -154,6 +160,7 @@ public sealed partial class JobWorker(
             Wake(); // the jobs put back may run here
         }
         await queue.DeleteExpiredComparesAsync(stoppingToken);
+        metrics.Waiting(await queue.WaitingCountAsync(stoppingToken));
     }
 
     private async Task EveryAsync(TimeSpan period, Func<CancellationToken, Task> work, CancellationToken stoppingToken)

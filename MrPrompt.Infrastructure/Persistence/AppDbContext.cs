@@ -23,6 +23,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<CompareRun> CompareRuns => Set<CompareRun>();
     public DbSet<MrPrompt.Domain.Jobs.GenerationJob> GenerationJobs => Set<MrPrompt.Domain.Jobs.GenerationJob>();
+    public DbSet<MrPrompt.Domain.Jobs.WorkerHeartbeat> WorkerHeartbeats => Set<MrPrompt.Domain.Jobs.WorkerHeartbeat>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
     public DbSet<PromptVersion> PromptVersions => Set<PromptVersion>();
     public DbSet<PromptLabel> PromptLabels => Set<PromptLabel>();

@@ -971,6 +971,31 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.ToTable("generation_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("MrPrompt.Domain.Jobs.WorkerHeartbeat", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<int>("Running")
+                        .HasColumnType("integer")
+                        .HasColumnName("running");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Name")
+                        .HasName("pk_job_workers");
+
+                    b.ToTable("job_workers", (string)null);
+                });
+
             modelBuilder.Entity("MrPrompt.Domain.Profiles.Profile", b =>
                 {
                     b.Property<Guid>("Id")
