@@ -47,6 +47,12 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// <summary>Pause between replayed stream chunks.</summary>
     public TimeSpan ChunkDelay { get; set; }
 
+    /// <summary>Pause <see cref="ChunkDelay"/> only before every n-th chunk (a short delay is a few ms on Linux whatever it asks).</summary>
+    public int ChunkDelayEvery { get; set; } = 1;
+
+    /// <summary>How long every stream waits before its first byte (a provider thinking).</summary>
+    public TimeSpan FirstByteDelay { get; set; }
+
     /// <summary>
     /// Holds every OpenAI chat request for <paramref name="model"/> (the upstream id) before its first byte until the
     /// returned gate is opened: a slow provider the test decides the end of, without a clock.
@@ -97,6 +103,8 @@ public sealed class FakeProviderServer : IAsyncDisposable
         _faults.Clear();
         _requests.Clear();
         ChunkDelay = TimeSpan.Zero;
+        ChunkDelayEvery = 1;
+        FirstByteDelay = TimeSpan.Zero;
         OmitUsage = false;
         ClientDisconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -239,6 +247,10 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     private async Task StreamAsync(HttpContext context, IReadOnlyList<string> chunks, Fault? fault)
     {
+        if (FirstByteDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(FirstByteDelay, context.RequestAborted);
+        }
         context.Response.ContentType = "text/event-stream; charset=utf-8";
         try
         {
@@ -251,7 +263,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
                 }
                 await context.Response.WriteAsync(chunks[i], context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
-                if (ChunkDelay > TimeSpan.Zero)
+                if (ChunkDelay > TimeSpan.Zero && i % ChunkDelayEvery == 0)
                 {
                     await Task.Delay(ChunkDelay, context.RequestAborted);
                 }

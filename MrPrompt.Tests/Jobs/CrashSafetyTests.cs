@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MrPrompt.Domain.Chat;
+using MrPrompt.Domain.Jobs;
+using MrPrompt.Infrastructure.Chat;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
+using MrPrompt.Tests.Support;
+
+namespace MrPrompt.Tests.Jobs;
+
+/// <summary>
+/// The queue against real crashes: the app's own executable works through 1,000 queued jobs against the fake upstream
+/// while it is killed with SIGKILL 50 times at random moments and started again (scale with <c>MRP_CRASH_JOBS</c> and
+/// <c>MRP_CRASH_KILLS</c>). Every job must end, with exactly one answer each, none left streaming.
+/// </summary>
+public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
+{
+    private static readonly int Jobs = Scale("MRP_CRASH_JOBS", 1000);
+    private static readonly int Kills = Scale("MRP_CRASH_KILLS", 50);
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly string _workDir = TestDirectories.Create("crash");
+    private FakeProviderServer _upstream = null!;
+    private ServiceProvider _services = null!;
+    private string _connectionString = "";
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await FakeProviderServer.StartAsync();
+        // About 0.2 s before the first word and 0.2 s of words (a pause every 16 of the 716 chunks) per answer: 8 workers
+        // (below) need most of the 50 lives for 1,000 jobs, so kills land before first words, mid-answer and between answers.
+        _upstream.FirstByteDelay = TimeSpan.FromMilliseconds(200);
+        _upstream.ChunkDelay = TimeSpan.FromMilliseconds(1);
+        _upstream.ChunkDelayEvery = 16;
+        _connectionString = await server.CreateDatabaseAsync("crash");
+        _services = TestDatabase.BuildServices(_connectionString, TimeProvider.System, new Dictionary<string, string?>
+        {
+            ["Jobs:MaxOpenPerUser"] = "10000",
+        });
+        await _services.GetRequiredService<DatabaseStartup>().RunAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _upstream.DisposeAsync();
+        TestDirectories.Delete(_workDir);
+    }
+
+    [Fact]
+    public async Task Jobs_worked_through_by_a_process_killed_at_random_moments_all_end_with_exactly_one_answer_each()
+    {
+        var user = await TestUsers.RegisterAsync(_services);
+        var chat = _services.GetRequiredService<ChatService>();
+        for (var i = 0; i < Jobs; i++)
+        {
+            var queued = await chat.QueueQuestionAsync(user, new QueuedQuestion(null, $"Question {i}", "openai/gpt-4o-mini"), Ct);
+            Assert.True(queued.Succeeded, queued.Problem?.Message);
+        }
+
+        var random = new Random(20261205);
+        var starts = 0;
+        for (var kill = 0; kill < Kills; kill++)
+        {
+            using var process = StartApp();
+            starts++;
+            await WaitUntilWorkingAsync(process);
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(0, 1500)), Ct); // a random moment of its work
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(Ct);
+        }
+        var progressBeforeTheLastStart = await CountAsync(open: false);
+        using (var last = StartApp())
+        {
+            starts++;
+            await WaitUntilAsync(async () => await CountAsync(open: true) == 0, TimeSpan.FromMinutes(3), "every job ends", StateAsync);
+            AppProcess.Terminate(last);
+            await last.WaitForExitAsync(Ct);
+        }
+
+        await using var db = await _services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+        using var system = DataScope.AsSystem("test: the crash's aftermath");
+        var jobs = await db.GenerationJobs.AsNoTracking().Where(j => j.UserId == user).ToListAsync(Ct);
+        var sessions = jobs.Select(j => j.SessionId).ToList();
+        var answers = await db.Messages.AsNoTracking().Where(m => sessions.Contains(m.SessionId) && m.Sender == MessageSender.Assistant).ToListAsync(Ct);
+        Assert.Equal(Jobs, jobs.Count);
+        Assert.All(jobs, j => Assert.Contains(j.Status, new[] { JobStatus.Completed, JobStatus.Failed }));
+        Assert.Equal(Jobs, answers.Count);
+        Assert.Equal(Jobs, answers.Select(a => a.SessionId).Distinct().Count()); // one answer per chat: no duplicates
+        Assert.DoesNotContain(answers, a => a.Status == MessageStatus.Streaming);
+        var byMessage = answers.ToDictionary(a => a.Id);
+        foreach (var job in jobs)
+        {
+            var answer = byMessage[job.MessageId];
+            if (job.Status == JobStatus.Completed)
+            {
+                Assert.Equal((MessageStatus.Complete, ProviderFixtures.OpenAIStreamText()), (answer.Status, answer.Content));
+            }
+            else
+            {
+                // Interrupted mid-answer: the text saved before the kill, never a mix of two runs.
+                Assert.Equal("interrupted", job.ErrorCode);
+                Assert.StartsWith(answer.Content, ProviderFixtures.OpenAIStreamText(), StringComparison.Ordinal);
+            }
+        }
+        Assert.True(progressBeforeTheLastStart > 0, "the killed processes got some work done");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{Jobs} jobs, {Kills} kills, {starts} starts: {jobs.Count(j => j.Status == JobStatus.Completed)} completed, " +
+            $"{jobs.Count(j => j.Status == JobStatus.Failed)} interrupted mid-answer, {jobs.Count(j => j.Status == JobStatus.Completed && j.Attempts > 1)} completed " +
+            $"on a later run after a kill before their first words, {progressBeforeTheLastStart} ended before the last start");
+    }
+
+    private Process StartApp()
+    {
+        var process = AppProcess.Start(_workDir, new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Default"] = server.AsAppRole(_connectionString),
+            ["ConnectionStrings__Migrations"] = _connectionString,
+            ["Database__DataDir"] = Path.Combine(_workDir, "data", "postgres"),
+            ["DataProtection__CertificatePasswordPath"] = Path.Combine(_workDir, "keyring-password"),
+            ["Providers__openai__Kind"] = "OpenAI",
+            ["Providers__openai__BaseUrl"] = _upstream.OpenAIBaseUrl,
+            ["Providers__openai__ApiKey"] = FakeProviderServer.ValidKey,
+            ["Providers__openai__Models__0__Id"] = "gpt-4o-mini",
+            ["Providers__echo__Enabled"] = "false",
+            ["Jobs__Workers"] = "8",
+            ["Jobs__LeaseSeconds"] = "2",
+            ["Jobs__LeaseGraceSeconds"] = "1",
+            ["Jobs__PollSeconds"] = "0.25",
+            ["Chat__PersistIntervalMilliseconds"] = "100",
+            ["Chat__GenerateTitles"] = "false",
+            ["Limits__RequestsPerMinute"] = "1000000",
+            ["Limits__TokensPerMinute"] = "1000000000",
+            ["Limits__MaxOpenCallsPerUser"] = "10000",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__MrPrompt"] = "Information",
+        });
+        // Its output is drained (a full pipe would stall it) and the last lines kept to explain a failed start.
+        void Keep(object? sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is { } line)
+            {
+                _output.Enqueue(line);
+                while (_output.Count > 40 && _output.TryDequeue(out _))
+                {
+                }
+            }
+        }
+        process.OutputDataReceived += Keep;
+        process.ErrorDataReceived += Keep;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Until the process's queue worker has reported in (its first lease renewal), so each kill lands in its work, not its start.</summary>
+    private Task WaitUntilWorkingAsync(Process process) =>
+        WaitUntilAsync(async () =>
+        {
+            Assert.False(process.HasExited, $"The app exited before working:\n{string.Join('\n', _output)}");
+            await using var db = await _services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+            return await db.WorkerHeartbeats.AnyAsync(w => w.Name.Contains($"/{process.Id}/"), Ct);
+        }, TimeSpan.FromSeconds(90), "the worker reports in");
+
+    private async Task<int> CountAsync(bool open)
+    {
+        await using var db = await _services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+        using var system = DataScope.AsSystem("test: counting jobs");
+        return open
+            ? await db.GenerationJobs.CountAsync(j => j.Status == JobStatus.Pending || j.Status == JobStatus.Processing || j.Status == JobStatus.Retrying, Ct)
+            : await db.GenerationJobs.CountAsync(j => j.Status == JobStatus.Completed || j.Status == JobStatus.Failed, Ct);
+    }
+
+    /// <summary>Looks at the database every 50 ms until <paramref name="condition"/> holds: the app is another process, with nothing to signal.</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<Task<string>>? explain = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                Assert.Fail($"Timed out waiting until {what}. {(explain is null ? "" : await explain())}");
+            }
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    /// <summary>Jobs by status and the app's last lines, for a run that does not end.</summary>
+    private async Task<string> StateAsync()
+    {
+        await using var db = await _services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+        var statuses = await db.GenerationJobs.GroupBy(j => j.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(Ct);
+        return $"Jobs: {string.Join(", ", statuses.Select(s => $"{s.Key} {s.Count}"))}. Output:\n{string.Join('\n', _output)}";
+    }
+
+    private static int Scale(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out var value) && value > 0 ? value : fallback;
+}
