@@ -6,6 +6,11 @@ public readonly record struct ModelRef(string Provider, string Model)
 {
     public override string ToString() => $"{Provider}/{Model}";
 
+    /// <summary>The longest provider id and model id a reference may name (the columns that record them).</summary>
+    public const int MaxProviderLength = 64;
+
+    public const int MaxModelLength = 200;
+
     public static bool TryParse(string? value, out ModelRef modelRef)
     {
         modelRef = default;
@@ -16,6 +21,8 @@ public readonly record struct ModelRef(string Provider, string Model)
         }
         // Provider ids are lower case everywhere (stored keys, configuration); model ids keep their case.
         modelRef = new ModelRef(value[..slash].Trim().ToLowerInvariant(), value[(slash + 1)..].Trim());
-        return modelRef.Provider.Length > 0 && modelRef.Model.Length > 0;
+        // Longer names are no provider's, and would not fit where answers record them.
+        return modelRef.Provider.Length is > 0 and <= MaxProviderLength && modelRef.Model.Length is > 0 and <= MaxModelLength
+            && !value.Contains('\0', StringComparison.Ordinal);
     }
 }

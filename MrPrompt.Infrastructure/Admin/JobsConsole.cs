@@ -65,11 +65,14 @@ public sealed class JobsConsole(IDbContextFactory<AppDbContext> contexts, AuditL
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        var job = await db.GenerationJobs.FirstOrDefaultAsync(j => j.Id == jobId && j.Status == JobStatus.Failed, cancellationToken);
+        // Locked: two admins pressing at once put it back once, and nothing running is touched.
+        var job = (await db.GenerationJobs.FromSql($"SELECT * FROM generation_jobs WHERE id = {jobId} AND status = 'Failed' FOR UPDATE")
+            .ToListAsync(cancellationToken)).FirstOrDefault();
         if (job is null)
         {
             return false;
         }
+        var lastError = job.ErrorCode;
         await db.Messages.Where(m => m.Id == job.MessageId).ExecuteUpdateAsync(set => set
             .SetProperty(m => m.Status, MessageStatus.Streaming)
             .SetProperty(m => m.Content, "")
@@ -81,9 +84,11 @@ public sealed class JobsConsole(IDbContextFactory<AppDbContext> contexts, AuditL
         job.RunAfter = now;
         job.FinishedAt = null;
         job.CancelRequested = false;
+        job.ErrorCode = null;
+        job.ErrorMessage = null;
         await db.SaveChangesAsync(cancellationToken); // the queue's trigger wakes the workers when this commits
         await transaction.CommitAsync(cancellationToken);
-        await audit.RecordAsync("job.retry", admin.UserId, "", jobId, $"Ran failed {job.Kind} job again (last error: {job.ErrorCode ?? "none"})");
+        await audit.RecordAsync("job.retry", admin.UserId, "", jobId, $"Ran failed {job.Kind} job again (last error: {lastError ?? "none"})");
         return true;
     }
 

@@ -191,6 +191,10 @@ public sealed class ChatService(
         || (await queue.OpenJobOfMessageAsync(userId, messageId, cancellationToken) is { } jobId
             && await queue.CancelAsync(userId, jobId, cancellationToken) is not null);
 
+    /// <summary>Whether an open job (waiting, running here or elsewhere) is still to write <paramref name="messageId"/>.</summary>
+    public async Task<bool> IsQueuedAsync(Guid userId, Guid messageId, CancellationToken cancellationToken = default) =>
+        await queue.OpenJobOfMessageAsync(userId, messageId, cancellationToken) is not null;
+
     /// <summary>The problem a limit of the queue makes, in words that name the setting.</summary>
     internal ChatProblem ProblemOf(JobLimit limit) => limit switch
     {
@@ -243,6 +247,10 @@ public sealed class ChatService(
         // A prompt's system prompt becomes the chat's when the chat has none; a chat's own stays.
         if (prompt?.SystemPrompt is { Length: > 0 } promptSystem && string.IsNullOrWhiteSpace(session.SystemPrompt))
         {
+            if (promptSystem.Contains('\0', StringComparison.Ordinal))
+            {
+                return ChatProblem.Invalid("This prompt's system prompt contains a NUL character (from a variable?), which cannot be stored.");
+            }
             if (promptSystem.Length > ChatRules.SystemPromptMaxLength)
             {
                 return ChatProblem.Invalid($"This prompt's system prompt has {promptSystem.Length:N0} characters; a chat's can have at most {ChatRules.SystemPromptMaxLength:N0}.");

@@ -45,6 +45,10 @@ public sealed class CompareService(
         {
             return ChatProblem.Invalid(invalid);
         }
+        if (queued?.SystemPrompt?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            return ChatProblem.Invalid("The system prompt contains a NUL character, which cannot be stored.");
+        }
         if (queued?.SystemPrompt is { Length: > ChatRules.SystemPromptMaxLength } system)
         {
             return ChatProblem.Invalid($"The system prompt has {system.Length:N0} characters; it can have at most {ChatRules.SystemPromptMaxLength:N0}.");
@@ -147,12 +151,13 @@ public sealed class CompareService(
         }
         var sessions = await db.ChatSessions.AsNoTracking().Where(s => s.CompareRunId == runId && s.UserId == userId).ToListAsync(cancellationToken);
         var sessionIds = sessions.Select(s => s.Id).ToList();
+        // Jobs before answers: a job read as ended always comes with its saved answer (they commit together), never with
+        // the answer as it was a moment before.
+        var jobs = await db.GenerationJobs.AsNoTracking().Where(j => j.CompareRunId == runId)
+            .ToDictionaryAsync(j => j.MessageId, j => j.Status, cancellationToken);
         var answers = await db.Messages.AsNoTracking()
             .Where(m => sessionIds.Contains(m.SessionId) && m.Sender == MessageSender.Assistant)
             .ToListAsync(cancellationToken);
-        var answerIds = answers.Select(a => a.Id).ToList();
-        var jobs = await db.GenerationJobs.AsNoTracking().Where(j => answerIds.Contains(j.MessageId))
-            .ToDictionaryAsync(j => j.MessageId, j => j.Status, cancellationToken);
         // A model may fill several columns: each takes the next unused session of its model, in the
         // order they were made, so every view shows each column where it was asked for.
         var unused = sessions.OrderBy(s => s.Id).ToList();

@@ -122,11 +122,13 @@ public sealed partial class GenerationRunner(
     {
         using var scope = DataScope.ForUser(job.UserId);
         var started = clock.GetTimestamp();
-        var payload = JobPayload.FromJson(job.Payload);
+        JobPayload? payload = null;
         GatewayResult? result = null;
         GatewayError? error = null;
         try
         {
+            // Inside the try: a payload this version cannot read fails the job (and frees its place) instead of hanging it.
+            payload = JobPayload.FromJson(job.Payload);
             var interval = TimeSpan.FromMilliseconds(options.Value.PersistIntervalMilliseconds);
             var lastSaved = clock.GetTimestamp();
             await foreach (var item in gateway.StreamAsync(payload.ToRequest(job), live.Cancellation))
@@ -154,15 +156,17 @@ public sealed partial class GenerationRunner(
         {
             // The gateway reports provider trouble as events; anything else is our bug, and the answer still settles.
             LogGenerationCrashed(logger, ex, job.MessageId);
-            error = GatewayError.Unknown(payload.Model);
+            error = GatewayError.Unknown(payload?.Model ?? "unknown");
         }
 
         var text = live.Text;
-        var ending = Ending(live.StoppedBecause, result, error, text, payload.Source, mayRunAgain: job.Attempts < job.MaxAttempts);
+        // A payload that could not be read is never worth another attempt.
+        var ending = Ending(live.StoppedBecause, result, error, text, payload?.Source ?? UsageSource.Ui, mayRunAgain: payload is not null && job.Attempts < job.MaxAttempts);
         var status = ending.Answer;
+        var saved = false;
         try
         {
-            await EndAsync(job, ending, new GenerationOutcome(job.MessageId, job.SessionId, job.UserId, status, text, result), error);
+            saved = await EndAsync(job, ending, new GenerationOutcome(job.MessageId, job.SessionId, job.UserId, status, text, result), error);
         }
         finally
         {
@@ -171,7 +175,8 @@ public sealed partial class GenerationRunner(
             metrics.Ran(job, clock.GetElapsedTime(started), ending.Job);
         }
 
-        if (payload.TitleAfterAnswer && status == MessageStatus.Complete)
+        // Follow-up work only for an answer this instance really saved: one whose lease was lost belongs to someone else.
+        if (saved && payload!.TitleAfterAnswer && status == MessageStatus.Complete)
         {
             try
             {
@@ -187,8 +192,8 @@ public sealed partial class GenerationRunner(
     /// <summary>What becomes of the job and its answer once the stream has ended.</summary>
     private static RunEnding Ending(StopReason? stopped, GatewayResult? result, GatewayError? error, string text, UsageSource source, bool mayRunAgain) => stopped switch
     {
-        _ when result is not null => new(JobMove.Finish, JobStatus.Completed, MessageStatus.Complete),
         StopReason.LeaseLost => new(JobMove.Drop, JobStatus.Processing, MessageStatus.Incomplete),
+        _ when result is not null => new(JobMove.Finish, JobStatus.Completed, MessageStatus.Complete),
         StopReason.Stopped => new(JobMove.Finish, JobStatus.Cancelled, MessageStatus.Cancelled),
         StopReason.ServerStopping when text.Length == 0 => new(JobMove.GiveBack, JobStatus.Pending, MessageStatus.Streaming),
         StopReason.ServerStopping => new(JobMove.Finish, JobStatus.Failed, MessageStatus.Incomplete),
@@ -200,9 +205,10 @@ public sealed partial class GenerationRunner(
 
     /// <summary>
     /// Ends the run in the queue. A database outage gets a few tries; after that the lease runs out and the sweeper
-    /// settles the job from the last checkpoint, so no answer stays <c>streaming</c> for good.
+    /// settles the job from the last checkpoint, so no answer stays <c>streaming</c> for good. True when the job's end
+    /// (and with it the answer) was written by this instance.
     /// </summary>
-    private async Task EndAsync(GenerationJob job, RunEnding ending, GenerationOutcome outcome, GatewayError? error)
+    private async Task<bool> EndAsync(GenerationJob job, RunEnding ending, GenerationOutcome outcome, GatewayError? error)
     {
         var jobError = ending switch
         {
@@ -218,16 +224,16 @@ public sealed partial class GenerationRunner(
                 switch (ending.Move)
                 {
                     case JobMove.Finish:
-                        await queue.FinishAsync(worker.Name, job.Id, ending.Job, jobError, db => SaveAnswerAsync(db, outcome, answerError));
-                        break;
+                        return await queue.FinishAsync(worker.Name, job.Id, ending.Job, jobError, db => SaveAnswerAsync(db, outcome, answerError));
                     case JobMove.Retry:
                         await queue.RetryLaterAsync(worker.Name, job, jobError!.Value);
-                        break;
+                        return true;
                     case JobMove.GiveBack:
                         await queue.GiveBackAsync(worker.Name, job.Id);
-                        break;
+                        return true;
+                    default:
+                        return false;
                 }
-                return;
             }
             catch (Exception ex) when (attempt < 3)
             {
@@ -237,7 +243,7 @@ public sealed partial class GenerationRunner(
             catch (Exception ex)
             {
                 LogSaveFailed(logger, ex, outcome.MessageId);
-                return;
+                return false;
             }
         }
     }
@@ -273,7 +279,7 @@ public sealed partial class GenerationRunner(
         var text = (result?.Text ?? outcome.Text).Replace("\0", "", StringComparison.Ordinal);
         var (errorCode, errorMessage) = outcome.Status == MessageStatus.Incomplete
             ? (JobQueue.InterruptedCode, JobQueue.InterruptedMessage)
-            : (error?.CodeName, error?.Message);
+            : (JobQueue.Fit(error?.CodeName, JobQueue.MaxErrorCodeLength), JobQueue.Fit(error?.Message, JobQueue.MaxErrorMessageLength));
         // A message deleted meanwhile (its session went, or it was regenerated) simply matches no row.
         await db.Messages
             .Where(m => m.Id == outcome.MessageId)

@@ -15,7 +15,7 @@ public sealed class JobOptions
     [Range(1, 10_000)]
     public int MaxOpenPerUser { get; set; } = 10;
 
-    /// <summary>Questions one chat may be asked through the job API; 0 for no limit.</summary>
+    /// <summary>Questions one chat may be asked, in the browser or through the job API; 0 for no limit.</summary>
     [Range(0, 1_000_000)]
     public int MaxQuestionsPerSession { get; set; }
 

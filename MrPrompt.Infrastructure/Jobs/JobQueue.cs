@@ -28,6 +28,8 @@ public sealed partial class JobQueue(
     public const string CancelChannel = "mrprompt_job_cancel";
 
     internal const string InterruptedCode = "interrupted";
+    internal const int MaxErrorCodeLength = 64;
+    internal const int MaxErrorMessageLength = 1000;
     internal const string InterruptedMessage = "The server writing this answer stopped before it was finished.";
 
     private static readonly JobStatus[] OpenStatuses = [JobStatus.Pending, JobStatus.Processing, JobStatus.Retrying];
@@ -93,7 +95,7 @@ public sealed partial class JobQueue(
             SET status = 'Processing', lease_owner = {owner}, lease_expires_at = {until}, attempts = j.attempts + 1,
                 started_at = coalesce(j.started_at, {now}), updated_at = {now}
             FROM (SELECT id FROM generation_jobs
-                  WHERE status IN ('Pending', 'Retrying') AND run_after <= {now}
+                  WHERE status IN ('Pending', 'Retrying') AND run_after <= {now} AND NOT cancel_requested
                   ORDER BY priority DESC, id
                   LIMIT {count}
                   FOR UPDATE SKIP LOCKED) claimed
@@ -147,8 +149,8 @@ public sealed partial class JobQueue(
                 .SetProperty(j => j.Status, status)
                 .SetProperty(j => j.LeaseOwner, (string?)null)
                 .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
-                .SetProperty(j => j.ErrorCode, error == null ? null : error.Value.Code)
-                .SetProperty(j => j.ErrorMessage, error == null ? null : error.Value.Message)
+                .SetProperty(j => j.ErrorCode, Fit(error == null ? null : error.Value.Code, MaxErrorCodeLength))
+                .SetProperty(j => j.ErrorMessage, Fit(error == null ? null : error.Value.Message, MaxErrorMessageLength))
                 .SetProperty(j => j.FinishedAt, now)
                 .SetProperty(j => j.UpdatedAt, now), cancellationToken);
         if (ended == 0)
@@ -178,26 +180,41 @@ public sealed partial class JobQueue(
                 .SetProperty(j => j.RunAfter, runAfter)
                 .SetProperty(j => j.LeaseOwner, (string?)null)
                 .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
-                .SetProperty(j => j.ErrorCode, error.Code)
-                .SetProperty(j => j.ErrorMessage, error.Message)
+                .SetProperty(j => j.ErrorCode, Fit(error.Code, MaxErrorCodeLength))
+                .SetProperty(j => j.ErrorMessage, Fit(error.Message, MaxErrorMessageLength))
                 .SetProperty(j => j.UpdatedAt, now), cancellationToken);
     }
 
-    /// <summary>A job this instance will not run after all (it is shutting down before the first token): back to the queue, the attempt not counted.</summary>
+    /// <summary>
+    /// A job this instance will not run after all (it is shutting down before the first token): back to the queue, the
+    /// attempt not counted; or, when its owner asked it to stop meanwhile, cancelled with its empty answer.
+    /// </summary>
     public async Task GiveBackAsync(string owner, Guid jobId, CancellationToken cancellationToken = default)
     {
         using var system = DataScope.AsSystem("giving a job back");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        await db.GenerationJobs
+        var given = await db.GenerationJobs
             .Where(j => j.Id == jobId && j.LeaseOwner == owner && j.Status == JobStatus.Processing)
             .ExecuteUpdateAsync(set => set
-                .SetProperty(j => j.Status, JobStatus.Pending)
+                .SetProperty(j => j.Status, j => j.CancelRequested ? JobStatus.Cancelled : JobStatus.Pending)
                 .SetProperty(j => j.Attempts, j => j.Attempts - 1)
+                .SetProperty(j => j.FinishedAt, j => j.CancelRequested ? now : null)
                 .SetProperty(j => j.LeaseOwner, (string?)null)
                 .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
                 .SetProperty(j => j.UpdatedAt, now), cancellationToken);
+        if (given > 0)
+        {
+            await db.Messages
+                .Where(m => m.Status == MessageStatus.Streaming && db.GenerationJobs.Any(j => j.Id == jobId && j.MessageId == m.Id && j.Status == JobStatus.Cancelled))
+                .ExecuteUpdateAsync(set => set.SetProperty(m => m.Status, MessageStatus.Cancelled).SetProperty(m => m.UpdatedAt, now), cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
     }
+
+    /// <summary><paramref name="text"/> cut to what its column holds (a provider's error may list many models).</summary>
+    internal static string? Fit(string? text, int length) => text is { Length: var n } && n > length ? text[..length] : text;
 
     /// <summary>
     /// Asks <paramref name="userId"/>'s job to stop. A waiting job is cancelled here and now (with its empty answer);
@@ -332,6 +349,14 @@ public sealed partial class JobQueue(
             ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, running = excluded.running;
             DELETE FROM job_workers WHERE last_seen_at < {now - ForgetSilentWorkersAfter};
             """, cancellationToken);
+    }
+
+    /// <summary>When the earliest job waiting out a back-off becomes claimable; null when none waits.</summary>
+    public async Task<DateTimeOffset?> NextRetryAsync(CancellationToken cancellationToken = default)
+    {
+        using var system = DataScope.AsSystem("next retry");
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.GenerationJobs.Where(j => j.Status == JobStatus.Retrying).MinAsync(j => (DateTimeOffset?)j.RunAfter, cancellationToken);
     }
 
     /// <summary>Jobs waiting to be claimed now or after their back-off.</summary>

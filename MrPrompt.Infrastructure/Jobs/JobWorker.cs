@@ -29,6 +29,9 @@ public sealed partial class JobWorker(
 
     private JobOptions Options => options.Value;
 
+    /// <summary>Free places that make a finished job wake the claim loop (new work and the poll claim whatever is free).</summary>
+    private int ClaimBatch => Math.Max(1, Options.Workers / 4);
+
     /// <summary>Jobs from the queue running here now.</summary>
     public int RunningFromQueue => Volatile.Read(ref _runningFromQueue);
 
@@ -59,6 +62,7 @@ public sealed partial class JobWorker(
         {
             var free = Options.Workers - RunningFromQueue;
             var filled = false;
+            var wait = Options.Poll;
             if (free > 0 && runner.IsAccepting)
             {
                 try
@@ -68,16 +72,35 @@ public sealed partial class JobWorker(
                     foreach (var job in claimed)
                     {
                         metrics.Claimed(job, now);
+                        LiveGeneration live;
+                        try
+                        {
+                            live = runner.Run(job);
+                        }
+                        catch (InvalidOperationException ex)
+                        {
+                            // Its previous run here has not let go yet (a lease taken back a moment ago): the queue keeps it for later.
+                            LogNotStarted(logger, job.Id, ex.Message);
+                            await queue.GiveBackAsync(identity.Name, job.Id, stoppingToken);
+                            continue;
+                        }
                         Interlocked.Increment(ref _runningFromQueue);
-                        var live = runner.Run(job);
                         _ = live.Finished.ContinueWith(_ =>
                         {
-                            Interlocked.Decrement(ref _runningFromQueue);
-                            Wake();
+                            // Places are refilled a batch at a time: one claim per finished job would cost a query each.
+                            if (Options.Workers - Interlocked.Decrement(ref _runningFromQueue) >= ClaimBatch)
+                            {
+                                Wake();
+                            }
                         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     }
-                    // A full claim may have left more waiting: look again at once.
+                    // A full claim may have left more waiting: look again at once. Otherwise sleep until the next
+                    // back-off runs out (no notification announces that), or the poll.
                     filled = claimed.Count == free;
+                    if (!filled && await queue.NextRetryAsync(stoppingToken) is { } due)
+                    {
+                        wait = TimeSpan.FromTicks(Math.Clamp((due - clock.GetUtcNow()).Ticks, TimeSpan.FromMilliseconds(1).Ticks, Options.Poll.Ticks));
+                    }
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -86,7 +109,7 @@ public sealed partial class JobWorker(
             }
             if (!filled)
             {
-                await ((Task)_wake.WaitAsync(Options.Poll, stoppingToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await ((Task)_wake.WaitAsync(wait, stoppingToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
@@ -137,7 +160,6 @@ public sealed partial class JobWorker(
     private async Task RenewLeasesAsync(CancellationToken stoppingToken)
     {
         var running = runner.RunningJobs;
-        await queue.HeartbeatAsync(identity.Name, _startedAt, running.Count, stoppingToken);
         var states = await queue.RenewAsync(identity.Name, running, stoppingToken);
         foreach (var (jobId, state) in states)
         {
@@ -150,6 +172,15 @@ public sealed partial class JobWorker(
                     runner.Stop(jobId, StopReason.Stopped);
                     break;
             }
+        }
+        try
+        {
+            await queue.HeartbeatAsync(identity.Name, _startedAt, running.Count, stoppingToken);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or Microsoft.EntityFrameworkCore.DbUpdateException or TimeoutException)
+        {
+            // Only the console's view of this instance suffers; leases were renewed above.
+            LogHousekeepingFailed(logger, ex);
         }
     }
 
@@ -184,6 +215,9 @@ public sealed partial class JobWorker(
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Claimed job {JobId} could not start here ({Reason}); given back to the queue")]
+    private static partial void LogNotStarted(ILogger logger, Guid jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not claim queued jobs; will look again")]
     private static partial void LogClaimFailed(ILogger logger, Exception exception);

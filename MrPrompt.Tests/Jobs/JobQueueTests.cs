@@ -233,6 +233,54 @@ public sealed class JobQueueTests(JobsFixture fixture) : IClassFixture<JobsFixtu
         Assert.DoesNotContain(await ClaimAllAsync("instance-a"), j => j.Id == exchange.JobId);
     }
 
+    [Fact]
+    public async Task A_job_whose_payload_cannot_be_read_fails_and_frees_its_place_instead_of_hanging()
+    {
+        var user = await fixture.NewUserAsync();
+        var exchange = await fixture.QueueAsync(user, "unreadable");
+        await using (var db = await fixture.DbAsync())
+        {
+            await db.GenerationJobs.Where(j => j.Id == exchange.JobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Payload, "null"), Ct);
+        }
+        var job = Assert.Single(await ClaimAllAsync(fixture.Worker.Name), j => j.Id == exchange.JobId);
+
+        await fixture.Runner.Run(job).Finished.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Equal(JobStatus.Failed, (await fixture.JobAsync(exchange.JobId)).Status);
+        Assert.Equal(MessageStatus.Failed, (await fixture.MessageAsync(exchange.AssistantMessageId))!.Status);
+        Assert.DoesNotContain(exchange.JobId, fixture.Runner.RunningJobs);
+    }
+
+    [Fact]
+    public async Task A_job_given_back_at_shutdown_after_its_owner_asked_to_stop_is_cancelled_not_run_again()
+    {
+        var user = await fixture.NewUserAsync();
+        var exchange = await fixture.QueueAsync(user, "stop me");
+        Assert.Contains(await ClaimAllAsync("instance-a"), j => j.Id == exchange.JobId);
+        Assert.Equal(JobStatus.Processing, await fixture.Queue.CancelAsync(user, exchange.JobId, Ct)); // flagged: it runs elsewhere
+
+        await fixture.Queue.GiveBackAsync("instance-a", exchange.JobId, Ct);
+
+        Assert.Equal(JobStatus.Cancelled, (await fixture.JobAsync(exchange.JobId)).Status);
+        Assert.Equal(MessageStatus.Cancelled, (await fixture.MessageAsync(exchange.AssistantMessageId))!.Status);
+        Assert.DoesNotContain(await ClaimAllAsync("instance-b"), j => j.Id == exchange.JobId);
+    }
+
+    [Fact]
+    public async Task An_error_longer_than_its_column_is_kept_cut_to_fit_rather_than_losing_the_end()
+    {
+        var user = await fixture.NewUserAsync();
+        var exchange = await fixture.QueueAsync(user, "long error");
+        Assert.Contains(await ClaimAllAsync("instance-a"), j => j.Id == exchange.JobId);
+
+        var ended = await fixture.Queue.FinishAsync("instance-a", exchange.JobId, JobStatus.Failed, ("model_not_offered", new string('m', 5000)),
+            db => Task.CompletedTask, Ct);
+
+        Assert.True(ended);
+        var job = await fixture.JobAsync(exchange.JobId);
+        Assert.Equal((JobStatus.Failed, 1000), (job.Status, job.ErrorMessage!.Length));
+    }
+
     /// <summary>Claims every job whose time has come for <paramref name="owner"/>.</summary>
     private async Task<List<GenerationJob>> ClaimAllAsync(string owner)
     {

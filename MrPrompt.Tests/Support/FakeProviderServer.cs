@@ -54,8 +54,8 @@ public sealed class FakeProviderServer : IAsyncDisposable
     public TimeSpan FirstByteDelay { get; set; }
 
     /// <summary>
-    /// Holds every OpenAI chat request for <paramref name="model"/> (the upstream id) before its first byte until the
-    /// returned gate is opened: a slow provider the test decides the end of, without a clock.
+    /// Holds every OpenAI chat request for <paramref name="model"/> (the upstream id) until the returned gate is opened,
+    /// before any queued fault applies: a slow provider the test decides the end of, without a clock.
     /// </summary>
     public TaskCompletionSource Hold(string model)
     {
@@ -102,6 +102,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
     {
         _faults.Clear();
         _requests.Clear();
+        _held.Clear();
         ChunkDelay = TimeSpan.Zero;
         ChunkDelayEvery = 1;
         FirstByteDelay = TimeSpan.Zero;
@@ -142,14 +143,14 @@ public sealed class FakeProviderServer : IAsyncDisposable
             await ReplayRecordedAsync(context, ProviderFixtures.OpenAISession("AuthFailure"));
             return;
         }
+        if (body?["model"]?.GetValue<string>() is { } model && _held.TryGetValue(model, out var gate))
+        {
+            await gate.Task.WaitAsync(context.RequestAborted);
+        }
         var fault = NextFault();
         if (await ApplyBeforeAnswerAsync(context, fault, anthropic: false))
         {
             return;
-        }
-        if (body?["model"]?.GetValue<string>() is { } model && _held.TryGetValue(model, out var gate))
-        {
-            await gate.Task.WaitAsync(context.RequestAborted);
         }
         var streaming = body?["stream"]?.GetValue<bool>() == true;
         if (!streaming)

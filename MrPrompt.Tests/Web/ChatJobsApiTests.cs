@@ -20,6 +20,7 @@ public sealed class ChatJobsApp(PostgresServer server) : ApiGatewayApp(server)
         settings["Jobs:PollSeconds"] = "600";
         settings["Jobs:LeaseSeconds"] = "600";
         settings["Jobs:MaxQuestionsPerSession"] = "2";
+        settings["Jobs:BackoffBaseSeconds"] = "0.05";
         // For compares: a second model of the same provider (which the tests hold to make slow) and one that always fails.
         settings["Providers:openai:Models:1:Id"] = "gpt-4o";
         settings["Providers:openai:Models:1:InputPrice"] = "2.5";
@@ -38,6 +39,7 @@ public sealed class ChatJobsApp(PostgresServer server) : ApiGatewayApp(server)
 public sealed class ChatJobsApiTests(ChatJobsApp app) : IClassFixture<ChatJobsApp>
 {
     private const string Model = ApiGatewayApp.PricedModel;
+    private const string LongName = "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm"; // one past what an answer records
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -159,6 +161,39 @@ public sealed class ChatJobsApiTests(ChatJobsApp app) : IClassFixture<ChatJobsAp
     }
 
     [Fact]
+    public async Task A_follower_sees_a_run_that_fails_before_its_first_words_and_the_retry_that_answers()
+    {
+        var (_, key) = await app.NewApiKeyAsync();
+        var gate = app.Upstream.Hold("gpt-4o-mini");
+        try
+        {
+            var asked = app.Upstream.ChatRequestCount;
+            var job = await SubmitAsync(key, $$"""{"message":"Retry me","model":"{{Model}}"}""");
+            await app.Upstream.WaitForChatRequestsAsync(asked + 1, Ct); // its first run waits at the provider, live on this instance
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/chat/jobs/{job.JobId}/events");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var response = await app.CreateClient().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+            Assert.Equal("event: ready", await reader.ReadLineAsync(Ct)); // the follower has found the live run
+            app.Upstream.Enqueue(Fault.Status(503), Fault.Status(503), Fault.Status(503)); // the gateway's three tries all fail
+
+            gate.SetResult();
+            var frames = SseFrame.Parse("event: ready\n" + await reader.ReadToEndAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct))
+                .Where(f => f.Event != "keepalive").ToList();
+
+            Assert.Equal("chat.done", frames[^1].Event);
+            Assert.Equal("completed", frames[^1].Json.GetProperty("status").GetString());
+            Assert.Equal(1, frames[^1].Json.GetProperty("retry_count").GetInt32());
+            Assert.Equal(ProviderFixtures.OpenAIStreamText(), string.Concat(frames.Where(f => f.Event == "chat.delta").Select(f => f.Json.GetProperty("text").GetString())));
+        }
+        finally
+        {
+            gate.TrySetResult();
+            app.Upstream.Reset();
+        }
+    }
+
+    [Fact]
     public async Task A_stop_asked_through_the_queue_as_another_instance_would_reaches_the_instance_running_the_job()
     {
         var (userId, key) = await app.NewApiKeyAsync();
@@ -186,6 +221,7 @@ public sealed class ChatJobsApiTests(ChatJobsApp app) : IClassFixture<ChatJobsAp
     [InlineData("""{"message":"hi","model":"openai/gpt-4o-mini","priority":11}""", "priority must be from -10 to 10")]
     [InlineData("""{"message":"hi"}""", "Name a model")]
     [InlineData("""{"message":"hi","model":"not a model"}""", "is not a model")]
+    [InlineData("{\"message\":\"hi\",\"model\":\"openai/" + LongName + "\"}", "is not a model")] // not a 500 from a column too short
     [InlineData("""{"message":"","model":"openai/gpt-4o-mini"}""", "Write a message first")]
     [InlineData("""{"message":"hi","variables":{"a":1}}""", "variables need a prompt_key")]
     [InlineData("""{"message":"hi","model":"openai/gpt-4o-mini" """, "not valid JSON")]
@@ -227,6 +263,16 @@ public sealed class ChatJobsApiTests(ChatJobsApp app) : IClassFixture<ChatJobsAp
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, formResponse.StatusCode);
         Assert.DoesNotContain(app.Upstream.Requests, r => r.Body?.Contains("Let me in", StringComparison.Ordinal) == true);
+    }
+
+    private async Task WaitForStatusAsync(string key, Guid jobId, string status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await GetJsonAsync(key, $"/api/chat/jobs/{jobId}")).GetProperty("status").GetString() != status)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The job never became {status}.");
+            await Task.Delay(20, Ct);
+        }
     }
 
     private async Task<(Guid JobId, Guid SessionId)> SubmitAsync(string key, string body)

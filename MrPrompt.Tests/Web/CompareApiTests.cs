@@ -88,6 +88,7 @@ public sealed class CompareApiTests(ChatJobsApp app) : IClassFixture<ChatJobsApp
     [InlineData("""{"message":"hi"}""", "targets is required")]
     [InlineData("""{"message":"hi","targets":["openai/gpt-4o-mini","nonsense"]}""", "Pick a model for every column")]
     [InlineData("""{"message":"hi","targets":["openai/gpt-4o-mini","openai/gpt-4o"],"temperature":7}""", "temperature must be from 0 to 2")]
+    [InlineData("""{"message":"hi","targets":["openai/gpt-4o-mini","openai/gpt-4o"],"system":"a\u0000b"}""", "NUL character")]
     public async Task Bad_compares_are_400s_with_a_reason(string body, string reason)
     {
         var (_, key) = await app.NewApiKeyAsync();

@@ -8,7 +8,8 @@ namespace MrPrompt.Benchmarks;
 
 /// <summary>
 /// A provider stand-in for the HTTP overhead benchmark: an OpenAI-compatible chat endpoint that answers
-/// after 20 ms, or streams 64 chunks 20 ms apart (then the usage chunk and [DONE]).
+/// after 20 ms, or streams 64 chunks 20 ms apart (then the usage chunk and [DONE]). The model <c>quick</c>
+/// streams a short answer all at once after 20 ms: a short job for the queue benchmark.
 /// </summary>
 public static class MockUpstream
 {
@@ -45,14 +46,23 @@ public static class MockUpstream
         }
         context.Response.ContentType = "text/event-stream";
         var id = "chatcmpl-bench";
-        for (var i = 0; i < Chunks; i++)
+        var quick = body.Contains("\"model\":\"quick\"", StringComparison.Ordinal);
+        var chunks = quick ? 4 : Chunks;
+        if (quick)
         {
             await Task.Delay(Pace, context.RequestAborted);
+        }
+        for (var i = 0; i < chunks; i++)
+        {
+            if (!quick)
+            {
+                await Task.Delay(Pace, context.RequestAborted);
+            }
             var delta = i == 0 ? """{"role":"assistant","content":"w0 "}""" : $$"""{"content":"w{{i}} "}""";
             await WriteAsync(context, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1770000000,"model":"m","choices":[{"index":0,"delta":{{delta}},"finish_reason":null}]}""");
         }
         await WriteAsync(context, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1770000000,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}""");
-        var usage = $$"""{"prompt_tokens":12,"completion_tokens":{{Chunks}},"total_tokens":{{Chunks + 12}}}""";
+        var usage = $$"""{"prompt_tokens":12,"completion_tokens":{{chunks}},"total_tokens":{{chunks + 12}}}""";
         await WriteAsync(context, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1770000000,"model":"m","choices":[],"usage":{{usage}} }""");
         await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
     }

@@ -7,6 +7,7 @@ using MrPrompt.Benchmarks;
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- usage-seed --database <connection string> [--rows N] [--days D] [--people P]
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- rls [rounds]  (what row-level security's settings add to each connection open)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- markdown [tokens]  (server CPU per frame while a long answer streams)
+// dotnet run -c Release --project bench/MrPrompt.Benchmarks -- queue <MrPrompt.Web.dll> [burst] [latency jobs]  (bench/queue.sh)
 // mock-upstream [port], yarp [port] [upstream], streams <url> <model> <n> [key] [rounds]: parts of bench/http-overhead.sh
 return args.FirstOrDefault() switch
 {
@@ -17,6 +18,7 @@ return args.FirstOrDefault() switch
     "yarp" => await PlainProxy.RunAsync(args.Skip(1).ToArray()),
     "streams" => await StreamProbe.RunAsync(args.Skip(1).ToArray()),
     "rls" => await RowSecurityCost.RunAsync(args.Skip(1).ToArray()),
+    "queue" => await QueueThroughput.RunAsync(args.Skip(1).ToArray()),
     "circuits" => await CircuitLoad.RunAsync(args.Skip(1).ToArray()),
     "markdown" => MarkdownStreaming.Run(args.Skip(1).ToArray()),
     "pipeline" => Run(() => BenchmarkRunner.Run<GatewayPipelineBenchmarks>(args: args.Skip(1).ToArray())),
@@ -31,6 +33,6 @@ static int Run(Action benchmark)
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | rls [rounds] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
+    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | rls [rounds] | queue <MrPrompt.Web.dll> [burst] [latency jobs] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
     return 2;
 }

@@ -109,7 +109,8 @@ public static class ChatJobEndpoints
             return TypedResults.Problem(title: "Already ended", detail: $"The job is {ChatJobStatus.WireName(view.Status)}; only a waiting or running job can be cancelled.",
                 statusCode: StatusCodes.Status409Conflict);
         }
-        return TypedResults.Ok(ChatJobStatus.Of((await views.GetAsync(userId, id, cancellationToken))!));
+        // Re-read: the stop has been saved. Gone only if the chat was deleted meanwhile.
+        return await views.GetAsync(userId, id, cancellationToken) is { } stopped ? TypedResults.Ok(ChatJobStatus.Of(stopped)) : NotFound();
     }
 
     private static async Task<IResult> EventsAsync(
@@ -196,12 +197,12 @@ public static class ChatJobEndpoints
                     await sse.WriteAsync("chat.delta", new ChatJobFrames.Delta(text[sent..]), cancellationToken);
                     sent = text.Length;
                 }
-                if (live.Status != MessageStatus.Streaming)
+                // Finished also when the run ends without an answer (it waits for a retry, or went back to the queue).
+                if (live.Finished.IsCompleted)
                 {
-                    await live.Finished;
                     return sent;
                 }
-                await changed.WaitAsync(cancellationToken);
+                await Task.WhenAny(changed.WaitAsync(cancellationToken), live.Finished).WaitAsync(cancellationToken);
             }
         }
         finally
