@@ -114,6 +114,9 @@ public sealed class PromptJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(page.Locator("[data-testid=pick-echo-test]")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=pick-chat-title]")).ToHaveCountAsync(0);
         await page.Locator("#prompt-picker-search").PressSequentiallyAsync("Trip pl");
+        // The list settles on its last keystroke before the click: a click on a row a later keystroke re-renders is lost.
+        await Expect(page.Locator("#prompt-picker-search")).ToHaveValueAsync("Trip pl");
+        await Expect(page.Locator("[data-testid^=pick-]:not([data-testid^=pick-var]):not([data-testid=pick-send])")).ToHaveCountAsync(1);
         await page.ClickAsync("[data-testid=pick-trip-planner]");
         await Expect(page.Locator("[data-testid=pick-version]")).ToContainTextAsync("Version 2");
         await page.FillAsync("#pick-var-city", "Porto");
