@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Chat;
@@ -59,16 +60,36 @@ public sealed partial class JobQueue(
     /// </summary>
     public async Task<JobLimit?> CheckLimitsAsync(AppDbContext db, Guid userId, Guid sessionId, bool newQuestion, CancellationToken cancellationToken)
     {
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({userId.ToString()}, 17))", cancellationToken);
-        var open = await db.GenerationJobs
-            .Where(j => j.UserId == userId && OpenStatuses.Contains(j.Status))
-            .Select(j => new { j.SessionId, Action = j.CompareRunId ?? j.Id })
-            .ToListAsync(cancellationToken);
-        if (open.Any(j => j.SessionId == sessionId))
+        // The lock and the count in one round trip (a batch runs its statements in order): a send in the browser waits on it.
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("Limits are checked inside the transaction that adds the job."))
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 17))") { Parameters = { new() { Value = userId.ToString() } } },
+                new NpgsqlBatchCommand("""
+                    SELECT session_id = $2, coalesce(compare_run_id, id) FROM generation_jobs
+                    WHERE user_id = $1 AND status IN ('Pending', 'Processing', 'Retrying')
+                    """) { Parameters = { new() { Value = userId }, new() { Value = sessionId } } },
+            },
+        };
+        var busy = false;
+        var actions = new HashSet<Guid>();
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                busy |= reader.GetBoolean(0);
+                actions.Add(reader.GetGuid(1));
+            }
+        }
+        if (busy)
         {
             return JobLimit.SessionBusy;
         }
-        if (open.Select(j => j.Action).Distinct().Count() >= Options.MaxOpenPerUser)
+        if (actions.Count >= Options.MaxOpenPerUser)
         {
             return JobLimit.OpenPerUser;
         }

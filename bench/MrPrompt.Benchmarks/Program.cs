@@ -8,6 +8,7 @@ using MrPrompt.Benchmarks;
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- rls [rounds]  (what row-level security's settings add to each connection open)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- markdown [tokens]  (server CPU per frame while a long answer streams)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- queue <MrPrompt.Web.dll> [burst] [latency jobs]  (bench/queue.sh)
+// dotnet run -c Release --project bench/MrPrompt.Benchmarks -- ttft [sends] [port]  (a browser chat's first token; bench/chat-first-token.sh)
 // mock-upstream [port], yarp [port] [upstream], streams <url> <model> <n> [key] [rounds]: parts of bench/http-overhead.sh
 return args.FirstOrDefault() switch
 {
@@ -19,6 +20,7 @@ return args.FirstOrDefault() switch
     "streams" => await StreamProbe.RunAsync(args.Skip(1).ToArray()),
     "rls" => await RowSecurityCost.RunAsync(args.Skip(1).ToArray()),
     "queue" => await QueueThroughput.RunAsync(args.Skip(1).ToArray()),
+    "ttft" => await ChatFirstToken.RunAsync(args.Skip(1).ToArray()),
     "circuits" => await CircuitLoad.RunAsync(args.Skip(1).ToArray()),
     "markdown" => MarkdownStreaming.Run(args.Skip(1).ToArray()),
     "pipeline" => Run(() => BenchmarkRunner.Run<GatewayPipelineBenchmarks>(args: args.Skip(1).ToArray())),
