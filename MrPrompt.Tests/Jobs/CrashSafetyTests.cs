@@ -13,12 +13,14 @@ namespace MrPrompt.Tests.Jobs;
 /// <summary>
 /// The queue against real crashes: the app's own executable works through 1,000 queued jobs against the fake upstream
 /// while it is killed with SIGKILL 50 times at random moments and started again (scale with <c>MRP_CRASH_JOBS</c> and
-/// <c>MRP_CRASH_KILLS</c>). Every job must end, with exactly one answer each, none left streaming.
+/// <c>MRP_CRASH_KILLS</c>). Every job must end, with exactly one answer each, none left streaming. And two processes
+/// sharing 10,000 short jobs (<c>MRP_QUEUE_JOBS</c>) run each exactly once, a priority job queued behind them first.
 /// </summary>
 public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
 {
     private static readonly int Jobs = Scale("MRP_CRASH_JOBS", 1000);
     private static readonly int Kills = Scale("MRP_CRASH_KILLS", 50);
+    private static readonly int ShortJobs = Scale("MRP_QUEUE_JOBS", 10_000);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private readonly string _workDir = TestDirectories.Create("crash");
@@ -113,7 +115,62 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
             $"on a later run after a kill before their first words, {progressBeforeTheLastStart} ended before the last start");
     }
 
-    private Process StartApp()
+    [Fact]
+    public async Task Two_worker_processes_run_ten_thousand_short_jobs_each_exactly_once_and_a_priority_job_overtakes_them()
+    {
+        // Short jobs: the offline demo model echoes the two-word question at once. The queue is under test here, not a
+        // provider (the crash test above streams real recorded answers).
+        var user = await TestUsers.RegisterAsync(_services);
+        var chat = _services.GetRequiredService<ChatService>();
+        var template = await chat.QueueQuestionAsync(user, new QueuedQuestion(null, "template", "echo/echo"), Ct);
+        var burst = new HashSet<Guid> { template.Value!.JobId };
+        await using (var db = await _services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct))
+        {
+            // The rest added straight to the table in one transaction, as 9,999 callers would: the workers meet a full queue.
+            var payload = (await db.GenerationJobs.AsNoTracking().SingleAsync(j => j.Id == template.Value.JobId, Ct)).Payload;
+            for (var i = 1; i < ShortJobs; i++)
+            {
+                var session = new ChatSession { Id = Guid.CreateVersion7(), UserId = user, Model = "echo/echo", Title = $"Short {i}" };
+                var answer = new Message { Id = Guid.CreateVersion7(), SessionId = session.Id, Sequence = 2, Sender = MessageSender.Assistant, Status = MessageStatus.Streaming };
+                var job = new GenerationJob { Id = Guid.CreateVersion7(), Kind = JobKind.ChatAnswer, UserId = user, SessionId = session.Id, MessageId = answer.Id, Payload = payload, MaxAttempts = 3, RunAfter = DateTimeOffset.UtcNow };
+                db.AddRange(session, new Message { Id = Guid.CreateVersion7(), SessionId = session.Id, Sequence = 1, Sender = MessageSender.User, Content = $"Short {i}" }, answer, job);
+                burst.Add(job.Id);
+            }
+            await db.SaveChangesAsync(Ct);
+        }
+
+        using var first = StartApp(workers: 32);
+        using var second = StartApp(workers: 32);
+        await WaitUntilWorkingAsync(first);
+        var urgent = await chat.QueueQuestionAsync(user, new QueuedQuestion(null, "urgent", "echo/echo", Priority: 10), Ct);
+        await WaitUntilAsync(async () => await CountAsync(open: true) == 0, TimeSpan.FromMinutes(5), "every job ends", StateAsync);
+        await UsageRowsAsync(ShortJobs + 1);
+        AppProcess.Terminate(first);
+        AppProcess.Terminate(second);
+
+        await using var check = await _services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+        using var system = DataScope.AsSystem("test: the burst's aftermath");
+        var jobs = await check.GenerationJobs.AsNoTracking().Where(j => j.UserId == user).ToListAsync(Ct);
+        var runs = await check.UsageRecords.AsNoTracking().Where(u => u.JobId != null).GroupBy(u => u.JobId!.Value).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(Ct);
+        Assert.Equal(ShortJobs + 1, jobs.Count);
+        Assert.All(jobs, j => Assert.Equal((JobStatus.Completed, 1), (j.Status, j.Attempts)));
+        Assert.Equal(ShortJobs + 1, runs.Count);
+        Assert.All(runs, r => Assert.Equal(1, r.Count)); // one provider call per job: none ran twice
+        var high = jobs.Single(j => j.Id == urgent.Value!.JobId);
+        var overtaken = jobs.Count(j => burst.Contains(j.Id) && j.StartedAt > high.CreatedAt && j.StartedAt < high.StartedAt);
+        Assert.True(overtaken <= 2 * 32, $"{overtaken} jobs queued before it started after the priority job was queued: more than the claims under way");
+        Assert.Contains(jobs, j => burst.Contains(j.Id) && j.StartedAt > high.StartedAt); // it did not simply come last
+        TestContext.Current.TestOutputHelper?.WriteLine($"{ShortJobs:N0} jobs through two processes in {(jobs.Max(j => j.FinishedAt!.Value) - jobs.Min(j => j.StartedAt!.Value)).TotalSeconds:0.0} s; the priority job was overtaken by {overtaken}");
+    }
+
+    private async Task UsageRowsAsync(int expected) =>
+        await WaitUntilAsync(async () =>
+        {
+            await using var db = await _services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
+            return await db.UsageRecords.CountAsync(u => u.JobId != null, Ct) >= expected;
+        }, TimeSpan.FromMinutes(1), "every run's usage row is written");
+
+    private Process StartApp(int workers = 8)
     {
         var process = AppProcess.Start(_workDir, new Dictionary<string, string>
         {
@@ -125,8 +182,8 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
             ["Providers__openai__BaseUrl"] = _upstream.OpenAIBaseUrl,
             ["Providers__openai__ApiKey"] = FakeProviderServer.ValidKey,
             ["Providers__openai__Models__0__Id"] = "gpt-4o-mini",
-            ["Providers__echo__Enabled"] = "false",
-            ["Jobs__Workers"] = "8",
+            ["Gateway__EchoWordDelayMilliseconds"] = "0",
+            ["Jobs__Workers"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Jobs__LeaseSeconds"] = "2",
             ["Jobs__LeaseGraceSeconds"] = "1",
             ["Jobs__PollSeconds"] = "0.25",
