@@ -37,6 +37,7 @@ public sealed partial class JobWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await HeartbeatAsync(running: 0, stoppingToken); // the console shows an instance from its start, not a renewal later
         var background = new[]
         {
             ListenAsync(stoppingToken),
@@ -173,13 +174,18 @@ public sealed partial class JobWorker(
                     break;
             }
         }
+        await HeartbeatAsync(running.Count, stoppingToken);
+    }
+
+    private async Task HeartbeatAsync(int running, CancellationToken stoppingToken)
+    {
         try
         {
-            await queue.HeartbeatAsync(identity.Name, _startedAt, running.Count, stoppingToken);
+            await queue.HeartbeatAsync(identity.Name, _startedAt, running, stoppingToken);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or Microsoft.EntityFrameworkCore.DbUpdateException or TimeoutException)
         {
-            // Only the console's view of this instance suffers; leases were renewed above.
+            // Only the console's view of this instance suffers; leases are renewed apart from it.
             LogHousekeepingFailed(logger, ex);
         }
     }
