@@ -72,12 +72,7 @@ public sealed class JobQueueTests(JobsFixture fixture) : IClassFixture<JobsFixtu
         Assert.Equal(JobStatus.Processing, (await fixture.JobAsync(halfway.JobId)).Status);
 
         fixture.FakeClock.Advance(TimeSpan.FromSeconds(4.5)); // ran out 5.5 s ago: past the 5 s grace
-        // A sweep takes back at most 500; other tests' claims may also have run out: sweep as rounds of the sweeper would.
-        var rescued = 0;
-        while (await fixture.Queue.RescueAbandonedAsync(Ct) is > 0 and var round)
-        {
-            rescued += round;
-        }
+        var rescued = await SweepAllAsync();
 
         Assert.True(rescued >= 2, $"took back {rescued}");
         var requeued = await fixture.JobAsync(quiet);
@@ -142,7 +137,7 @@ public sealed class JobQueueTests(JobsFixture fixture) : IClassFixture<JobsFixtu
         var exchange = await fixture.QueueAsync(user, "Who finishes me?");
         Assert.Contains(await ClaimAllAsync("instance-a"), j => j.Id == exchange.JobId);
         fixture.FakeClock.Advance(TimeSpan.FromSeconds(15 + 5 + 1));
-        await fixture.Queue.RescueAbandonedAsync(Ct);
+        await SweepAllAsync();
         Assert.Contains(await ClaimAllAsync("instance-b"), j => j.Id == exchange.JobId);
 
         var late = await fixture.Queue.FinishAsync("instance-a", exchange.JobId, JobStatus.Completed, null,
@@ -295,6 +290,20 @@ public sealed class JobQueueTests(JobsFixture fixture) : IClassFixture<JobsFixtu
             all.AddRange(batch);
         }
         return all;
+    }
+
+    /// <summary>
+    /// Sweeps as rounds of the sweeper would until nothing is left to take back: a sweep takes at most 500, and other
+    /// tests' claims in this shared database run out with the same move of the clock. Returns how many were taken back.
+    /// </summary>
+    private async Task<int> SweepAllAsync()
+    {
+        var rescued = 0;
+        while (await fixture.Queue.RescueAbandonedAsync(Ct) is > 0 and var round)
+        {
+            rescued += round;
+        }
+        return rescued;
     }
 
     /// <summary>Takes every waiting job out of the way of a test that counts the queue.</summary>
