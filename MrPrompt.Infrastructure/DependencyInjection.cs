@@ -16,6 +16,8 @@ using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Gateway.Reuse;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Jobs;
+using MrPrompt.Infrastructure.Knowledge;
+using MrPrompt.Infrastructure.Gateway.Embeddings;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.Embedded;
 using MrPrompt.Infrastructure.Persistence.Interceptors;
@@ -39,6 +41,7 @@ public static class DependencyInjection
         services.AddUsageLog(configuration);
         services.AddGateway(configuration);
         services.AddChat(configuration);
+        services.AddKnowledge(configuration);
         services.AddPrompts(configuration);
         return services;
     }
@@ -205,6 +208,43 @@ public static class DependencyInjection
         services.AddSingleton<ChatService>();
         services.AddSingleton<ChatSessionStore>();
         services.AddSingleton<CompareService>();
+    }
+
+    /// <summary>Embeddings through the gateway, knowledge collections, their ingestion jobs and hybrid search.</summary>
+    private static void AddKnowledge(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<EmbeddingOptions>()
+            .Bind(configuration.GetSection(EmbeddingOptions.SectionName))
+            .Configure(embeddings =>
+            {
+                // The seed's variables win over the section (docs/contracts.md, "Environment variables").
+                if (int.TryParse(configuration[EmbeddingOptions.MaxBatchVariable], out var batch))
+                {
+                    embeddings.MaxBatch = batch;
+                }
+                if (int.TryParse(configuration[EmbeddingOptions.MaxRetriesVariable], out var retries))
+                {
+                    embeddings.MaxRetries = retries;
+                }
+                if (int.TryParse(configuration[EmbeddingOptions.RequestsPerMinuteVariable], out var perMinute))
+                {
+                    embeddings.RequestsPerMinute = perMinute;
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<KnowledgeOptions>()
+            .Bind(configuration.GetSection(KnowledgeOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<EmbeddingCatalog>();
+        services.AddSingleton<LocalEmbeddingGenerator>();
+        services.AddSingleton<EmbeddingGateway>();
+        services.AddSingleton<VectorIndex>();
+        services.AddSingleton<KnowledgeService>();
+        services.AddSingleton<KnowledgeSearch>();
+        services.AddSingleton<KnowledgeIngestion>();
+        services.AddHostedService(sp => sp.GetRequiredService<KnowledgeIngestion>());
     }
 
     private static void AddPrompts(this IServiceCollection services, IConfiguration configuration)

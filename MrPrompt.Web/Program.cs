@@ -8,6 +8,7 @@ using MrPrompt.Web.Endpoints.Admin;
 using MrPrompt.Web.Endpoints.ChatJobs;
 using MrPrompt.Web.Endpoints.Compare;
 using MrPrompt.Web.Endpoints.GatewayApi;
+using MrPrompt.Web.Endpoints.Knowledge;
 using MrPrompt.Web.Endpoints.OpenAi;
 
 // Prompt authors write regular expressions into JSON Schemas; no match may run for ever. Set before any Regex exists.
@@ -53,6 +54,7 @@ app.MapOpenAiApi();
 app.MapGatewayApi();
 app.MapChatJobsApi();
 app.MapCompareApi();
+app.MapKnowledgeApi();
 app.MapAdminApi();
 app.MapApiDocumentation();
 app.MapStaticAssets();

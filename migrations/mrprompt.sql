@@ -1222,3 +1222,206 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    ALTER TABLE messages ADD citations jsonb;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    ALTER TABLE messages ADD retrieval_ms integer;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    ALTER TABLE generation_jobs ALTER COLUMN session_id DROP NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    ALTER TABLE generation_jobs ALTER COLUMN message_id DROP NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    ALTER TABLE generation_jobs ADD document_id uuid;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    ALTER TABLE chat_sessions ADD knowledge_collection_ids uuid[] NOT NULL DEFAULT ARRAY[]::uuid[];
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE TABLE knowledge_collections (
+        id uuid NOT NULL,
+        owner_id uuid NOT NULL,
+        name character varying(100) NOT NULL,
+        visibility character varying(16) NOT NULL,
+        embedding_model character varying(300) NOT NULL,
+        content_version bigint NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_knowledge_collections PRIMARY KEY (id),
+        CONSTRAINT fk_knowledge_collections_asp_net_users_owner_id FOREIGN KEY (owner_id) REFERENCES users (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE TABLE knowledge_documents (
+        id uuid NOT NULL,
+        collection_id uuid NOT NULL,
+        owner_id uuid NOT NULL,
+        title character varying(300) NOT NULL,
+        file_name character varying(300),
+        format character varying(16) NOT NULL,
+        content_hash character varying(64) NOT NULL,
+        source bytea NOT NULL,
+        size_bytes integer NOT NULL,
+        status character varying(16) NOT NULL,
+        chunks_done integer NOT NULL,
+        chunks_total integer NOT NULL,
+        error character varying(1000),
+        job_id uuid,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_knowledge_documents PRIMARY KEY (id),
+        CONSTRAINT fk_knowledge_documents_knowledge_collections_collection_id FOREIGN KEY (collection_id) REFERENCES knowledge_collections (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE TABLE vector_documents (
+        id uuid NOT NULL,
+        collection_id uuid NOT NULL,
+        document_id uuid NOT NULL,
+        chunk_index integer NOT NULL,
+        heading character varying(1000),
+        content text NOT NULL,
+        start_offset integer NOT NULL,
+        embedding real[] NOT NULL,
+        model character varying(300) NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        search tsvector GENERATED ALWAYS AS (to_tsvector('english', coalesce(heading, '') || ' ' || content)) STORED,
+        CONSTRAINT pk_vector_documents PRIMARY KEY (id),
+        CONSTRAINT fk_vector_documents_knowledge_collections_collection_id FOREIGN KEY (collection_id) REFERENCES knowledge_collections (id) ON DELETE CASCADE,
+        CONSTRAINT fk_vector_documents_knowledge_documents_document_id FOREIGN KEY (document_id) REFERENCES knowledge_documents (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE INDEX ix_generation_jobs_document_id ON generation_jobs (document_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE INDEX ix_knowledge_collections_owner_id ON knowledge_collections (owner_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE INDEX ix_knowledge_collections_visibility ON knowledge_collections (visibility) WHERE visibility = 'Shared';
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE UNIQUE INDEX ix_knowledge_documents_collection_id_content_hash ON knowledge_documents (collection_id, content_hash);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE UNIQUE INDEX ix_vector_documents_collection_id_document_id_chunk_index ON vector_documents (collection_id, document_id, chunk_index);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE INDEX ix_vector_documents_document_id ON vector_documents (document_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    CREATE INDEX ix_vector_documents_search ON vector_documents USING GIN (search);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    ALTER TABLE generation_jobs ADD CONSTRAINT fk_generation_jobs_knowledge_documents_document_id FOREIGN KEY (document_id) REFERENCES knowledge_documents (id) ON DELETE CASCADE;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    ALTER TABLE knowledge_collections ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE knowledge_collections FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON knowledge_collections
+        USING (owner_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (owner_id = mrprompt_user_id() OR mrprompt_is_system());
+    CREATE POLICY shared_read ON knowledge_collections FOR SELECT USING (visibility = 'Shared');
+
+    ALTER TABLE knowledge_documents ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE knowledge_documents FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON knowledge_documents
+        USING (owner_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (owner_id = mrprompt_user_id() OR mrprompt_is_system());
+    CREATE POLICY shared_read ON knowledge_documents FOR SELECT
+        USING (EXISTS (SELECT 1 FROM knowledge_collections c WHERE c.id = knowledge_documents.collection_id AND c.visibility = 'Shared'));
+
+    ALTER TABLE vector_documents ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE vector_documents FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON vector_documents
+        USING (EXISTS (SELECT 1 FROM knowledge_collections c WHERE c.id = vector_documents.collection_id AND (c.owner_id = mrprompt_user_id() OR mrprompt_is_system())))
+        WITH CHECK (EXISTS (SELECT 1 FROM knowledge_collections c WHERE c.id = vector_documents.collection_id AND (c.owner_id = mrprompt_user_id() OR mrprompt_is_system())));
+    CREATE POLICY shared_read ON vector_documents FOR SELECT
+        USING (EXISTS (SELECT 1 FROM knowledge_collections c WHERE c.id = vector_documents.collection_id AND c.visibility = 'Shared'));
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205112947_KnowledgeCollections') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205112947_KnowledgeCollections', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

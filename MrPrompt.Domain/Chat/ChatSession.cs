@@ -25,6 +25,9 @@ public sealed class ChatSession : IAuditable
     /// <summary>Set when this session is a column of a compare run; such sessions stay out of the sidebar.</summary>
     public Guid? CompareRunId { get; set; }
 
+    /// <summary>Knowledge collections each question searches; the answer is asked to cite what they return.</summary>
+    public Guid[] KnowledgeCollectionIds { get; set; } = [];
+
     /// <summary>When a message was last sent: the sidebar's order.</summary>
     public DateTimeOffset LastActivityAt { get; set; }
 

@@ -32,6 +32,12 @@ public sealed class Message : IAuditable
     /// <summary>The prompt version a user message was written from, when it came from the prompt library.</summary>
     public Guid? PromptVersionId { get; set; }
 
+    /// <summary>The passages retrieved from the chat's knowledge collections for this answer, as JSON (<see cref="Knowledge.Citation"/>s); null when none were searched.</summary>
+    public string? Citations { get; set; }
+
+    /// <summary>How long retrieving <see cref="Citations"/> took.</summary>
+    public int? RetrievalMs { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 

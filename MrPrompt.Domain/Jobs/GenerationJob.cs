@@ -35,9 +35,14 @@ public sealed class GenerationJob : IAuditable
     /// <summary>The planned model call as JSON: the conversation it sends and its settings.</summary>
     public string Payload { get; set; } = "{}";
 
-    public Guid SessionId { get; set; }
-    public Guid MessageId { get; set; }
+    /// <summary>The chat and the answer a chat or compare job writes; null for an ingestion.</summary>
+    public Guid? SessionId { get; set; }
+
+    public Guid? MessageId { get; set; }
     public Guid? CompareRunId { get; set; }
+
+    /// <summary>The knowledge document an ingestion job reads, chunks and embeds.</summary>
+    public Guid? DocumentId { get; set; }
 
     /// <summary>Set when someone asks to stop it while an instance runs it; that instance stops at its next look.</summary>
     public bool CancelRequested { get; set; }
@@ -61,6 +66,9 @@ public enum JobKind
 
     /// <summary>One column of a compare run.</summary>
     CompareColumn,
+
+    /// <summary>A knowledge document: extract, chunk, embed, store.</summary>
+    IngestDocument,
 }
 
 public enum JobStatus

@@ -154,7 +154,7 @@ public sealed class CompareService(
         // Jobs before answers: a job read as ended always comes with its saved answer (they commit together), never with
         // the answer as it was a moment before.
         var jobs = await db.GenerationJobs.AsNoTracking().Where(j => j.CompareRunId == runId)
-            .ToDictionaryAsync(j => j.MessageId, j => j.Status, cancellationToken);
+            .ToDictionaryAsync(j => j.MessageId!.Value, j => j.Status, cancellationToken);
         var answers = await db.Messages.AsNoTracking()
             .Where(m => sessionIds.Contains(m.SessionId) && m.Sender == MessageSender.Assistant)
             .ToListAsync(cancellationToken);

@@ -76,6 +76,23 @@ public sealed class GatewayCall
 
     public void AttachTo(ChatOptions options) => (options.AdditionalProperties ??= [])[Key] = this;
 
+    public static GatewayCall? From(EmbeddingGenerationOptions? options) =>
+        options?.AdditionalProperties?.TryGetValue(Key, out var value) == true ? value as GatewayCall : null;
+
+    public void AttachTo(EmbeddingGenerationOptions options) => (options.AdditionalProperties ??= [])[Key] = this;
+
+    public static int AttemptOf(EmbeddingGenerationOptions? options) =>
+        options?.AdditionalProperties?.TryGetValue(AttemptKey, out var value) == true && value is int attempt ? attempt : 1;
+
+    /// <summary>A copy of <paramref name="options"/> marked as attempt <paramref name="attempt"/>.</summary>
+    public static EmbeddingGenerationOptions ForAttempt(EmbeddingGenerationOptions? options, int attempt)
+    {
+        var copy = options?.Clone() ?? new EmbeddingGenerationOptions();
+        copy.AdditionalProperties = copy.AdditionalProperties is null ? [] : new AdditionalPropertiesDictionary(copy.AdditionalProperties);
+        copy.AdditionalProperties[AttemptKey] = attempt;
+        return copy;
+    }
+
     public static int AttemptOf(ChatOptions? options) =>
         options?.AdditionalProperties?.TryGetValue(AttemptKey, out var value) == true && value is int attempt ? attempt : 1;
 

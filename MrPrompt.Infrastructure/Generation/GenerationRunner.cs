@@ -44,10 +44,10 @@ public sealed partial class GenerationRunner(
     /// </summary>
     public LiveGeneration Run(GenerationJob job)
     {
-        var live = new LiveGeneration(job.Id, job.MessageId, job.SessionId, job.UserId);
-        if (!_live.TryAdd(job.MessageId, live))
+        var live = new LiveGeneration(job.Id, job.MessageId!.Value, job.SessionId!.Value, job.UserId);
+        if (!_live.TryAdd(job.MessageId!.Value, live))
         {
-            throw new InvalidOperationException($"Message {job.MessageId} is already being written.");
+            throw new InvalidOperationException($"Message {job.MessageId!.Value} is already being written.");
         }
         if (_stopping)
         {
@@ -155,7 +155,7 @@ public sealed partial class GenerationRunner(
         catch (Exception ex)
         {
             // The gateway reports provider trouble as events; anything else is our bug, and the answer still settles.
-            LogGenerationCrashed(logger, ex, job.MessageId);
+            LogGenerationCrashed(logger, ex, job.MessageId!.Value);
             error = GatewayError.Unknown(payload?.Model ?? "unknown");
         }
 
@@ -166,11 +166,11 @@ public sealed partial class GenerationRunner(
         var saved = false;
         try
         {
-            saved = await EndAsync(job, ending, new GenerationOutcome(job.MessageId, job.SessionId, job.UserId, status, text, result), error);
+            saved = await EndAsync(job, ending, new GenerationOutcome(job.MessageId!.Value, job.SessionId!.Value, job.UserId, status, text, result), error);
         }
         finally
         {
-            _live.TryRemove(job.MessageId, out _);
+            _live.TryRemove(job.MessageId!.Value, out _);
             live.Finish(status);
             metrics.Ran(job, clock.GetElapsedTime(started), ending.Job);
         }
@@ -180,11 +180,11 @@ public sealed partial class GenerationRunner(
         {
             try
             {
-                await titler.TitleAfterFirstAnswerAsync(new GenerationOutcome(job.MessageId, job.SessionId, job.UserId, status, text, result));
+                await titler.TitleAfterFirstAnswerAsync(new GenerationOutcome(job.MessageId!.Value, job.SessionId!.Value, job.UserId, status, text, result));
             }
             catch (Exception ex)
             {
-                LogFollowUpFailed(logger, ex, job.MessageId);
+                LogFollowUpFailed(logger, ex, job.MessageId!.Value);
             }
         }
     }

@@ -70,7 +70,7 @@ public sealed partial class JobQueue(
                 new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 17))") { Parameters = { new() { Value = userId.ToString() } } },
                 new NpgsqlBatchCommand("""
                     SELECT session_id = $2, coalesce(compare_run_id, id) FROM generation_jobs
-                    WHERE user_id = $1 AND status IN ('Pending', 'Processing', 'Retrying')
+                    WHERE user_id = $1 AND status IN ('Pending', 'Processing', 'Retrying') AND kind <> 'IngestDocument'
                     """) { Parameters = { new() { Value = userId }, new() { Value = sessionId } } },
             },
         };
@@ -309,7 +309,7 @@ public sealed partial class JobQueue(
             var (jobStatus, messageStatus) = job switch
             {
                 { CancelRequested: true } => (JobStatus.Cancelled, MessageStatus.Cancelled),
-                _ when withText.Contains(job.MessageId) => (JobStatus.Failed, MessageStatus.Incomplete),
+                _ when job.MessageId is { } answerId && withText.Contains(answerId) => (JobStatus.Failed, MessageStatus.Incomplete),
                 _ when job.Attempts < job.MaxAttempts => (JobStatus.Pending, MessageStatus.Streaming),
                 _ => (JobStatus.Failed, MessageStatus.Failed),
             };

@@ -138,11 +138,11 @@ public sealed class JobViews(IDbContextFactory<AppDbContext> contexts, IOptions<
         var end = job.FinishedAt ?? (job.Status == JobStatus.Processing ? clock.GetUtcNow() : null);
         return new JobView(
             job.Id,
-            job.SessionId,
-            job.MessageId,
+            job.SessionId!.Value,
+            job.MessageId!.Value,
             job.Status,
             ProgressOf(job.Status, row.Content.Length),
-            row.Content.Length > 0 || job.Status == JobStatus.Completed ? new JobAnswer(job.MessageId, row.Content, row.CreatedAt) : null,
+            row.Content.Length > 0 || job.Status == JobStatus.Completed ? new JobAnswer(job.MessageId!.Value, row.Content, row.CreatedAt) : null,
             job.ErrorMessage,
             job.ErrorCode,
             Math.Max(0, job.Attempts - 1),

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Jobs;
 using MrPrompt.Infrastructure.Generation;
+using MrPrompt.Infrastructure.Knowledge;
 using MrPrompt.Infrastructure.Persistence;
 using Npgsql;
 
@@ -9,13 +11,15 @@ namespace MrPrompt.Infrastructure.Jobs;
 
 /// <summary>
 /// This instance's side of the queue: it listens for new work and stop requests (LISTEN/NOTIFY), claims waiting jobs
-/// up to <see cref="JobOptions.Workers"/> and hands them to the <see cref="GenerationRunner"/>, renews the leases of
+/// up to <see cref="JobOptions.Workers"/> and hands them to the <see cref="GenerationRunner"/> (answers) or the
+/// <see cref="KnowledgeIngestion"/> (documents), renews the leases of
 /// everything running here, and takes back the jobs of instances that stopped renewing theirs. Polling is only the
 /// fallback for a lost notification or a job whose back-off has run out.
 /// </summary>
 public sealed partial class JobWorker(
     JobQueue queue,
     GenerationRunner runner,
+    KnowledgeIngestion ingestion,
     WorkerIdentity identity,
     DatabaseConnection database,
     JobMetrics metrics,
@@ -64,7 +68,7 @@ public sealed partial class JobWorker(
             var free = Options.Workers - RunningFromQueue;
             var filled = false;
             var wait = Options.Poll;
-            if (free > 0 && runner.IsAccepting)
+            if (free > 0 && runner.IsAccepting && ingestion.IsAccepting)
             {
                 try
                 {
@@ -73,10 +77,10 @@ public sealed partial class JobWorker(
                     foreach (var job in claimed)
                     {
                         metrics.Claimed(job, now);
-                        LiveGeneration live;
+                        Task finished;
                         try
                         {
-                            live = runner.Run(job);
+                            finished = job.Kind == JobKind.IngestDocument ? ingestion.Start(job) : runner.Run(job).Finished;
                         }
                         catch (InvalidOperationException ex)
                         {
@@ -86,7 +90,7 @@ public sealed partial class JobWorker(
                             continue;
                         }
                         Interlocked.Increment(ref _runningFromQueue);
-                        _ = live.Finished.ContinueWith(_ =>
+                        _ = finished.ContinueWith(_ =>
                         {
                             // Places are refilled a batch at a time: one claim per finished job would cost a query each.
                             if (Options.Workers - Interlocked.Decrement(ref _runningFromQueue) >= ClaimBatch)
@@ -160,7 +164,7 @@ public sealed partial class JobWorker(
 
     private async Task RenewLeasesAsync(CancellationToken stoppingToken)
     {
-        var running = runner.RunningJobs;
+        var running = runner.RunningJobs.Concat(ingestion.RunningJobs).ToList();
         var states = await queue.RenewAsync(identity.Name, running, stoppingToken);
         foreach (var (jobId, state) in states)
         {
@@ -168,9 +172,11 @@ public sealed partial class JobWorker(
             {
                 case LeaseState.Lost:
                     runner.Stop(jobId, StopReason.LeaseLost);
+                    ingestion.Stop(jobId, StopReason.LeaseLost);
                     break;
                 case LeaseState.CancelRequested:
                     runner.Stop(jobId, StopReason.Stopped);
+                    ingestion.Stop(jobId, StopReason.Stopped);
                     break;
             }
         }

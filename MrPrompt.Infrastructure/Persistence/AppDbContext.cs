@@ -33,6 +33,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<MrPrompt.Domain.Accounts.AuditEvent> AuditEvents => Set<MrPrompt.Domain.Accounts.AuditEvent>();
     public DbSet<MrPrompt.Domain.Accounts.Invitation> Invitations => Set<MrPrompt.Domain.Accounts.Invitation>();
     public DbSet<MrPrompt.Domain.Settings.AppSetting> AppSettings => Set<MrPrompt.Domain.Settings.AppSetting>();
+    public DbSet<MrPrompt.Domain.Knowledge.KnowledgeCollection> KnowledgeCollections => Set<MrPrompt.Domain.Knowledge.KnowledgeCollection>();
+    public DbSet<MrPrompt.Domain.Knowledge.KnowledgeDocument> KnowledgeDocuments => Set<MrPrompt.Domain.Knowledge.KnowledgeDocument>();
+    public DbSet<MrPrompt.Domain.Knowledge.KnowledgeChunk> KnowledgeChunks => Set<MrPrompt.Domain.Knowledge.KnowledgeChunk>();
 
     /// <summary>The Data Protection key ring; each key is itself encrypted by a certificate kept outside the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

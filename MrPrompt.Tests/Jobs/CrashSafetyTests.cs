@@ -96,7 +96,7 @@ public sealed class CrashSafetyTests(PostgresServer server) : IAsyncLifetime
         var byMessage = answers.ToDictionary(a => a.Id);
         foreach (var job in jobs)
         {
-            var answer = byMessage[job.MessageId];
+            var answer = byMessage[job.MessageId!.Value];
             if (job.Status == JobStatus.Completed)
             {
                 Assert.Equal((MessageStatus.Complete, ProviderFixtures.OpenAIStreamText()), (answer.Status, answer.Content));

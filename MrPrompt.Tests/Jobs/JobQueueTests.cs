@@ -85,7 +85,7 @@ public sealed class JobQueueTests(JobsFixture fixture) : IClassFixture<JobsFixtu
         var answer = (await fixture.MessageAsync(halfway.AssistantMessageId))!;
         Assert.Equal(MessageStatus.Incomplete, answer.Status);
         Assert.Equal("Half an ans", answer.Content);
-        Assert.Equal(MessageStatus.Streaming, (await fixture.MessageAsync((await fixture.JobAsync(quiet)).MessageId))!.Status);
+        Assert.Equal(MessageStatus.Streaming, (await fixture.MessageAsync((await fixture.JobAsync(quiet)).MessageId!.Value))!.Status);
     }
 
     [Fact]

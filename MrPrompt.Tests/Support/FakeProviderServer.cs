@@ -75,6 +75,9 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     public int ChatRequestCount => _requests.Count(r => r.IsChat);
 
+    /// <summary>The embedding calls received, with their bodies.</summary>
+    public IReadOnlyList<RecordedRequest> EmbeddingRequests => [.. _requests.Where(r => r.Path == "/v1/embeddings")];
+
     private readonly ConditionSignal _chatArrived = new();
 
     /// <summary>Completes once <see cref="ChatRequestCount"/> reaches <paramref name="count"/>: a signal, not a pause.</summary>
@@ -122,6 +125,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
         app.MapPost("/v1/chat/completions", server.OpenAIChatAsync);
         app.MapPost("/v1/messages", server.AnthropicMessagesAsync);
         app.MapGet("/v1/models", server.ModelsAsync);
+        app.MapPost("/v1/embeddings", server.OpenAIEmbeddingsAsync);
         app.Map("/redirect/{**rest}", (HttpContext context, string rest) =>
         {
             server._requests.Enqueue(new RecordedRequest(context.Request.Path, KeyOf(context), null, IsChat: false));
@@ -165,6 +169,63 @@ public sealed class FakeProviderServer : IAsyncDisposable
             chunks = chunks.Where(c => !c.Contains("\"usage\":{", StringComparison.Ordinal)).ToList();
         }
         await StreamAsync(context, chunks, fault);
+    }
+
+    /// <summary>
+    /// OpenAI's embeddings: the recorded session replayed when asked for its own inputs; otherwise an answer of the
+    /// recorded shape with a vector made from each input's hash (the same text always gets the same vector), as
+    /// base64 or floats as the request asks (OpenAI's default is floats).
+    /// </summary>
+    private async Task OpenAIEmbeddingsAsync(HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body);
+        _requests.Enqueue(new RecordedRequest(context.Request.Path, KeyOf(context), body?.ToJsonString(), IsChat: false));
+        if (!IsAuthorized(context))
+        {
+            await ReplayRecordedAsync(context, ProviderFixtures.OpenAISession("AuthFailure"));
+            return;
+        }
+        if (await ApplyBeforeAnswerAsync(context, NextFault(), anthropic: false))
+        {
+            return;
+        }
+        var recorded = ProviderFixtures.OpenAISession("MultipleEmbeddings");
+        var inputs = body?["input"] is JsonArray array ? array.Select(i => i!.GetValue<string>()).ToList() : [body?["input"]?.GetValue<string>() ?? ""];
+        var base64 = body?["encoding_format"]?.GetValue<string>() == "base64";
+        var recordedInputs = recorded.GetProperty("RequestBody").GetProperty("input").EnumerateArray().Select(i => i.GetString()!).ToList();
+        if (base64 && inputs.SequenceEqual(recordedInputs))
+        {
+            await ReplayRecordedAsync(context, recorded);
+            return;
+        }
+        var dimensions = body?["dimensions"]?.GetValue<int>() ?? 16;
+        var data = inputs.Select((text, index) =>
+        {
+            var vector = VectorOf(text, dimensions);
+            return new JsonObject
+            {
+                ["object"] = "embedding",
+                ["index"] = index,
+                ["embedding"] = base64 ? Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) : new JsonArray(vector.Select(v => (JsonNode)v).ToArray()),
+            };
+        });
+        var tokens = inputs.Sum(i => i.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        var answer = new JsonObject
+        {
+            ["object"] = "list",
+            ["data"] = new JsonArray(data.ToArray<JsonNode>()),
+            ["model"] = body?["model"]?.GetValue<string>(),
+            ["usage"] = new JsonObject { ["prompt_tokens"] = tokens, ["total_tokens"] = tokens },
+        };
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(answer.ToJsonString());
+    }
+
+    /// <summary>A vector from the text's hash: stable, and different for different texts.</summary>
+    public static float[] VectorOf(string text, int dimensions)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text));
+        return Enumerable.Range(0, dimensions).Select(i => (hash[i % hash.Length] - 128) / 128f).ToArray();
     }
 
     private async Task AnthropicMessagesAsync(HttpContext context)

@@ -16,6 +16,10 @@ public static class UsageRows
     public static Task<List<UsageRecord>> WaitForJobAsync(IServiceProvider services, Guid jobId, int expected) =>
         WaitForAsync(services, u => u.JobId == jobId, expected);
 
+    /// <summary>The rows of one account's calls.</summary>
+    public static Task<List<UsageRecord>> WaitForUserAsync(IServiceProvider services, Guid userId, int expected) =>
+        WaitForAsync(services, u => u.UserId == userId, expected);
+
     private static async Task<List<UsageRecord>> WaitForAsync(IServiceProvider services, Expression<Func<UsageRecord, bool>> which, int expected)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -42,6 +42,10 @@ public sealed class CallRateLimits(TimeProvider clock)
     public TimeSpan? TryStartInteractive(Guid userId, int perMinute) =>
         Window($"u:{userId}:interactive").TryTake(clock.GetUtcNow(), perMinute) is (false, var wait) ? wait : null;
 
+    /// <summary>Counts one embedding request (<c>EMBED_RATE_LIMIT_PER_MIN</c>); null, or how long to wait.</summary>
+    public TimeSpan? TryStartEmbedding(Guid userId, int perMinute) =>
+        Window($"u:{userId}:embeddings").TryTake(clock.GetUtcNow(), perMinute) is (false, var wait) ? wait : null;
+
     public void RecordTokens(Guid userId, Guid? keyId, long tokens)
     {
         var now = clock.GetUtcNow();

@@ -20,6 +20,7 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, Prov
     private const int CacheLimit = 2_000;
 
     private readonly ConcurrentDictionary<string, IChatClient> _clients = new();
+    private readonly ConcurrentDictionary<string, IEmbeddingGenerator<string, Embedding<float>>> _embedders = new();
 
     public IChatClient CreateChatClient(ProviderEndpoint endpoint, string model)
     {
@@ -35,6 +36,27 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, Prov
         {
             ProviderKind.Anthropic => CreateAnthropic(endpoint).AsIChatClient(model, DefaultAnthropicMaxOutputTokens),
             _ => new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(KeyOrPlaceholder(endpoint)), OpenAIOptions(endpoint)).AsIChatClient(),
+        });
+    }
+
+    /// <summary>
+    /// An embedding generator through the OpenAI SDK (OpenAI, and every OpenAI-compatible endpoint: Gemini, DeepInfra,
+    /// a local server); <paramref name="floatEncoding"/> asks for floats where an endpoint cannot send base64.
+    /// </summary>
+    public IEmbeddingGenerator<string, Embedding<float>> CreateEmbeddingGenerator(ProviderEndpoint endpoint, string model, bool floatEncoding = false)
+    {
+        if (_embedders.Count > CacheLimit)
+        {
+            _embedders.Clear();
+        }
+        return _embedders.GetOrAdd($"{endpoint.Fingerprint}|{model}|{floatEncoding}", _ =>
+        {
+            var openAiOptions = OpenAIOptions(endpoint);
+            if (floatEncoding)
+            {
+                openAiOptions.AddPolicy(new FloatEncodingPolicy(), PipelinePosition.PerCall);
+            }
+            return new OpenAI.Embeddings.EmbeddingClient(model, new ApiKeyCredential(KeyOrPlaceholder(endpoint)), openAiOptions).AsIEmbeddingGenerator();
         });
     }
 
@@ -86,4 +108,34 @@ public sealed class ProviderClientFactory(IOptions<GatewayOptions> options, Prov
     private static string KeyOrPlaceholder(ProviderEndpoint endpoint) =>
         string.IsNullOrEmpty(endpoint.ApiKey) ? "no-key" : endpoint.ApiKey;
 
+    /// <summary>Rewrites the SDK's <c>encoding_format: "base64"</c> to <c>"float"</c>; the SDK reads either answer.</summary>
+    private sealed class FloatEncodingPolicy : PipelinePolicy
+    {
+        public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+        {
+            Rewrite(message);
+            ProcessNext(message, pipeline, currentIndex);
+        }
+
+        public override async ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+        {
+            Rewrite(message);
+            await ProcessNextAsync(message, pipeline, currentIndex);
+        }
+
+        private static void Rewrite(PipelineMessage message)
+        {
+            if (message.Request.Content is not { } content)
+            {
+                return;
+            }
+            using var buffer = new MemoryStream();
+            content.WriteTo(buffer);
+            if (System.Text.Json.Nodes.JsonNode.Parse(buffer.ToArray()) is System.Text.Json.Nodes.JsonObject body)
+            {
+                body["encoding_format"] = "float";
+                message.Request.Content = BinaryContent.Create(BinaryData.FromString(body.ToJsonString()));
+            }
+        }
+    }
 }

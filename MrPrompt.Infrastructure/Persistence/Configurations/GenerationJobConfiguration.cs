@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Jobs;
+using MrPrompt.Domain.Knowledge;
 
 namespace MrPrompt.Infrastructure.Persistence.Configurations;
 
@@ -33,5 +34,7 @@ internal sealed class GenerationJobConfiguration : IEntityTypeConfiguration<Gene
         builder.HasIndex(j => j.CompareRunId).HasFilter("compare_run_id IS NOT NULL");
         // A job goes with its answer: deleting the chat (or regenerating the answer) removes it.
         builder.HasOne<Message>().WithMany().HasForeignKey(j => j.MessageId).OnDelete(DeleteBehavior.Cascade);
+        // An ingestion goes with its document.
+        builder.HasOne<KnowledgeDocument>().WithMany().HasForeignKey(j => j.DocumentId).OnDelete(DeleteBehavior.Cascade);
     }
 }

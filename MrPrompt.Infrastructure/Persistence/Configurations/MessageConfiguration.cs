@@ -23,6 +23,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.Property(m => m.CostUsd).HasPrecision(20, 10);
         builder.Property(m => m.ErrorCode).HasMaxLength(64);
         builder.Property(m => m.ErrorMessage).HasMaxLength(1000);
+        builder.Property(m => m.Citations).HasColumnType("jsonb");
         builder.Ignore(m => m.IsFinished);
 
         builder.Property<NpgsqlTsVector>(FullTextSearch.Column)

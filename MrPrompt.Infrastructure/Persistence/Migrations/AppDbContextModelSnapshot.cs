@@ -411,6 +411,11 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.PrimitiveCollection<Guid[]>("KnowledgeCollectionIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("knowledge_collection_ids");
+
                     b.Property<DateTimeOffset>("LastActivityAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_activity_at");
@@ -526,6 +531,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("Citations")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("citations");
+
                     b.Property<string>("Content")
                         .IsRequired()
                         .HasColumnType("text")
@@ -580,6 +589,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("provider_message_id");
+
+                    b.Property<int?>("RetrievalMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("retrieval_ms");
 
                     b.Property<NpgsqlTsVector>("SearchVector")
                         .ValueGeneratedOnAddOrUpdate()
@@ -865,6 +878,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<Guid?>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
                     b.Property<string>("ErrorCode")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -898,7 +915,7 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("max_attempts");
 
-                    b.Property<Guid>("MessageId")
+                    b.Property<Guid?>("MessageId")
                         .HasColumnType("uuid")
                         .HasColumnName("message_id");
 
@@ -915,7 +932,7 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("run_after");
 
-                    b.Property<Guid>("SessionId")
+                    b.Property<Guid?>("SessionId")
                         .HasColumnType("uuid")
                         .HasColumnName("session_id");
 
@@ -948,6 +965,9 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.HasIndex("CompareRunId")
                         .HasDatabaseName("ix_generation_jobs_compare_run_id")
                         .HasFilter("compare_run_id IS NOT NULL");
+
+                    b.HasIndex("DocumentId")
+                        .HasDatabaseName("ix_generation_jobs_document_id");
 
                     b.HasIndex("LeaseExpiresAt")
                         .HasDatabaseName("ix_generation_jobs_leased")
@@ -994,6 +1014,217 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasName("pk_job_workers");
 
                     b.ToTable("job_workers", (string)null);
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Knowledge.KnowledgeChunk", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("ChunkIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunk_index");
+
+                    b.Property<Guid>("CollectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("collection_id");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("content");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.PrimitiveCollection<float[]>("Embedding")
+                        .IsRequired()
+                        .HasColumnType("real[]")
+                        .HasColumnName("embedding");
+
+                    b.Property<string>("Heading")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("heading");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("model");
+
+                    b.Property<int>("StartOffset")
+                        .HasColumnType("integer")
+                        .HasColumnName("start_offset");
+
+                    b.Property<NpgsqlTsVector>("search")
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("tsvector")
+                        .HasColumnName("search")
+                        .HasComputedColumnSql("to_tsvector('english', coalesce(heading, '') || ' ' || content)", true);
+
+                    b.HasKey("Id")
+                        .HasName("pk_vector_documents");
+
+                    b.HasIndex("DocumentId")
+                        .HasDatabaseName("ix_vector_documents_document_id");
+
+                    b.HasIndex("search")
+                        .HasDatabaseName("ix_vector_documents_search");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("search"), "GIN");
+
+                    b.HasIndex("CollectionId", "DocumentId", "ChunkIndex")
+                        .IsUnique()
+                        .HasDatabaseName("ix_vector_documents_collection_id_document_id_chunk_index");
+
+                    b.ToTable("vector_documents", (string)null);
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Knowledge.KnowledgeCollection", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<long>("ContentVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("content_version");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("EmbeddingModel")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("embedding_model");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_collections");
+
+                    b.HasIndex("OwnerId")
+                        .HasDatabaseName("ix_knowledge_collections_owner_id");
+
+                    b.HasIndex("Visibility")
+                        .HasDatabaseName("ix_knowledge_collections_visibility")
+                        .HasFilter("visibility = 'Shared'");
+
+                    b.ToTable("knowledge_collections", (string)null);
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Knowledge.KnowledgeDocument", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("ChunksDone")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunks_done");
+
+                    b.Property<int>("ChunksTotal")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunks_total");
+
+                    b.Property<Guid>("CollectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("collection_id");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("content_hash");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("error");
+
+                    b.Property<string>("FileName")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("file_name");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("format");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_id");
+
+                    b.Property<int>("SizeBytes")
+                        .HasColumnType("integer")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<byte[]>("Source")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("title");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_documents");
+
+                    b.HasIndex("CollectionId", "ContentHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_knowledge_documents_collection_id_content_hash");
+
+                    b.ToTable("knowledge_documents", (string)null);
                 });
 
             modelBuilder.Entity("MrPrompt.Domain.Profiles.Profile", b =>
@@ -1620,12 +1851,54 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
             modelBuilder.Entity("MrPrompt.Domain.Jobs.GenerationJob", b =>
                 {
+                    b.HasOne("MrPrompt.Domain.Knowledge.KnowledgeDocument", null)
+                        .WithMany()
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_generation_jobs_knowledge_documents_document_id");
+
                     b.HasOne("MrPrompt.Domain.Chat.Message", null)
                         .WithMany()
                         .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
                         .HasConstraintName("fk_generation_jobs_messages_message_id");
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Knowledge.KnowledgeChunk", b =>
+                {
+                    b.HasOne("MrPrompt.Domain.Knowledge.KnowledgeCollection", null)
+                        .WithMany()
+                        .HasForeignKey("CollectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_vector_documents_knowledge_collections_collection_id");
+
+                    b.HasOne("MrPrompt.Domain.Knowledge.KnowledgeDocument", null)
+                        .WithMany()
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_vector_documents_knowledge_documents_document_id");
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Knowledge.KnowledgeCollection", b =>
+                {
+                    b.HasOne("MrPrompt.Infrastructure.Security.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_collections_asp_net_users_owner_id");
+                });
+
+            modelBuilder.Entity("MrPrompt.Domain.Knowledge.KnowledgeDocument", b =>
+                {
+                    b.HasOne("MrPrompt.Domain.Knowledge.KnowledgeCollection", null)
+                        .WithMany()
+                        .HasForeignKey("CollectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_documents_knowledge_collections_collection_id");
                 });
 
             modelBuilder.Entity("MrPrompt.Domain.Profiles.Profile", b =>

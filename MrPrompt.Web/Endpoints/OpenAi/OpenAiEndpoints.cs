@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MrPrompt.Infrastructure.Gateway;
+using MrPrompt.Infrastructure.Gateway.Embeddings;
 using MrPrompt.Web.Authentication;
 
 namespace MrPrompt.Web.Endpoints.OpenAi;
@@ -26,14 +27,25 @@ public static class OpenAiEndpoints
             .Produces<ChatCompletion>()
             .Produces<OpenAiError>(StatusCodes.Status400BadRequest)
             .Produces<OpenAiError>(StatusCodes.Status429TooManyRequests);
+        v1.MapPost("/embeddings", EmbeddingsEndpoint.HandleAsync)
+            .WithName("CreateEmbeddings")
+            .WithSummary("Vectors for a string or an array of strings, as floats or base64")
+            .DescribesJsonBody<EmbeddingsRequest>()
+            .Produces<EmbeddingsEndpoint.EmbeddingList>()
+            .Produces<OpenAiError>(StatusCodes.Status400BadRequest)
+            .Produces<OpenAiError>(StatusCodes.Status429TooManyRequests);
     }
 
-    private static async Task<Ok<ModelList>> ListModelsAsync(ClaimsPrincipal user, [FromServices] UserModelCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<Ok<ModelList>> ListModelsAsync(
+        ClaimsPrincipal user, [FromServices] UserModelCatalog catalog, [FromServices] EmbeddingGateway embeddings, CancellationToken cancellationToken)
     {
         var caller = ApiCaller.From(user);
-        var models = (await catalog.ListAsync(caller.UserId, cancellationToken))
-            .Where(m => caller.MayUse(m.Ref))
-            .Select(m => new ModelEntry(m.Ref.ToString(), "model", 0, m.Ref.Provider))
+        // Chat models, then embedding models, named alike (docs/contracts.md, "Embeddings").
+        var models = (await catalog.ListAsync(caller.UserId, cancellationToken)).Select(m => m.Ref)
+            .Concat((await embeddings.ModelsForAsync(caller.UserId, cancellationToken)).Select(m => m.Ref))
+            .Distinct()
+            .Where(caller.MayUse)
+            .Select(m => new ModelEntry(m.ToString(), "model", 0, m.Provider))
             .ToList();
         return TypedResults.Ok(new ModelList("list", models));
     }

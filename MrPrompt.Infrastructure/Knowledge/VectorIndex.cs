@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Numerics.Tensors;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
+
+namespace MrPrompt.Infrastructure.Knowledge;
+
+/// <summary>
+/// Exact cosine search over a collection's chunk vectors, held in this instance's memory as one flat array per
+/// collection (docs/decisions/0011: no pgvector on the embedded Postgres 15). A collection's vectors are loaded on
+/// first search and again whenever its <c>content_version</c> or model has changed since, whichever instance changed
+/// it. The least recently searched collections are let go past <see cref="KnowledgeOptions.MaxCachedVectors"/>.
+/// </summary>
+public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptions<KnowledgeOptions> options, TimeProvider clock)
+{
+    private readonly ConcurrentDictionary<Guid, Lazy<Task<CollectionVectors>>> _collections = new();
+
+    /// <summary>One collection's vectors at one version: row-major, unit length, in <see cref="Ids"/> order.</summary>
+    public sealed class CollectionVectors(long version, string model, Guid[] ids, float[] matrix, int dimensions)
+    {
+        public long Version { get; } = version;
+        public string Model { get; } = model;
+        public Guid[] Ids { get; } = ids;
+        public float[] Matrix { get; } = matrix;
+        public int Dimensions { get; } = dimensions;
+        public long LastUsed { get; set; }
+
+        /// <summary>The <paramref name="count"/> chunks most similar to <paramref name="query"/> (unit length), best first.</summary>
+        public IReadOnlyList<(Guid Id, float Score)> Nearest(ReadOnlySpan<float> query, int count)
+        {
+            if (Ids.Length == 0 || query.Length != Dimensions)
+            {
+                return [];
+            }
+            // A min-heap of the best so far: n log k, and no array of every score to sort.
+            var best = new PriorityQueue<int, float>(count + 1);
+            var matrix = Matrix.AsSpan();
+            for (var row = 0; row < Ids.Length; row++)
+            {
+                var score = TensorPrimitives.Dot(matrix.Slice(row * Dimensions, Dimensions), query);
+                if (best.Count < count)
+                {
+                    best.Enqueue(row, score);
+                }
+                else if (best.TryPeek(out _, out var worst) && score > worst)
+                {
+                    best.DequeueEnqueue(row, score);
+                }
+            }
+            var result = new List<(Guid, float)>(best.Count);
+            while (best.TryDequeue(out var row, out var score))
+            {
+                result.Add((Ids[row], score));
+            }
+            result.Reverse();
+            return result;
+        }
+    }
+
+    /// <summary>The vectors of <paramref name="collectionId"/> as of <paramref name="version"/> with <paramref name="model"/>.</summary>
+    public async Task<CollectionVectors> GetAsync(Guid collectionId, long version, string model, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var entry = _collections.GetOrAdd(collectionId, id => new Lazy<Task<CollectionVectors>>(() => LoadAsync(id, model)));
+            CollectionVectors vectors;
+            try
+            {
+                vectors = await entry.Value.WaitAsync(cancellationToken);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                _collections.TryRemove(new KeyValuePair<Guid, Lazy<Task<CollectionVectors>>>(collectionId, entry));
+                throw;
+            }
+            if (vectors.Version >= version && vectors.Model == model)
+            {
+                vectors.LastUsed = clock.GetTimestamp();
+                return vectors;
+            }
+            // Stale: drop it (unless someone already replaced it) and load again.
+            _collections.TryRemove(new KeyValuePair<Guid, Lazy<Task<CollectionVectors>>>(collectionId, entry));
+        }
+    }
+
+    /// <summary>Forgets a collection (deleted, or changed here: the next search loads it again).</summary>
+    public void Forget(Guid collectionId) => _collections.TryRemove(collectionId, out _);
+
+    /// <summary>Vectors held now, over all collections.</summary>
+    public long CachedVectors => _collections.Values.Where(e => e.IsValueCreated && e.Value.IsCompletedSuccessfully).Sum(e => (long)e.Value.Result.Ids.Length);
+
+    private async Task<CollectionVectors> LoadAsync(Guid collectionId, string model)
+    {
+        using var system = DataScope.AsSystem("loading a knowledge collection's vectors");
+        await using var db = await contexts.CreateDbContextAsync();
+        // The version first: rows written after it are at most newer than it says, never older.
+        var version = await db.KnowledgeCollections.Where(c => c.Id == collectionId).Select(c => c.ContentVersion).SingleOrDefaultAsync();
+        var rows = db.KnowledgeChunks.AsNoTracking().Where(c => c.CollectionId == collectionId && c.Model == model);
+        // Sized once: at a million chunks a growing list would copy gigabytes on its way up.
+        var expected = await rows.CountAsync();
+        var ids = new Guid[expected];
+        float[] matrix = [];
+        var dimensions = 0;
+        var count = 0;
+        await foreach (var row in rows.OrderBy(c => c.Id).Select(c => new { c.Id, c.Embedding }).AsAsyncEnumerable())
+        {
+            if (dimensions == 0)
+            {
+                dimensions = row.Embedding.Length;
+                matrix = new float[(long)expected * dimensions];
+            }
+            if (row.Embedding.Length != dimensions)
+            {
+                continue; // a vector of another size cannot be compared; its document re-ingests with the model
+            }
+            if (count == ids.Length)
+            {
+                // Rows added since the count: room for them too.
+                Array.Resize(ref ids, Math.Max(16, count * 2));
+                Array.Resize(ref matrix, ids.Length * dimensions);
+            }
+            ids[count] = row.Id;
+            row.Embedding.CopyTo(matrix, count * dimensions);
+            count++;
+        }
+        if (count < ids.Length)
+        {
+            Array.Resize(ref ids, count);
+            Array.Resize(ref matrix, count * dimensions);
+        }
+        var vectors = new CollectionVectors(version, model, ids, matrix, dimensions) { LastUsed = clock.GetTimestamp() };
+        Trim(collectionId);
+        return vectors;
+    }
+
+    /// <summary>Lets go of the least recently searched collections while the total is past the limit.</summary>
+    private void Trim(Guid keep)
+    {
+        var limit = options.Value.MaxCachedVectors;
+        var loaded = _collections.Where(e => e.Key != keep && e.Value.IsValueCreated && e.Value.Value.IsCompletedSuccessfully)
+            .Select(e => (e.Key, Vectors: e.Value.Value.Result)).OrderBy(e => e.Vectors.LastUsed).ToList();
+        var total = loaded.Sum(e => (long)e.Vectors.Ids.Length);
+        foreach (var (key, vectors) in loaded)
+        {
+            if (total <= limit)
+            {
+                break;
+            }
+            _collections.TryRemove(key, out _);
+            total -= vectors.Ids.Length;
+        }
+    }
+}
