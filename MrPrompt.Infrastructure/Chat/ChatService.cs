@@ -8,6 +8,8 @@ using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Providers;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Jobs;
+using MrPrompt.Infrastructure.Knowledge;
+using MrPrompt.Domain.Knowledge;
 using MrPrompt.Domain.Jobs;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Usage;
@@ -34,6 +36,8 @@ public sealed class ChatService(
     IOptions<LimitOptions> limits,
     IOptions<ConversationOptions> options,
     IOptions<JobOptions> jobOptions,
+    KnowledgeSearch knowledge,
+    IOptions<KnowledgeOptions> knowledgeOptions,
     TimeProvider clock)
 {
     public ConversationOptions Limits => options.Value;
@@ -257,7 +261,9 @@ public sealed class ChatService(
             }
             session.SystemPrompt = promptSystem;
         }
-        var planned = PlanAnswer(session, history, newText, nextSequence ?? NextSequence(history, db), prompt?.VersionId);
+        var question = newText ?? history.LastOrDefault(m => m.Sender == MessageSender.User)?.Content;
+        var sources = await RetrieveAsync(session, question, origin, cancellationToken);
+        var planned = PlanAnswer(session, history, newText, nextSequence ?? NextSequence(history, db), prompt?.VersionId, sources);
         if (planned.Value is not { } plan)
         {
             return planned.Problem!;
@@ -310,15 +316,36 @@ public sealed class ChatService(
         return new Exchange(session.Id, plan.UserMessage?.Id, plan.AssistantMessage.Id, job.Id);
     }
 
+    /// <summary>
+    /// The passages of the chat's knowledge collections that best match <paramref name="question"/>, to be cited; null
+    /// when the chat searches none. Collections deleted since they were attached are skipped.
+    /// </summary>
+    private async Task<RetrievedSources?> RetrieveAsync(ChatSession session, string? question, AnswerOrigin origin, CancellationToken cancellationToken)
+    {
+        if (session.KnowledgeCollectionIds.Length == 0 || string.IsNullOrWhiteSpace(question))
+        {
+            return null;
+        }
+        var (result, _) = await knowledge.SearchAsync(new SearchRequest(session.UserId, session.KnowledgeCollectionIds, question, knowledgeOptions.Value.PassagesPerAnswer)
+        {
+            Source = origin.Source,
+            ApiKeyId = origin.ApiKeyId,
+            SkipMissing = true,
+        }, cancellationToken);
+        return result is null ? null : new RetrievedSources(KnowledgeSearch.Citations(result), result.Took);
+    }
+
     /// <summary>The messages and the gateway request of an answer, or why it cannot be asked for.</summary>
-    internal ChatResult<AnswerPlan> PlanAnswer(ChatSession session, IReadOnlyList<Message> history, string? newText, int nextSequence, Guid? promptVersionId = null)
+    internal ChatResult<AnswerPlan> PlanAnswer(ChatSession session, IReadOnlyList<Message> history, string? newText, int nextSequence, Guid? promptVersionId = null,
+        RetrievedSources? sources = null)
     {
         if (!ModelRef.TryParse(session.Model, out var model))
         {
             return ChatProblem.Invalid("Pick a model for this chat.");
         }
         var turns = new List<ConversationTurn>();
-        if (session.SystemPrompt is { Length: > 0 } system)
+        // The sources go with the system prompt, which a long chat's trimming always keeps.
+        if (CitationPrompt.SystemText(session.SystemPrompt, sources?.Citations ?? []) is { Length: > 0 } system)
         {
             turns.Add(Turn(MessageSender.System, system));
         }
@@ -363,6 +390,8 @@ public sealed class ChatService(
             Status = MessageStatus.Streaming,
             Provider = model.Provider,
             Model = model.Model,
+            Citations = sources is null ? null : CitationJson.Write(sources.Citations),
+            RetrievalMs = sources is null ? null : (int)Math.Ceiling(sources.Took.TotalMilliseconds),
         };
         var request = new GatewayRequest
         {
@@ -412,6 +441,9 @@ public sealed class ChatService(
 
 /// <summary>An answer ready to be saved and started: the new user message (none on regenerate), the assistant message and the call.</summary>
 internal sealed record AnswerPlan(Message? UserMessage, Message AssistantMessage, GatewayRequest Request);
+
+/// <summary>What a question found in its chat's knowledge collections, and how long the search took.</summary>
+internal sealed record RetrievedSources(IReadOnlyList<Citation> Citations, TimeSpan Took);
 
 /// <summary>
 /// Where an answer is asked from: the browser (claimed by this instance at once, counted as UI use) or the job API

@@ -10,13 +10,17 @@ using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Web;
 
-/// <summary>The app with a small document limit and a quick progress poll; ingestion runs on its own queue worker.</summary>
-public sealed class KnowledgeApp(PostgresServer server) : MrPromptApp(server)
+/// <summary>
+/// The app with a small document limit and a quick progress poll (ingestion runs on its own queue worker), and the fake
+/// upstream as the OpenAI provider, to see what an answer over a collection is asked.
+/// </summary>
+public sealed class KnowledgeApp(PostgresServer server) : ApiGatewayApp(server)
 {
     public const int MaxDocumentBytes = 200_000;
 
     protected override void Configure(Dictionary<string, string?> settings)
     {
+        base.Configure(settings);
         settings["Knowledge:MaxDocumentBytes"] = MaxDocumentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Knowledge:ProgressPollMilliseconds"] = "20";
         settings["Knowledge:KeepaliveSeconds"] = "1";

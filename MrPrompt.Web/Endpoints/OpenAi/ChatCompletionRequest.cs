@@ -29,6 +29,9 @@ public sealed record ChatCompletionRequest
     [JsonPropertyName("n")] public int? N { get; init; }
     [JsonPropertyName("tools")] public JsonElement? Tools { get; init; }
 
+    /// <summary>MrPrompt's own: knowledge collection ids the last user message is searched in; the answer is asked to cite what they return.</summary>
+    [JsonPropertyName("knowledge")] public IReadOnlyList<Guid>? Knowledge { get; init; }
+
     public bool Streamed => Stream == true;
 
     public bool IncludeUsage => StreamOptions?.IncludeUsage == true;
@@ -64,6 +67,10 @@ public sealed record ChatCompletionRequest
         if (maxTokens is < 1)
         {
             return Invalid(MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens", "The token limit must be at least 1.");
+        }
+        if (Knowledge is { Count: > SessionSettings.MaxKnowledgeCollections })
+        {
+            return Invalid("knowledge", $"knowledge names at most {SessionSettings.MaxKnowledgeCollections} collections.");
         }
         var (format, schema, formatError) = ResponseFormat.ToGateway(ResponseFormat);
         if (formatError is not null)

@@ -12,6 +12,10 @@ public sealed record ChatCompletion(
     [property: JsonPropertyName("choices")] IReadOnlyList<ChatCompletionChoice> Choices,
     [property: JsonPropertyName("usage")] CompletionUsage Usage)
 {
+    /// <summary>The passages the answer was given to cite, when the request named knowledge collections.</summary>
+    [JsonPropertyName("citations"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<CitationWire>? Citations { get; init; }
+
     public static ChatCompletion Of(string id, long created, GatewayResult result) => new(
         id, "chat.completion", created, $"{result.Provider}/{result.Model}",
         [new ChatCompletionChoice(0, new AssistantMessage("assistant", result.Text), FinishReasonOf(result))],
@@ -49,6 +53,26 @@ public sealed record ChatCompletionChunk(
     [property: JsonPropertyName("usage"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CompletionUsage? Usage = null)
 {
     public const string ObjectName = "chat.completion.chunk";
+
+    /// <summary>On the first chunk: the passages the answer was given to cite.</summary>
+    [JsonPropertyName("citations"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<CitationWire>? Citations { get; init; }
+}
+
+/// <summary>A passage an answer may cite as [number].</summary>
+public sealed record CitationWire(
+    [property: JsonPropertyName("number")] int Number,
+    [property: JsonPropertyName("chunk_id")] Guid ChunkId,
+    [property: JsonPropertyName("document_id")] Guid DocumentId,
+    [property: JsonPropertyName("collection_id")] Guid CollectionId,
+    [property: JsonPropertyName("document_title")] string DocumentTitle,
+    [property: JsonPropertyName("heading")] string? Heading,
+    [property: JsonPropertyName("position")] int Position,
+    [property: JsonPropertyName("content")] string Content,
+    [property: JsonPropertyName("score")] double Score)
+{
+    public static CitationWire Of(MrPrompt.Domain.Knowledge.Citation c) =>
+        new(c.Number, c.ChunkId, c.DocumentId, c.CollectionId, c.DocumentTitle, c.Heading, c.ChunkIndex, c.Content, c.Score);
 }
 
 public sealed record ChunkChoice(
