@@ -1425,3 +1425,25 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205122025_KnowledgeDocumentsFollowTheirCollection') THEN
+    DROP POLICY owner_only ON knowledge_documents;
+    CREATE POLICY owner_only ON knowledge_documents
+        USING (owner_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (mrprompt_is_system() OR (owner_id = mrprompt_user_id() AND EXISTS (
+            SELECT 1 FROM knowledge_collections c WHERE c.id = knowledge_documents.collection_id AND c.owner_id = mrprompt_user_id())));
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205122025_KnowledgeDocumentsFollowTheirCollection') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205122025_KnowledgeDocumentsFollowTheirCollection', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

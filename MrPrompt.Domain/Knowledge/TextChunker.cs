@@ -75,7 +75,7 @@ public static partial class TextChunker
                 var level = heading.Groups[1].Length - 1;
                 headings[level] = heading.Groups[2].Value.Trim();
                 Array.Clear(headings, level + 1, headings.Length - level - 1);
-                current = new Section(string.Join(HeadingSeparator, headings.Where(h => h is not null)), []);
+                current = new Section(Shortened(string.Join(HeadingSeparator, headings.Where(h => h is not null))), []);
             }
             else if (trimmed.Length == 0)
             {
@@ -142,6 +142,14 @@ public static partial class TextChunker
         }
     }
 
+    /// <summary>A heading path cut to <see cref="KnowledgeRules.MaxHeadingLength"/>, never inside a surrogate pair.</summary>
+    private static string Shortened(string heading) =>
+        heading.Length <= KnowledgeRules.MaxHeadingLength ? heading : heading[..WholeCharacters(heading, KnowledgeRules.MaxHeadingLength)] + "…";
+
+    /// <summary><paramref name="length"/>, or one less when that would end between the halves of a surrogate pair.</summary>
+    private static int WholeCharacters(string text, int length) =>
+        length > 0 && length < text.Length && char.IsLowSurrogate(text[length]) ? length - 1 : length;
+
     /// <summary>A paragraph longer than a passage, in pieces of at most <paramref name="limit"/> cut at sentence ends, else at spaces.</summary>
     private static IEnumerable<Paragraph> Cut(Paragraph paragraph, int limit)
     {
@@ -155,7 +163,7 @@ public static partial class TextChunker
                 var window = text.AsSpan(position, length);
                 var sentenceEnd = LastSentenceEnd(window);
                 var cut = sentenceEnd > limit / 3 ? sentenceEnd : window.LastIndexOf(' ') is var space && space > limit / 3 ? space + 1 : length;
-                length = cut;
+                length = WholeCharacters(text, position + cut) - position;
             }
             var piece = text.Substring(position, length).Trim();
             if (piece.Length > 0)
@@ -190,6 +198,10 @@ public static partial class TextChunker
             return text;
         }
         var start = text.Length - length;
+        if (char.IsLowSurrogate(text[start]))
+        {
+            start++; // never begin with the second half of a pair
+        }
         if (!char.IsWhiteSpace(text[start - 1]))
         {
             var space = text.AsSpan(start).IndexOfAny(' ', '\n');

@@ -39,7 +39,7 @@ public enum UsageSource
     Api,
     Background,
 
-    /// <summary>A job asked for through <c>/api/chat/jobs</c> or <c>/api/compare</c>.</summary>
+    /// <summary>A job asked for through <c>/api/chat/jobs</c> or <c>/api/compare</c>, or a knowledge document's ingestion.</summary>
     Job,
 }
 

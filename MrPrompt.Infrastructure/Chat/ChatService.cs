@@ -326,7 +326,7 @@ public sealed class ChatService(
         {
             return null;
         }
-        var (result, _) = await knowledge.SearchAsync(new SearchRequest(session.UserId, session.KnowledgeCollectionIds, question, knowledgeOptions.Value.PassagesPerAnswer)
+        var (result, _) = await knowledge.SearchAsync(new SearchRequest(session.UserId, session.KnowledgeCollectionIds, KnowledgeSearch.QueryOf(question), knowledgeOptions.Value.PassagesPerAnswer)
         {
             Source = origin.Source,
             ApiKeyId = origin.ApiKeyId,

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Jobs;
+using MrPrompt.Domain.Knowledge;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using Npgsql;
@@ -105,7 +106,8 @@ public sealed partial class JobQueue(
     }
 
     /// <summary>Up to <paramref name="count"/> waiting jobs whose time has come, highest priority then oldest first, now leased to <paramref name="owner"/>.</summary>
-    public async Task<IReadOnlyList<GenerationJob>> ClaimAsync(string owner, int count, CancellationToken cancellationToken)
+    /// <param name="ingestions">Claim ingestion jobs only (they wait for an ingestion place of their own), or none of them.</param>
+    public async Task<IReadOnlyList<GenerationJob>> ClaimAsync(string owner, int count, CancellationToken cancellationToken, bool ingestions = false)
     {
         using var system = DataScope.AsSystem("claiming queued jobs");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -117,6 +119,7 @@ public sealed partial class JobQueue(
                 started_at = coalesce(j.started_at, {now}), updated_at = {now}
             FROM (SELECT id FROM generation_jobs
                   WHERE status IN ('Pending', 'Retrying') AND run_after <= {now} AND NOT cancel_requested
+                    AND (kind = 'IngestDocument') = {ingestions}
                   ORDER BY priority DESC, id
                   LIMIT {count}
                   FOR UPDATE SKIP LOCKED) claimed
@@ -323,7 +326,15 @@ public sealed partial class JobQueue(
                 .SetProperty(j => j.ErrorMessage, failed ? InterruptedMessage : null)
                 .SetProperty(j => j.FinishedAt, jobStatus == JobStatus.Pending ? null : now)
                 .SetProperty(j => j.UpdatedAt, now), cancellationToken);
-            if (messageStatus != MessageStatus.Streaming)
+            if (job.DocumentId is { } documentId && jobStatus != JobStatus.Pending)
+            {
+                // An ingestion that will not run again: its document says so (and may be ingested again), never "embedding" for good.
+                await db.KnowledgeDocuments.Where(d => d.Id == documentId && d.JobId == job.Id).ExecuteUpdateAsync(set => set
+                    .SetProperty(d => d.Status, DocumentStatus.Failed)
+                    .SetProperty(d => d.Error, failed ? "The server ingesting it went away; ingest it again." : "Stopped before it was ready.")
+                    .SetProperty(d => d.UpdatedAt, now), cancellationToken);
+            }
+            if (messageStatus != MessageStatus.Streaming && job.MessageId is not null)
             {
                 await db.Messages.Where(m => m.Id == job.MessageId && m.Status == MessageStatus.Streaming).ExecuteUpdateAsync(set => set
                     .SetProperty(m => m.Status, messageStatus)

@@ -72,7 +72,15 @@ public sealed partial class JobWorker(
             {
                 try
                 {
-                    var claimed = await queue.ClaimAsync(identity.Name, free, stoppingToken);
+                    // Ingestions are claimed only into a free ingestion place: waiting in this instance's hands, they would
+                    // hold the places of answers while another instance could run them.
+                    var answers = await queue.ClaimAsync(identity.Name, free, stoppingToken);
+                    var places = Math.Min(ingestion.FreePlaces, free - answers.Count);
+                    var claimed = answers.ToList();
+                    if (places > 0)
+                    {
+                        claimed.AddRange(await queue.ClaimAsync(identity.Name, places, stoppingToken, ingestions: true));
+                    }
                     var now = clock.GetUtcNow();
                     foreach (var job in claimed)
                     {
@@ -101,7 +109,7 @@ public sealed partial class JobWorker(
                     }
                     // A full claim may have left more waiting: look again at once. Otherwise sleep until the next
                     // back-off runs out (no notification announces that), or the poll.
-                    filled = claimed.Count == free;
+                    filled = answers.Count == free;
                     if (!filled && await queue.NextRetryAsync(stoppingToken) is { } due)
                     {
                         wait = TimeSpan.FromTicks(Math.Clamp((due - clock.GetUtcNow()).Ticks, TimeSpan.FromMilliseconds(1).Ticks, Options.Poll.Ticks));

@@ -19,23 +19,56 @@ public sealed class UnreadableDocumentException(string message, Exception? inner
 /// </summary>
 public static partial class DocumentText
 {
+    /// <summary>More text than this from one document is refused: a decompression bomb, not a document to cite.</summary>
+    public const int MaxCharacters = 50_000_000;
+
     public static string Extract(SourceFormat format, byte[] source)
     {
         try
         {
-            return format switch
+            return Clean(format switch
             {
                 SourceFormat.Text or SourceFormat.Markdown => Decode(source),
                 SourceFormat.Html => FromHtml(Decode(source)),
                 SourceFormat.Pdf => FromPdf(source),
                 SourceFormat.Docx => FromDocx(source),
                 _ => throw new UnreadableDocumentException($"Documents of type {format} cannot be read."),
-            };
+            });
         }
         catch (Exception ex) when (ex is not UnreadableDocumentException)
         {
             throw new UnreadableDocumentException($"This {format.ToString().ToUpperInvariant()} file could not be read ({ex.GetType().Name}); is it damaged or protected?", ex);
         }
+    }
+
+    /// <summary>
+    /// Text Postgres and the chunker can hold: no NUL or other control characters (line breaks and tabs stay), no half
+    /// of a surrogate pair (a damaged file's), and not more than <see cref="MaxCharacters"/>.
+    /// </summary>
+    internal static string Clean(string text)
+    {
+        if (text.Length > MaxCharacters)
+        {
+            throw new UnreadableDocumentException($"The document holds more than {MaxCharacters:N0} characters of text; split it into smaller documents.");
+        }
+        var clean = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                clean.Append(c).Append(text[++i]);
+            }
+            else if (char.IsSurrogate(c))
+            {
+                clean.Append('\uFFFD');
+            }
+            else if (!char.IsControl(c) || c is '\n' or '\r' or '\t')
+            {
+                clean.Append(c);
+            }
+        }
+        return clean.ToString();
     }
 
     private static string Decode(byte[] source)
@@ -80,7 +113,8 @@ public static partial class DocumentText
     private static string FromDocx(byte[] source)
     {
         using var stream = new MemoryStream(source, writable: false);
-        using var word = WordprocessingDocument.Open(stream, false);
+        // A part that expands past the text limit is a zip bomb: the SDK stops reading it there.
+        using var word = WordprocessingDocument.Open(stream, false, new DocumentFormat.OpenXml.Packaging.OpenSettings { MaxCharactersInPart = MaxCharacters });
         var body = word.MainDocumentPart?.Document?.Body ?? throw new UnreadableDocumentException("This Word file has no body.");
         var text = new StringBuilder();
         foreach (var paragraph in body.Descendants<Paragraph>())

@@ -49,13 +49,26 @@ public sealed partial class KnowledgeIngestion(
         public void Cancel(StopReason reason)
         {
             StoppedBecause ??= reason;
-            _stop.Cancel();
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended as the stop came: nothing left to stop.
+            }
         }
 
         public void Dispose() => _stop.Dispose();
     }
 
     public bool IsAccepting => !_stopping;
+
+    /// <summary>Ingestions this instance can start now; the worker claims no more than that.</summary>
+    public int FreePlaces => _stopping ? 0 : Math.Max(0, options.Value.IngestionsAtOnce - _running.Count);
+
+    /// <summary>How long reading a document's text may take before the ingestion fails (a damaged or hostile file).</summary>
+    public static readonly TimeSpan ExtractionTimeout = TimeSpan.FromMinutes(2);
 
     /// <summary>The ingestion jobs running here, whose leases the worker renews.</summary>
     public IReadOnlyCollection<Guid> RunningJobs => _running.Keys.ToList();
@@ -115,6 +128,11 @@ public sealed partial class KnowledgeIngestion(
         {
             await SettleStoppedAsync(run);
         }
+        catch (Exception ex) when (ex is PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation } or DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation } })
+        {
+            // The document (or its collection) was deleted while it was being ingested: the job ends with it.
+            await queue.FinishAsync(identity.Name, job.Id, JobStatus.Cancelled, null, _ => Task.CompletedTask, CancellationToken.None);
+        }
         catch (Exception ex)
         {
             LogIngestionCrashed(logger, ex, job.Id);
@@ -146,11 +164,19 @@ public sealed partial class KnowledgeIngestion(
         string text;
         try
         {
-            text = DocumentText.Extract(document.Format, document.Source);
+            // Off the caller's thread and bounded in time: a hostile file that never finishes parsing fails this job
+            // and frees its place (the parser's thread cannot be stopped; docs/decisions/0011 names the way past this).
+            var source = document.Source;
+            text = await Task.Run(() => DocumentText.Extract(document.Format, source), CancellationToken.None).WaitAsync(ExtractionTimeout, stop);
         }
         catch (UnreadableDocumentException unreadable)
         {
             await FailAsync(job, "unreadable", unreadable.Message);
+            return;
+        }
+        catch (TimeoutException)
+        {
+            await FailAsync(job, "unreadable", $"Reading the text of this {document.Format.ToString().ToUpperInvariant()} file took longer than {ExtractionTimeout.TotalMinutes:0} minutes; is it damaged?");
             return;
         }
         var chunks = TextChunker.Split(text, options.Value.Chunking);
@@ -159,7 +185,11 @@ public sealed partial class KnowledgeIngestion(
             await FailAsync(job, "empty", "No text was found in this document (a scanned PDF holds only pictures of text).");
             return;
         }
-        await ProgressAsync(document.Id, DocumentStatus.Embedding, 0, chunks.Count, stop);
+        if (!await ProgressAsync(job, DocumentStatus.Embedding, 0, chunks.Count, stop))
+        {
+            await SupersededAsync(job);
+            return;
+        }
 
         var done = 0;
         foreach (var batch in chunks.Chunk(embeddingOptions.Value.MaxBatch))
@@ -169,7 +199,8 @@ public sealed partial class KnowledgeIngestion(
                 UserId = document.OwnerId,
                 Model = model,
                 Inputs = batch.Select(EmbeddingText).ToList(),
-                Source = UsageSource.Background,
+                // A job's source: the account's budget and open calls apply (background work would skip them).
+                Source = UsageSource.Job,
                 JobId = job.Id,
             }, stop);
             stop.ThrowIfCancellationRequested();
@@ -179,7 +210,7 @@ public sealed partial class KnowledgeIngestion(
                 if (error.IsTransient && job.Attempts < job.MaxAttempts)
                 {
                     await queue.RetryLaterAsync(identity.Name, job, (error.CodeName, error.Message), CancellationToken.None);
-                    await ProgressAsync(document.Id, DocumentStatus.Queued, done, chunks.Count, CancellationToken.None, $"Will try again: {error.Message}");
+                    await ProgressAsync(job, DocumentStatus.Queued, done, chunks.Count, CancellationToken.None, $"Will try again: {error.Message}");
                     return;
                 }
                 await FailAsync(job, error.CodeName, error.Message);
@@ -187,14 +218,19 @@ public sealed partial class KnowledgeIngestion(
             }
             await UpsertAsync(collection, document, batch, result, stop);
             done += batch.Length;
-            await ProgressAsync(document.Id, DocumentStatus.Embedding, done, chunks.Count, stop);
+            if (!await ProgressAsync(job, DocumentStatus.Embedding, done, chunks.Count, stop))
+            {
+                // Ingested again meanwhile (another model, a new upload of it): the newer job writes its passages.
+                await SupersededAsync(job);
+                return;
+            }
         }
 
         var finished = await queue.FinishAsync(identity.Name, job.Id, JobStatus.Completed, null, async db =>
         {
             // A run again that cut fewer passages leaves none of the old ones behind.
             await db.KnowledgeChunks.Where(c => c.DocumentId == document.Id && c.ChunkIndex >= chunks.Count).ExecuteDeleteAsync(CancellationToken.None);
-            await db.KnowledgeDocuments.Where(d => d.Id == document.Id).ExecuteUpdateAsync(set => set
+            await db.KnowledgeDocuments.Where(d => d.Id == document.Id && d.JobId == job.Id).ExecuteUpdateAsync(set => set
                 .SetProperty(d => d.Status, DocumentStatus.Ready)
                 .SetProperty(d => d.ChunksDone, chunks.Count)
                 .SetProperty(d => d.ChunksTotal, chunks.Count)
@@ -247,22 +283,26 @@ public sealed partial class KnowledgeIngestion(
         await upsert.ExecuteNonQueryAsync(stop);
     }
 
-    private async Task ProgressAsync(Guid documentId, DocumentStatus status, int done, int total, CancellationToken stop, string? note = null)
+    /// <summary>Saves the document's progress; false when the document is no longer this job's (deleted, or ingested again).</summary>
+    private async Task<bool> ProgressAsync(GenerationJob job, DocumentStatus status, int done, int total, CancellationToken stop, string? note = null)
     {
         await using var db = await contexts.CreateDbContextAsync(stop);
-        await db.KnowledgeDocuments.Where(d => d.Id == documentId).ExecuteUpdateAsync(set => set
+        return await db.KnowledgeDocuments.Where(d => d.Id == job.DocumentId && d.JobId == job.Id).ExecuteUpdateAsync(set => set
             .SetProperty(d => d.Status, status)
             .SetProperty(d => d.ChunksDone, done)
             .SetProperty(d => d.ChunksTotal, total)
             .SetProperty(d => d.Error, note)
-            .SetProperty(d => d.UpdatedAt, clock.GetUtcNow()), stop);
+            .SetProperty(d => d.UpdatedAt, clock.GetUtcNow()), stop) > 0;
     }
+
+    private Task SupersededAsync(GenerationJob job) =>
+        queue.FinishAsync(identity.Name, job.Id, JobStatus.Cancelled, ("superseded", "The document was deleted or ingested again."), _ => Task.CompletedTask, CancellationToken.None);
 
     private async Task FailAsync(GenerationJob job, string code, string message)
     {
         await queue.FinishAsync(identity.Name, job.Id, JobStatus.Failed, (code, message), async db =>
         {
-            await db.KnowledgeDocuments.Where(d => d.Id == job.DocumentId).ExecuteUpdateAsync(set => set
+            await db.KnowledgeDocuments.Where(d => d.Id == job.DocumentId && d.JobId == job.Id).ExecuteUpdateAsync(set => set
                 .SetProperty(d => d.Status, DocumentStatus.Failed)
                 .SetProperty(d => d.Error, JobQueue.Fit(message, 1000))
                 .SetProperty(d => d.UpdatedAt, clock.GetUtcNow()), CancellationToken.None);
@@ -276,11 +316,11 @@ public sealed partial class KnowledgeIngestion(
         {
             case StopReason.ServerStopping:
                 await queue.GiveBackAsync(identity.Name, job.Id, CancellationToken.None);
-                await ProgressAsync(job.DocumentId!.Value, DocumentStatus.Queued, 0, 0, CancellationToken.None);
+                await ProgressAsync(job, DocumentStatus.Queued, 0, 0, CancellationToken.None);
                 break;
             case StopReason.Stopped:
                 await queue.FinishAsync(identity.Name, job.Id, JobStatus.Cancelled, null, db =>
-                    db.KnowledgeDocuments.Where(d => d.Id == job.DocumentId).ExecuteUpdateAsync(set => set
+                    db.KnowledgeDocuments.Where(d => d.Id == job.DocumentId && d.JobId == job.Id).ExecuteUpdateAsync(set => set
                         .SetProperty(d => d.Status, DocumentStatus.Failed)
                         .SetProperty(d => d.Error, "Stopped before it was ready.")
                         .SetProperty(d => d.UpdatedAt, clock.GetUtcNow()), CancellationToken.None), CancellationToken.None);

@@ -32,9 +32,12 @@ public sealed class KnowledgeOptions
     [Range(1, 64)]
     public int IngestionsAtOnce { get; set; } = 1;
 
-    /// <summary>Chunk vectors an instance keeps in memory for search, over all collections (384 dimensions: 1.5 KB each).</summary>
-    [Range(1_000, 100_000_000)]
-    public int MaxCachedVectors { get; set; } = 2_000_000;
+    /// <summary>
+    /// Memory an instance gives to passage vectors for search, over all collections, in MiB (384 dimensions: 1.5 KiB a
+    /// passage; 3,072: 12 KiB). The least recently searched collections are let go past it.
+    /// </summary>
+    [Range(16, 1_000_000)]
+    public int MaxCachedMegabytes { get; set; } = 2_048;
 
     /// <summary>How often the ingestion event stream looks at a document's progress.</summary>
     [Range(10, 10_000)]

@@ -36,7 +36,7 @@ public sealed record SearchRequest(Guid UserId, IReadOnlyList<Guid> CollectionId
 public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> contexts, EmbeddingGateway gateway, VectorIndex vectors, TimeProvider clock)
 {
     public const int MaxTopK = 50;
-    private const int MaxQueryCharacters = 4_000;
+    public const int MaxQueryCharacters = 4_000;
     private const int MaxQueryTerms = 32;
 
     public async Task<(SearchResult? Result, KnowledgeError? Error)> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default)
@@ -125,6 +125,7 @@ public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> cont
         return await db.Database.SqlQuery<Guid>($"""
             SELECT id AS "Value" FROM vector_documents
             WHERE collection_id = ANY({collectionIds}) AND search @@ to_tsquery('english', {tsQuery})
+              AND EXISTS (SELECT 1 FROM knowledge_documents d WHERE d.id = vector_documents.document_id AND d.status = 'Ready')
             ORDER BY ts_rank_cd(search, to_tsquery('english', {tsQuery})) DESC, id
             LIMIT {pool}
             """).ToListAsync(cancellationToken);
@@ -163,6 +164,10 @@ public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> cont
         }
         return null;
     }
+
+    /// <summary>A question cut to what a search reads (its start), so a long chat message still finds its sources.</summary>
+    public static string QueryOf(string question) =>
+        question.Length <= MaxQueryCharacters ? question : question[..(char.IsHighSurrogate(question[MaxQueryCharacters - 1]) ? MaxQueryCharacters - 1 : MaxQueryCharacters)];
 
     /// <summary>The hits as numbered citations, [1] first.</summary>
     public static IReadOnlyList<Citation> Citations(SearchResult result) =>

@@ -142,6 +142,7 @@ public sealed class KnowledgeService(
         var documents = await db.KnowledgeDocuments.Where(d => d.CollectionId == collectionId).ToListAsync(cancellationToken);
         foreach (var document in documents)
         {
+            await SupersedeAsync(db, document, cancellationToken);
             Requeue(db, document);
         }
         await db.SaveChangesAsync(cancellationToken);
@@ -153,9 +154,9 @@ public sealed class KnowledgeService(
     public async Task<(DocumentView? Document, KnowledgeError? Error)> AddDocumentAsync(
         Guid userId, Guid collectionId, NewDocument upload, CancellationToken cancellationToken = default)
     {
-        if (KnowledgeRules.ValidateTitle(upload.Title) is { } invalidTitle)
+        if ((KnowledgeRules.ValidateTitle(upload.Title) ?? KnowledgeRules.ValidateFileName(upload.FileName is null ? null : Path.GetFileName(upload.FileName))) is { } invalid)
         {
-            return (null, new KnowledgeError(KnowledgeProblem.Invalid, invalidTitle));
+            return (null, new KnowledgeError(KnowledgeProblem.Invalid, invalid));
         }
         if (upload.Content.Length == 0)
         {
@@ -215,8 +216,13 @@ public sealed class KnowledgeService(
         {
             return (null, new KnowledgeError(KnowledgeProblem.Duplicate, "The document is being ingested already."));
         }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await SupersedeAsync(db, document, cancellationToken);
         Requeue(db, document);
+        // Its passages leave search until the new run has them all.
+        await db.KnowledgeCollections.Where(c => c.Id == collectionId).ExecuteUpdateAsync(set => set.SetProperty(c => c.ContentVersion, c => c.ContentVersion + 1), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return (View(document), null);
     }
 
@@ -261,6 +267,22 @@ public sealed class KnowledgeService(
     {
         var models = await gateway.ModelsForAsync(userId, cancellationToken);
         return models.OrderByDescending(m => m.Ref == embeddings.DefaultModel).ToList();
+    }
+
+    /// <summary>
+    /// The document's previous ingestion job gives way to a new one: cancelled if it waits, asked to stop if it runs (its
+    /// writes are fenced on the document's job id, so a late one changes nothing).
+    /// </summary>
+    private static async Task SupersedeAsync(AppDbContext db, KnowledgeDocument document, CancellationToken cancellationToken)
+    {
+        if (document.JobId is not { } previous)
+        {
+            return;
+        }
+        await db.GenerationJobs.Where(j => j.Id == previous && (j.Status == JobStatus.Pending || j.Status == JobStatus.Retrying))
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.ErrorCode, "superseded"), cancellationToken);
+        await db.GenerationJobs.Where(j => j.Id == previous && j.Status == JobStatus.Processing)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.CancelRequested, true), cancellationToken);
     }
 
     /// <summary>A new ingestion job for <paramref name="document"/>, saved with the caller's changes.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using MrPrompt.Domain.Knowledge;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
@@ -11,7 +12,8 @@ namespace MrPrompt.Infrastructure.Knowledge;
 /// Exact cosine search over a collection's chunk vectors, held in this instance's memory as one flat array per
 /// collection (docs/decisions/0011: no pgvector on the embedded Postgres 15). A collection's vectors are loaded on
 /// first search and again whenever its <c>content_version</c> or model has changed since, whichever instance changed
-/// it. The least recently searched collections are let go past <see cref="KnowledgeOptions.MaxCachedVectors"/>.
+/// it. Only passages of documents that are ready are searched. The least recently searched collections are let go past
+/// <see cref="KnowledgeOptions.MaxCachedMegabytes"/>.
 /// </summary>
 public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptions<KnowledgeOptions> options, TimeProvider clock)
 {
@@ -26,6 +28,8 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
         public float[] Matrix { get; } = matrix;
         public int Dimensions { get; } = dimensions;
         public long LastUsed { get; set; }
+
+        public long Bytes => ((long)Matrix.Length * sizeof(float)) + ((long)Ids.Length * 16);
 
         /// <summary>The <paramref name="count"/> chunks most similar to <paramref name="query"/> (unit length), best first.</summary>
         public IReadOnlyList<(Guid Id, float Score)> Nearest(ReadOnlySpan<float> query, int count)
@@ -62,7 +66,7 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
     /// <summary>The vectors of <paramref name="collectionId"/> as of <paramref name="version"/> with <paramref name="model"/>.</summary>
     public async Task<CollectionVectors> GetAsync(Guid collectionId, long version, string model, CancellationToken cancellationToken)
     {
-        while (true)
+        for (var reloaded = false; ; reloaded = true)
         {
             var entry = _collections.GetOrAdd(collectionId, id => new Lazy<Task<CollectionVectors>>(() => LoadAsync(id, model)));
             CollectionVectors vectors;
@@ -75,12 +79,20 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
                 _collections.TryRemove(new KeyValuePair<Guid, Lazy<Task<CollectionVectors>>>(collectionId, entry));
                 throw;
             }
+            // A load started after the caller read its version is as new as the database has: also when the collection
+            // was deleted meanwhile (version 0, no vectors), which no reload would ever make newer.
             if (vectors.Version >= version && vectors.Model == model)
             {
                 vectors.LastUsed = clock.GetTimestamp();
                 return vectors;
             }
-            // Stale: drop it (unless someone already replaced it) and load again.
+            if (reloaded)
+            {
+                // Another search holds the entry with another model (the collection's model changed between them): this
+                // one gets its own, uncached.
+                return vectors.Model == model ? vectors : await LoadAsync(collectionId, model);
+            }
+            // Stale: drop it (unless someone already replaced it) and load again, once.
             _collections.TryRemove(new KeyValuePair<Guid, Lazy<Task<CollectionVectors>>>(collectionId, entry));
         }
     }
@@ -89,7 +101,7 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
     public void Forget(Guid collectionId) => _collections.TryRemove(collectionId, out _);
 
     /// <summary>Vectors held now, over all collections.</summary>
-    public long CachedVectors => _collections.Values.Where(e => e.IsValueCreated && e.Value.IsCompletedSuccessfully).Sum(e => (long)e.Value.Result.Ids.Length);
+    public long CachedBytes => _collections.Values.Where(e => e.IsValueCreated && e.Value.IsCompletedSuccessfully).Sum(e => e.Value.Result.Bytes);
 
     private async Task<CollectionVectors> LoadAsync(Guid collectionId, string model)
     {
@@ -97,7 +109,8 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
         await using var db = await contexts.CreateDbContextAsync();
         // The version first: rows written after it are at most newer than it says, never older.
         var version = await db.KnowledgeCollections.Where(c => c.Id == collectionId).Select(c => c.ContentVersion).SingleOrDefaultAsync();
-        var rows = db.KnowledgeChunks.AsNoTracking().Where(c => c.CollectionId == collectionId && c.Model == model);
+        var rows = db.KnowledgeChunks.AsNoTracking().Where(c => c.CollectionId == collectionId && c.Model == model
+            && db.KnowledgeDocuments.Any(d => d.Id == c.DocumentId && d.Status == DocumentStatus.Ready));
         // Sized once: at a million chunks a growing list would copy gigabytes on its way up.
         var expected = await rows.CountAsync();
         var ids = new Guid[expected];
@@ -131,17 +144,17 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
             Array.Resize(ref matrix, count * dimensions);
         }
         var vectors = new CollectionVectors(version, model, ids, matrix, dimensions) { LastUsed = clock.GetTimestamp() };
-        Trim(collectionId);
+        Trim(collectionId, vectors.Bytes);
         return vectors;
     }
 
-    /// <summary>Lets go of the least recently searched collections while the total is past the limit.</summary>
-    private void Trim(Guid keep)
+    /// <summary>Lets go of the least recently searched collections while the total, the new one's included, is past the limit.</summary>
+    private void Trim(Guid keep, long keptBytes)
     {
-        var limit = options.Value.MaxCachedVectors;
+        var limit = options.Value.MaxCachedMegabytes * 1024L * 1024L;
         var loaded = _collections.Where(e => e.Key != keep && e.Value.IsValueCreated && e.Value.Value.IsCompletedSuccessfully)
             .Select(e => (e.Key, Vectors: e.Value.Value.Result)).OrderBy(e => e.Vectors.LastUsed).ToList();
-        var total = loaded.Sum(e => (long)e.Vectors.Ids.Length);
+        var total = keptBytes + loaded.Sum(e => e.Vectors.Bytes);
         foreach (var (key, vectors) in loaded)
         {
             if (total <= limit)
@@ -149,7 +162,7 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
                 break;
             }
             _collections.TryRemove(key, out _);
-            total -= vectors.Ids.Length;
+            total -= vectors.Bytes;
         }
     }
 }

@@ -5,6 +5,7 @@ using MrPrompt.Domain.ApiKeys;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Domain.Credentials;
 using MrPrompt.Domain.Gateway;
+using MrPrompt.Domain.Knowledge;
 using MrPrompt.Domain.Prompts;
 using MrPrompt.Domain.Providers;
 using MrPrompt.Domain.Usage;
@@ -220,5 +221,42 @@ public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetim
         Assert.False((bool)(await role.ExecuteScalarAsync(Ct))!);
         var refused = await Assert.ThrowsAsync<PostgresException>(() => read.ExecuteScalarAsync(Ct));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+    }
+
+    [Fact]
+    public async Task Knowledge_is_its_owners_shared_collections_are_read_only_to_others_and_nothing_can_be_planted_in_them()
+    {
+        var now = DateTimeOffset.UtcNow;
+        KnowledgeCollection Collection(Guid owner, KnowledgeVisibility visibility) =>
+            new() { Id = Guid.NewGuid(), OwnerId = owner, Name = $"{visibility} of {owner}", Visibility = visibility, EmbeddingModel = "local/all-minilm-l6-v2", CreatedAt = now, UpdatedAt = now };
+        var bobsPrivate = Collection(_bob, KnowledgeVisibility.Private);
+        var bobsShared = Collection(_bob, KnowledgeVisibility.Shared);
+        using (DataScope.ForUser(_bob))
+        {
+            await using var db = await ContextAsync();
+            db.KnowledgeCollections.AddRange(bobsPrivate, bobsShared);
+            foreach (var collection in new[] { bobsPrivate, bobsShared })
+            {
+                var document = new KnowledgeDocument { Id = Guid.NewGuid(), CollectionId = collection.Id, OwnerId = _bob, Title = "notes", ContentHash = Guid.NewGuid().ToString("N"), Source = [1], Status = DocumentStatus.Ready };
+                db.KnowledgeDocuments.Add(document);
+                db.KnowledgeChunks.Add(new KnowledgeChunk { Id = Guid.NewGuid(), CollectionId = collection.Id, DocumentId = document.Id, Content = "secret passage", Embedding = [1f], Model = "local/all-minilm-l6-v2", CreatedAt = now });
+            }
+            await db.SaveChangesAsync(Ct);
+        }
+
+        using var asAda = DataScope.ForUser(_ada);
+        await using var ada = await ContextAsync();
+        var collections = await ada.KnowledgeCollections.Select(c => c.Id).ToListAsync(Ct);
+        var passages = await ada.KnowledgeChunks.Select(c => c.CollectionId).ToListAsync(Ct);
+        var renamed = await ada.KnowledgeCollections.Where(c => c.Id == bobsShared.Id).ExecuteUpdateAsync(set => set.SetProperty(c => c.Name, "mine now"), Ct);
+        var emptied = await ada.KnowledgeChunks.Where(c => c.CollectionId == bobsShared.Id).ExecuteDeleteAsync(Ct);
+        // A document of Ada's own in Bob's collection: its owner column is hers, the collection is not.
+        ada.KnowledgeDocuments.Add(new KnowledgeDocument { Id = Guid.NewGuid(), CollectionId = bobsShared.Id, OwnerId = _ada, Title = "planted", ContentHash = "x", Source = [1] });
+        var planted = await Assert.ThrowsAsync<DbUpdateException>(() => ada.SaveChangesAsync(Ct));
+
+        Assert.Equal([bobsShared.Id], collections);
+        Assert.Equal([bobsShared.Id], passages);
+        Assert.Equal((0, 0), (renamed, emptied));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, Assert.IsType<PostgresException>(planted.InnerException).SqlState);
     }
 }

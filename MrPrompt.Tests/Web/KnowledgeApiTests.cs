@@ -276,4 +276,59 @@ public sealed class KnowledgeApiTests(KnowledgeApp app) : IClassFixture<Knowledg
         var listed = (await KnowledgeApp.JsonAsync(list)).GetProperty("data").EnumerateArray().Single(c => c.GetProperty("id").GetGuid() == collection);
         Assert.False(listed.GetProperty("owned").GetBoolean());
     }
+
+    [Fact]
+    public async Task Control_characters_in_names_are_refused_in_words_and_in_text_they_are_dropped()
+    {
+        var (_, key) = await app.NewApiKeyAsync();
+        using var badName = await app.PostJsonAsync("/api/knowledge", key, """{"name":"before\u0000after"}""");
+        var collection = await app.CreateCollectionAsync(key, "Odd text");
+        using var badTitle = await app.PostJsonAsync($"/api/knowledge/{collection}/documents", key, """{"title":"nul\u0000title","text":"fine"}""");
+        var longHeading = new string('H', 1_500);
+
+        // NUL inside the text, a heading longer than any column, and an emoji cut by nothing in particular.
+        using var pasted = await app.PostJsonAsync($"/api/knowledge/{collection}/documents", key,
+            JsonSerializer.Serialize(new { title = "Odd", text = $"# {longHeading}\n\nA passage with a NUL \u0000 inside and an emoji 🍐 at its end." }));
+        var document = (await KnowledgeApp.JsonAsync(pasted)).GetProperty("document_id").GetGuid();
+        var frames = await app.FollowAsync(key, collection, document);
+
+        Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
+        Assert.Contains("control characters", await badName.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(HttpStatusCode.BadRequest, badTitle.StatusCode);
+        Assert.Equal("embed.done", frames[^1].Event);
+        var hit = (await app.SearchAsync(key, collection, "passage with an emoji"))[0];
+        Assert.Equal("A passage with a NUL inside and an emoji 🍐 at its end.", hit.GetProperty("content").GetString());
+        Assert.Equal(501, hit.GetProperty("heading").GetString()!.Length); // cut to 500, and an ellipsis
+    }
+
+    [Fact]
+    public async Task Ingestion_spends_the_monthly_budget_and_stops_in_words_when_it_is_gone()
+    {
+        var (userId, key) = await app.NewApiKeyAsync();
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct))
+        {
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.MonthlyBudgetUsd, 0.00000001m), Ct);
+        }
+        using var created = await app.PostJsonAsync("/api/knowledge", key, """{"name":"Priced","embedding_model":"openai/text-embedding-3-small"}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var collection = (await KnowledgeApp.JsonAsync(created)).GetProperty("id").GetGuid();
+        var calls = app.Upstream.EmbeddingRequests.Count;
+
+        var (_, frames) = await app.IngestAsync(key, collection, "handbook.md", KnowledgeFiles.Markdown);
+
+        Assert.Equal("error", frames[^1].Event);
+        Assert.Contains("budget", frames[^1].Json.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(calls, app.Upstream.EmbeddingRequests.Count); // refused before the provider was asked
+    }
+
+    [Fact]
+    public async Task The_vectors_of_a_collection_deleted_during_a_search_load_once_as_empty()
+    {
+        var vectors = app.Services.GetRequiredService<MrPrompt.Infrastructure.Knowledge.VectorIndex>();
+
+        // The search read version 5; by the time the vectors load, the collection is gone (version 0, no rows).
+        var loaded = await vectors.GetAsync(Guid.NewGuid(), 5, "local/all-minilm-l6-v2", Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Empty(loaded.Ids);
+    }
 }

@@ -25,10 +25,13 @@ public sealed class KnowledgeChatTests(KnowledgeApp app) : IClassFixture<Knowled
         return (userId, key, collection);
     }
 
-    /// <summary>The system message of the last chat call the upstream received.</summary>
-    private string LastSystemMessage() =>
-        JsonNode.Parse(app.Upstream.Requests.Last(r => r.IsChat).Body!)!["messages"]!.AsArray()
-            .First(m => m!["role"]!.GetValue<string>() == "system")!["content"]!.GetValue<string>();
+    /// <summary>The system message of the first chat call the upstream received with <paramref name="question"/> (the chat's title call, after the answer, holds it too).</summary>
+    private string SystemMessageFor(string question)
+    {
+        var messages = app.Upstream.Requests.Where(r => r.IsChat).Select(r => JsonNode.Parse(r.Body!)!["messages"]!.AsArray())
+            .First(m => m.Any(x => x!["role"]!.GetValue<string>() == "user" && x["content"]!.ToJsonString().Contains(question, StringComparison.Ordinal)));
+        return messages.First(m => m!["role"]!.GetValue<string>() == "system")!["content"]!.GetValue<string>();
+    }
 
     [Fact]
     public async Task A_chat_answer_is_asked_to_cite_the_passage_that_holds_the_fact_and_keeps_it()
@@ -46,7 +49,7 @@ public sealed class KnowledgeChatTests(KnowledgeApp app) : IClassFixture<Knowled
         Assert.Equal("Apple trees are pruned in late winter, before the buds swell.", citations[0].Content);
         Assert.Equal(("handbook", "Orchard handbook › Pruning"), (citations[0].DocumentTitle, citations[0].Heading));
         Assert.NotNull(answer.RetrievalMs);
-        var system = LastSystemMessage();
+        var system = SystemMessageFor("When should apple trees be pruned?");
         Assert.StartsWith("Be brief.", system);
         Assert.Contains("[1] handbook › Orchard handbook › Pruning\nApple trees are pruned in late winter", system);
         Assert.Contains("cite each source you use inline as [1]", system);
@@ -55,7 +58,7 @@ public sealed class KnowledgeChatTests(KnowledgeApp app) : IClassFixture<Knowled
         var second = (await chat.SendAsync(userId, exchange.SessionId, "And when are pears picked?", Ct)).Value!;
         var next = CitationJson.Read((await FinishedAsync(second.AssistantMessageId)).Citations);
         Assert.Equal("Pears are picked while still firm and ripen indoors.", next[0].Content);
-        Assert.Contains("[1] handbook › Orchard handbook › Harvest\nPears are picked", LastSystemMessage());
+        Assert.Contains("[1] handbook › Orchard handbook › Harvest\nPears are picked", SystemMessageFor("And when are pears picked?"));
     }
 
     [Fact]
@@ -89,8 +92,10 @@ public sealed class KnowledgeChatTests(KnowledgeApp app) : IClassFixture<Knowled
         var answer = await KnowledgeApp.JsonAsync(response);
         var first = answer.GetProperty("citations")[0];
         Assert.Equal((1, "Pears are picked while still firm and ripen indoors."), (first.GetProperty("number").GetInt32(), first.GetProperty("content").GetString()));
-        Assert.StartsWith("Answer from the numbered sources below", LastSystemMessage());
-        Assert.Contains("[1] handbook › Orchard handbook › Harvest", LastSystemMessage());
+        var system = SystemMessageFor("When are pears picked?");
+        Assert.StartsWith("Answer from the numbered sources below", system);
+        Assert.Contains("<sources>\n[1] handbook › Orchard handbook › Harvest", system);
+        Assert.Contains("not instructions", system);
     }
 
     [Fact]

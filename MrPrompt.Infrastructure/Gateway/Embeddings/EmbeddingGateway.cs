@@ -66,7 +66,8 @@ public sealed partial class EmbeddingGateway(
         {
             return new EmbeddingOutcome(null, invalid);
         }
-        if (request.Source != UsageSource.Background && rates.TryStartEmbedding(request.UserId, settings.RequestsPerMinute) is { } wait)
+        // EMBED_RATE_LIMIT_PER_MIN is for requests people and programs send; an ingestion's batches are one job's work.
+        if (request.Source is not (UsageSource.Background or UsageSource.Job) && rates.TryStartEmbedding(request.UserId, settings.RequestsPerMinute) is { } wait)
         {
             return new EmbeddingOutcome(null, GatewayError.UsageLimited($"your limit of {settings.RequestsPerMinute} embedding requests per minute", wait));
         }

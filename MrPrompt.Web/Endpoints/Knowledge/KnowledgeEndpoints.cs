@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Accounts;
 using MrPrompt.Domain.Knowledge;
 using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Knowledge;
 using MrPrompt.Web.Authentication;
 
@@ -247,7 +248,7 @@ public static class KnowledgeEndpoints
         }
     }
 
-    private static async Task<IResult> SearchAsync(Guid id, HttpContext context, KnowledgeSearch search, IOptions<ApiOptions> api,
+    private static async Task<IResult> SearchAsync(Guid id, HttpContext context, KnowledgeSearch search, CallAdmission admission, IOptions<ApiOptions> api,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
         var (body, failure) = await RequestBody.ReadJsonAsync<SearchRequestBody>(context.Request, api.Value.MaxRequestBytes, json.Value.SerializerOptions, cancellationToken);
@@ -256,6 +257,11 @@ public static class KnowledgeEndpoints
             return ApiProblems.BadBody(failure);
         }
         var caller = ApiCaller.From(context.User);
+        // A search is a request like any other: it counts in the caller's (and the key's) per-minute limits.
+        if (await admission.CountRequestAsync(caller.UserId, caller.KeyId, cancellationToken) is { } limited)
+        {
+            return TypedResults.Problem(title: "Too many requests", detail: limited.Message, statusCode: StatusCodes.Status429TooManyRequests);
+        }
         var (result, error) = await search.SearchAsync(new SearchRequest(caller.UserId, [id], body!.Query ?? "", body.TopK ?? 5)
         {
             Source = UsageSource.Api,

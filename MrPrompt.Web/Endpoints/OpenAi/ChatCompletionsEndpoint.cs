@@ -70,7 +70,7 @@ internal static class ChatCompletionsEndpoint
             {
                 return (null, OpenAiError.Invalid("knowledge", "knowledge needs a user message to search with."));
             }
-            var (result, problem) = await knowledge.SearchAsync(new SearchRequest(caller.UserId, collections, question, passages)
+            var (result, problem) = await knowledge.SearchAsync(new SearchRequest(caller.UserId, collections, KnowledgeSearch.QueryOf(question), passages)
             {
                 Source = MrPrompt.Domain.Usage.UsageSource.Api,
                 ApiKeyId = caller.KeyId,
