@@ -252,6 +252,7 @@ public static class DependencyInjection
         services.AddSingleton<IDataLoader, UserProfileLoader>();
         services.AddSingleton<IDataLoader, RecentSessionsLoader>();
         services.AddSingleton<IDataLoader, DateTimeLoader>();
+        services.AddSingleton<IDataLoader, KnowledgeLoader>();
         services.AddSingleton<DataLoaderRegistry>();
         services.AddSingleton<PromptLibrary>();
         services.AddSingleton<PromptEditor>();

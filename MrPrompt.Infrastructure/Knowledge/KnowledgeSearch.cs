@@ -69,8 +69,10 @@ public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> cont
         }
 
         var pool = Math.Max(request.TopK * 4, 40);
+        // The two searches share nothing until they are fused: Postgres ranks words while this process embeds the query and scans.
+        var textRanking = TextRankingAsync(collections.Select(c => c.Id).ToArray(), request.Query, pool, cancellationToken);
         var (byVector, warning) = await VectorRankingAsync(request, collections, pool, cancellationToken);
-        var byText = await TextRankingAsync(collections.Select(c => c.Id).ToArray(), request.Query, pool, cancellationToken);
+        var byText = await textRanking;
         var fused = RankFusion.Fuse<Guid>([byVector, byText]).Take(request.TopK).ToList();
         var hits = await HitsAsync(fused, byVector, byText, cancellationToken);
         return (new SearchResult(hits, clock.GetElapsedTime(started), warning), null);
@@ -111,25 +113,52 @@ public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> cont
         return (scored.OrderByDescending(s => s.Score).Take(pool).Select(s => s.Id).ToList(), warning);
     }
 
+    /// <summary>
+    /// Passages holding any of the query's selective words, ranked by how many and how close together (a question's
+    /// wording rarely appears whole). A word found in more than <see cref="CommonWordPassages"/> passages says little
+    /// about any one of them and would make Postgres rank most of the collection, so it is left out, as a stop word is;
+    /// when every word is that common, the ranking reads a bounded sample. Counting each word stops at the bound, so
+    /// the whole costs about the same at 10k passages as at 1M.
+    /// </summary>
     private async Task<IReadOnlyList<Guid>> TextRankingAsync(Guid[] collectionIds, string query, int pool, CancellationToken cancellationToken)
     {
-        // Any of the query's words, ranked by how many and how close together: a question's wording rarely appears whole.
-        var terms = Word().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct().Take(MaxQueryTerms).ToList();
-        if (terms.Count == 0)
+        var terms = Word().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct().Take(MaxQueryTerms).ToArray();
+        if (terms.Length == 0)
         {
             return [];
         }
-        var tsQuery = string.Join(" | ", terms);
         using var system = DataScope.AsSystem("full-text search of collections the caller may read");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var counts = await db.Database.SqlQuery<TermCount>($"""
+            SELECT t AS "Term", (SELECT count(*) FROM (
+                SELECT 1 FROM vector_documents v
+                WHERE v.collection_id = ANY({collectionIds}) AND v.search @@ to_tsquery('english', t)
+                LIMIT {CommonWordPassages + 1}) s)::int AS "Passages"
+            FROM unnest({terms}) AS t
+            """).ToListAsync(cancellationToken);
+        var selective = counts.Where(c => c.Passages is > 0 and <= CommonWordPassages).Select(c => c.Term).ToList();
+        var found = counts.Where(c => c.Passages > 0).Select(c => c.Term).ToList();
+        if (found.Count == 0)
+        {
+            return [];
+        }
+        var tsQuery = string.Join(" | ", selective.Count > 0 ? selective : found);
+        var sample = selective.Count > 0 ? int.MaxValue : CommonWordPassages;
         return await db.Database.SqlQuery<Guid>($"""
-            SELECT id AS "Value" FROM vector_documents
-            WHERE collection_id = ANY({collectionIds}) AND search @@ to_tsquery('english', {tsQuery})
-              AND EXISTS (SELECT 1 FROM knowledge_documents d WHERE d.id = vector_documents.document_id AND d.status = 'Ready')
+            SELECT id AS "Value" FROM (
+                SELECT id, search FROM vector_documents
+                WHERE collection_id = ANY({collectionIds}) AND search @@ to_tsquery('english', {tsQuery})
+                  AND EXISTS (SELECT 1 FROM knowledge_documents d WHERE d.id = vector_documents.document_id AND d.status = 'Ready')
+                LIMIT {sample}) matched
             ORDER BY ts_rank_cd(search, to_tsquery('english', {tsQuery})) DESC, id
             LIMIT {pool}
             """).ToListAsync(cancellationToken);
     }
+
+    /// <summary>Passages a word may be in and still count as telling them apart.</summary>
+    internal const int CommonWordPassages = 200;
+
+    private sealed record TermCount(string Term, int Passages);
 
     private async Task<IReadOnlyList<SearchHit>> HitsAsync(List<(Guid Item, double Score)> fused, IReadOnlyList<Guid> byVector, IReadOnlyList<Guid> byText, CancellationToken cancellationToken)
     {

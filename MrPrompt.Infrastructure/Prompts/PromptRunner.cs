@@ -62,8 +62,9 @@ public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loade
 
     /// <summary>What the version's data loaders, and any more the caller asked for, give for the caller, each under its variable name.</summary>
     public Task<Dictionary<string, object?>> LoadDataAsync(
-        Guid userId, PromptVersion version, CancellationToken cancellationToken = default, IEnumerable<string>? extraLoaders = null) =>
-        loaders.LoadAsync(version.DataLoaders.Union(extraLoaders ?? [], StringComparer.Ordinal), userId, cancellationToken);
+        Guid userId, PromptVersion version, CancellationToken cancellationToken = default, IEnumerable<string>? extraLoaders = null,
+        IReadOnlyDictionary<string, object?>? values = null) =>
+        loaders.LoadAsync(version.DataLoaders.Union(extraLoaders ?? [], StringComparer.Ordinal), userId, cancellationToken, values);
 
     /// <summary>The loader keys in <paramref name="requested"/> that do not exist.</summary>
     public IReadOnlyList<string> UnknownLoaders(IEnumerable<string> requested) =>
@@ -115,7 +116,7 @@ public sealed class PromptRunner(PromptLibrary library, DataLoaderRegistry loade
             return problem;
         }
         var (prompt, version) = resolved.Value;
-        var data = await LoadDataAsync(userId, version, cancellationToken, extraLoaders);
+        var data = await LoadDataAsync(userId, version, cancellationToken, extraLoaders, variables);
         return Render(prompt, version, data, variables);
     }
 }

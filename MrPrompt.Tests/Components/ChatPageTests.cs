@@ -23,7 +23,7 @@ public sealed class ChatPageTests(ChatFixture fixture) : IClassFixture<ChatFixtu
     private async Task<Guid> SignInAsync()
     {
         var user = await fixture.NewUserAsync();
-        foreach (var service in new[] { typeof(ChatService), typeof(ChatSessionStore), typeof(UserModelCatalog), typeof(ChatEvents), typeof(GenerationRunner) })
+        foreach (var service in new[] { typeof(ChatService), typeof(ChatSessionStore), typeof(UserModelCatalog), typeof(ChatEvents), typeof(GenerationRunner), typeof(MrPrompt.Infrastructure.Knowledge.KnowledgeService) })
         {
             _context.Services.AddSingleton(service, fixture.Services.GetRequiredService(service));
         }

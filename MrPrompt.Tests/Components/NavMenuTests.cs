@@ -16,14 +16,14 @@ public sealed class NavMenuTests : IAsyncDisposable
     public void Admins_see_every_area_including_admin()
     {
         _context.AddAuthorization().SetAuthorized("root@example.com").SetRoles(AppRoles.Admin);
-        Assert.Equal(["Home", "Chat", "Compare", "Prompts", "Settings", "API reference", "Admin"], LinkTexts());
+        Assert.Equal(["Home", "Chat", "Compare", "Prompts", "Knowledge", "Settings", "API reference", "Admin"], LinkTexts());
     }
 
     [Fact]
     public void Users_do_not_see_admin()
     {
         _context.AddAuthorization().SetAuthorized("user@example.com").SetRoles(AppRoles.User);
-        Assert.Equal(["Home", "Chat", "Compare", "Prompts", "Settings", "API reference"], LinkTexts());
+        Assert.Equal(["Home", "Chat", "Compare", "Prompts", "Knowledge", "Settings", "API reference"], LinkTexts());
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public sealed class PromptValidationTests(ChatFixture fixture) : IClassFixture<C
 
         var message = problem.Fields!.For(nameof(PromptContent.DataLoaders)).Single();
         Assert.Contains("'crm-contacts'", message, StringComparison.Ordinal);
-        Assert.Contains("datetime, recent-sessions, user-profile", message, StringComparison.Ordinal);
+        Assert.Contains("datetime, knowledge, recent-sessions, user-profile", message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -128,4 +128,31 @@ public sealed class KnowledgeChatTests(KnowledgeApp app) : IClassFixture<Knowled
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct);
         return await db.Messages.AsNoTracking().SingleAsync(m => m.Id == messageId, Ct);
     }
+
+    [Fact]
+    public async Task A_prompt_with_the_knowledge_loader_is_given_the_passages_that_answer_its_question()
+    {
+        var (userId, key, _) = await HandbookAsync();
+        var editor = app.Services.GetRequiredService<MrPrompt.Infrastructure.Prompts.PromptEditor>();
+        var prompt = $"kb-{Guid.NewGuid():N}"[..20];
+        Assert.True((await editor.CreateAsync(userId, new MrPrompt.Domain.Prompts.PromptDetails(prompt, "Orchard help", "", [], MrPrompt.Domain.Prompts.PromptVisibility.Private),
+            new MrPrompt.Domain.Prompts.PromptContent("Cite the sources.\n{{knowledge.passages}}", "{{question}}"), cancellationToken: Ct)).Succeeded);
+
+        var body = JsonSerializer.Serialize(new
+        {
+            action = "complete",
+            payload = new
+            {
+                prompt_key = prompt,
+                variables = new { question = "At what point are pears picked?", knowledge_collection = "orchard" },
+                data_loaders = new[] { "knowledge" },
+                options = new { model = "openai/gpt-4o-mini" },
+            },
+        });
+        using var response = await app.PostJsonAsync("/api/gateway", key, body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var system = SystemMessageFor("At what point are pears picked?");
+        Assert.StartsWith("Cite the sources.\n<sources>\n[1] handbook › Orchard handbook › Harvest\nPears are picked while still firm", system);
+    }
 }

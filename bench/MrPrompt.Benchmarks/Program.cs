@@ -9,6 +9,7 @@ using MrPrompt.Benchmarks;
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- markdown [tokens]  (server CPU per frame while a long answer streams)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- queue <MrPrompt.Web.dll> [burst] [latency jobs]  (bench/queue.sh)
 // dotnet run -c Release --project bench/MrPrompt.Benchmarks -- ttft [sends] [port]  (a browser chat's first token; bench/chat-first-token.sh)
+// dotnet run -c Release --project bench/MrPrompt.Benchmarks -- knowledge [embed|ingest|recall|search|all] [sizes]  (bench/knowledge.sh)
 // mock-upstream [port], yarp [port] [upstream], streams <url> <model> <n> [key] [rounds]: parts of bench/http-overhead.sh
 return args.FirstOrDefault() switch
 {
@@ -23,6 +24,7 @@ return args.FirstOrDefault() switch
     "ttft" => await ChatFirstToken.RunAsync(args.Skip(1).ToArray()),
     "circuits" => await CircuitLoad.RunAsync(args.Skip(1).ToArray()),
     "markdown" => MarkdownStreaming.Run(args.Skip(1).ToArray()),
+    "knowledge" => await KnowledgeBench.RunAsync(args.Skip(1).ToArray()),
     "pipeline" => Run(() => BenchmarkRunner.Run<GatewayPipelineBenchmarks>(args: args.Skip(1).ToArray())),
     _ => Usage(),
 };
@@ -35,6 +37,6 @@ static int Run(Action benchmark)
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | rls [rounds] | queue <MrPrompt.Web.dll> [burst] [latency jobs] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
+    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | knowledge [embed|ingest|recall|search|all] [10000,100000,1000000] | rls [rounds] | queue <MrPrompt.Web.dll> [burst] [latency jobs] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
     return 2;
 }

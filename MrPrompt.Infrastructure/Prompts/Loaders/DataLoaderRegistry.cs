@@ -15,10 +15,11 @@ public sealed class DataLoaderRegistry(IEnumerable<IDataLoader> loaders)
     /// Runs the named loaders for <paramref name="userId"/> in parallel; each result sits under its
     /// variable name. Unknown keys were refused when the prompt was saved, so they are skipped here.
     /// </summary>
-    public async Task<Dictionary<string, object?>> LoadAsync(IEnumerable<string> keys, Guid userId, CancellationToken cancellationToken)
+    public async Task<Dictionary<string, object?>> LoadAsync(IEnumerable<string> keys, Guid userId, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, object?>? values = null)
     {
         var selected = keys.Distinct(StringComparer.Ordinal).Select(Find).OfType<IDataLoader>().ToList();
-        var results = await Task.WhenAll(selected.Select(l => l.LoadAsync(userId, cancellationToken)));
+        var results = await Task.WhenAll(selected.Select(l => l.LoadAsync(userId, values ?? new Dictionary<string, object?>(), cancellationToken)));
         var merged = new Dictionary<string, object?>(StringComparer.Ordinal);
         for (var i = 0; i < selected.Count; i++)
         {

@@ -16,4 +16,11 @@ public interface IDataLoader
     string Description { get; }
 
     Task<IReadOnlyDictionary<string, object?>> LoadAsync(Guid userId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="LoadAsync(Guid, CancellationToken)"/>, knowing the values the caller gave the template (a loader that
+    /// searches needs the question). Pages that show the loaded data before anything is typed pass none.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, object?>> LoadAsync(Guid userId, IReadOnlyDictionary<string, object?> values, CancellationToken cancellationToken) =>
+        LoadAsync(userId, cancellationToken);
 }
