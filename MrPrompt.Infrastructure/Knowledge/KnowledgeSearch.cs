@@ -70,7 +70,7 @@ public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> cont
 
         var pool = Math.Max(request.TopK * 4, 40);
         // The two searches share nothing until they are fused: Postgres ranks words while this process embeds the query and scans.
-        var textRanking = TextRankingAsync(collections.Select(c => c.Id).ToArray(), request.Query, pool, cancellationToken);
+        var textRanking = TextRankingAsync(collections, request.Query, pool, cancellationToken);
         var (byVector, warning) = await VectorRankingAsync(request, collections, pool, cancellationToken);
         var byText = await textRanking;
         var fused = RankFusion.Fuse<Guid>([byVector, byText]).Take(request.TopK).ToList();
@@ -115,12 +115,11 @@ public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> cont
 
     /// <summary>
     /// Passages holding any of the query's selective words, ranked by how many and how close together (a question's
-    /// wording rarely appears whole). A word found in more than <see cref="CommonWordPassages"/> passages says little
-    /// about any one of them and would make Postgres rank most of the collection, so it is left out, as a stop word is;
-    /// when every word is that common, the ranking reads a bounded sample. Counting each word stops at the bound, so
-    /// the whole costs about the same at 10k passages as at 1M.
+    /// wording rarely appears whole). A word found in more than <see cref="CommonWordPassages"/> passages (counted when
+    /// the collection's vectors load) says little about any one of them and would make Postgres rank most of the
+    /// collection, so it is left out, as a stop word is; when every word is that common, a bounded sample is ranked.
     /// </summary>
-    private async Task<IReadOnlyList<Guid>> TextRankingAsync(Guid[] collectionIds, string query, int pool, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Guid>> TextRankingAsync(List<(Guid Id, long Version, string Model)> collections, string query, int pool, CancellationToken cancellationToken)
     {
         var terms = Word().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct().Take(MaxQueryTerms).ToArray();
         if (terms.Length == 0)
@@ -129,36 +128,42 @@ public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> cont
         }
         using var system = DataScope.AsSystem("full-text search of collections the caller may read");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var counts = await db.Database.SqlQuery<TermCount>($"""
-            SELECT t AS "Term", (SELECT count(*) FROM (
-                SELECT 1 FROM vector_documents v
-                WHERE v.collection_id = ANY({collectionIds}) AND v.search @@ to_tsquery('english', t)
-                LIMIT {CommonWordPassages + 1}) s)::int AS "Passages"
-            FROM unnest({terms}) AS t
-            """).ToListAsync(cancellationToken);
-        var selective = counts.Where(c => c.Passages is > 0 and <= CommonWordPassages).Select(c => c.Term).ToList();
-        var found = counts.Where(c => c.Passages > 0).Select(c => c.Term).ToList();
+        // The words as the index holds them (stemmed, stop words gone): no table is read for this.
+        var lexemes = (await db.Database.SqlQuery<string>($"""
+            SELECT DISTINCT lexeme AS "Value" FROM unnest({terms}) AS t, unnest(to_tsvector('english', t)) AS v
+            """).ToListAsync(cancellationToken)).Where(l => !string.IsNullOrEmpty(l)).ToList();
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var collection in collections)
+        {
+            var words = (await vectors.GetAsync(collection.Id, collection.Version, collection.Model, cancellationToken)).WordPassages;
+            foreach (var lexeme in lexemes)
+            {
+                counts[lexeme] = counts.GetValueOrDefault(lexeme) + words.GetValueOrDefault(lexeme);
+            }
+        }
+        var found = lexemes.Where(l => counts.GetValueOrDefault(l) > 0).ToList();
         if (found.Count == 0)
         {
             return [];
         }
+        var selective = found.Where(l => counts[l] <= CommonWordPassages).ToList();
+        // Lexemes are letters and digits only (they come from such words), so they are safe as tsquery operands.
         var tsQuery = string.Join(" | ", selective.Count > 0 ? selective : found);
         var sample = selective.Count > 0 ? int.MaxValue : CommonWordPassages;
+        var ids = collections.Select(c => c.Id).ToArray();
         return await db.Database.SqlQuery<Guid>($"""
             SELECT id AS "Value" FROM (
                 SELECT id, search FROM vector_documents
-                WHERE collection_id = ANY({collectionIds}) AND search @@ to_tsquery('english', {tsQuery})
+                WHERE collection_id = ANY({ids}) AND search @@ to_tsquery('simple', {tsQuery})
                   AND EXISTS (SELECT 1 FROM knowledge_documents d WHERE d.id = vector_documents.document_id AND d.status = 'Ready')
                 LIMIT {sample}) matched
-            ORDER BY ts_rank_cd(search, to_tsquery('english', {tsQuery})) DESC, id
+            ORDER BY ts_rank_cd(search, to_tsquery('simple', {tsQuery})) DESC, id
             LIMIT {pool}
             """).ToListAsync(cancellationToken);
     }
 
     /// <summary>Passages a word may be in and still count as telling them apart.</summary>
     internal const int CommonWordPassages = 200;
-
-    private sealed record TermCount(string Term, int Passages);
 
     private async Task<IReadOnlyList<SearchHit>> HitsAsync(List<(Guid Item, double Score)> fused, IReadOnlyList<Guid> byVector, IReadOnlyList<Guid> byText, CancellationToken cancellationToken)
     {

@@ -20,8 +20,15 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
     private readonly ConcurrentDictionary<Guid, Lazy<Task<CollectionVectors>>> _collections = new();
 
     /// <summary>One collection's vectors at one version: row-major, unit length, in <see cref="Ids"/> order.</summary>
-    public sealed class CollectionVectors(long version, string model, Guid[] ids, float[] matrix, int dimensions)
+    public sealed class CollectionVectors(long version, string model, Guid[] ids, float[] matrix, int dimensions,
+        IReadOnlyDictionary<string, int>? wordPassages = null)
     {
+        /// <summary>
+        /// In how many passages each word (an <c>english</c> lexeme) stands, as of <see cref="Version"/>: full-text search
+        /// leaves out the words too common to tell passages apart without asking the database.
+        /// </summary>
+        public IReadOnlyDictionary<string, int> WordPassages { get; } = wordPassages ?? new Dictionary<string, int>();
+
         public long Version { get; } = version;
         public string Model { get; } = model;
         public Guid[] Ids { get; } = ids;
@@ -97,6 +104,8 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
         }
     }
 
+    private sealed record WordCount(string Word, int Passages);
+
     /// <summary>Forgets a collection (deleted, or changed here: the next search loads it again).</summary>
     public void Forget(Guid collectionId) => _collections.TryRemove(collectionId, out _);
 
@@ -143,7 +152,11 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
             Array.Resize(ref ids, count);
             Array.Resize(ref matrix, count * dimensions);
         }
-        var vectors = new CollectionVectors(version, model, ids, matrix, dimensions) { LastUsed = clock.GetTimestamp() };
+        // ts_stat reads every passage's tsvector once; the word counts then serve every search until the next change.
+        var words = (await db.Database.SqlQuery<WordCount>(
+                $"SELECT word AS \"Word\", ndoc AS \"Passages\" FROM ts_stat({$"SELECT search FROM vector_documents WHERE collection_id = '{collectionId}'"})")
+            .ToListAsync()).ToDictionary(w => w.Word, w => w.Passages, StringComparer.Ordinal);
+        var vectors = new CollectionVectors(version, model, ids, matrix, dimensions, words) { LastUsed = clock.GetTimestamp() };
         Trim(collectionId, vectors.Bytes);
         return vectors;
     }
