@@ -109,9 +109,6 @@ public sealed class VectorIndex(IDbContextFactory<AppDbContext> contexts, IOptio
     /// <summary>Forgets a collection (deleted, or changed here: the next search loads it again).</summary>
     public void Forget(Guid collectionId) => _collections.TryRemove(collectionId, out _);
 
-    /// <summary>Vectors held now, over all collections.</summary>
-    public long CachedBytes => _collections.Values.Where(e => e.IsValueCreated && e.Value.IsCompletedSuccessfully).Sum(e => e.Value.Result.Bytes);
-
     private async Task<CollectionVectors> LoadAsync(Guid collectionId, string model)
     {
         using var system = DataScope.AsSystem("loading a knowledge collection's vectors");
