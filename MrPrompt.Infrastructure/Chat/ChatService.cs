@@ -330,6 +330,7 @@ public sealed class ChatService(
         {
             Source = origin.Source,
             ApiKeyId = origin.ApiKeyId,
+            AllowedModels = origin.AllowedModels,
             SkipMissing = true,
         }, cancellationToken);
         return result is null ? null : new RetrievedSources(KnowledgeSearch.Citations(result), result.Took);

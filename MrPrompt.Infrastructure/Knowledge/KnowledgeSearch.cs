@@ -23,6 +23,9 @@ public sealed record SearchRequest(Guid UserId, IReadOnlyList<Guid> CollectionId
     public UsageSource Source { get; init; } = UsageSource.Ui;
     public Guid? ApiKeyId { get; init; }
 
+    /// <summary>The models ("provider/model") an API key limits the caller to; the query is embedded only with one of them.</summary>
+    public IReadOnlySet<string>? AllowedModels { get; init; }
+
     /// <summary>Search the collections that are still there (a chat's list may name one deleted since) rather than refuse.</summary>
     public bool SkipMissing { get; init; }
 }
@@ -96,6 +99,7 @@ public sealed partial class KnowledgeSearch(IDbContextFactory<AppDbContext> cont
                 Inputs = [request.Query],
                 Source = request.Source,
                 ApiKeyId = request.ApiKeyId,
+                AllowedModels = request.AllowedModels,
                 RequestCounted = true,
             }, cancellationToken);
             if (embedded.Result is not { } result)

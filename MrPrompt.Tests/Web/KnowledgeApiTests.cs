@@ -334,4 +334,27 @@ public sealed class KnowledgeApiTests(KnowledgeApp app) : IClassFixture<Knowledg
 
         Assert.Empty(loaded.Ids);
     }
+
+    [Fact]
+    public async Task A_key_limited_to_some_models_embeds_only_with_them()
+    {
+        var (userId, owner) = await app.NewApiKeyAsync();
+        var collection = await app.CreateCollectionAsync(owner, "Local model");
+        await app.IngestAsync(owner, collection, "handbook.md", KnowledgeFiles.Markdown);
+        var limited = (await app.Services.GetRequiredService<MrPrompt.Infrastructure.ApiKeys.ApiKeyService>()
+            .CreateAsync(userId, "chat only", null, ["openai/gpt-4o-mini"], Ct)).Created!.Secret;
+
+        using var create = await app.PostJsonAsync("/api/knowledge", limited, """{"name":"Sneaky"}""");
+        using var upload = await app.UploadAsync(limited, collection, "more.md", System.Text.Encoding.UTF8.GetBytes("# More\nText."));
+        using var change = await app.SendAsync(HttpMethod.Patch, $"/api/knowledge/{collection}", limited,
+            new StringContent("""{"embedding_model":"openai/text-embedding-3-small"}""", System.Text.Encoding.UTF8, "application/json"));
+        using var search = await app.PostJsonAsync($"/api/knowledge/{collection}/search", limited, """{"query":"when are pears picked"}""");
+
+        Assert.All([create, upload, change], r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));
+        Assert.Contains("may not use local/all-minilm-l6-v2", await upload.Content.ReadAsStringAsync(Ct));
+        // Search still answers, by words alone, and says why.
+        var result = await KnowledgeApp.JsonAsync(search);
+        Assert.Contains("Searched by words only", result.GetProperty("warning").GetString());
+        Assert.Contains("Pears are picked", result.GetProperty("data")[0].GetProperty("content").GetString());
+    }
 }

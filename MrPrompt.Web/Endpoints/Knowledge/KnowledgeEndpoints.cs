@@ -61,7 +61,13 @@ public static class KnowledgeEndpoints
                 return ApiProblems.Invalid("visibility is private or shared.");
         }
         var user = context.User;
-        var (collection, error) = await knowledge.CreateCollectionAsync(ApiCaller.From(user).UserId, body.Name, visibility,
+        var caller = ApiCaller.From(user);
+        if (caller.ModelLimit is not null && (body.EmbeddingModel is null || !caller.ModelLimit.Contains(body.EmbeddingModel.Trim())))
+        {
+            // A key limited to some models names one of them: a collection ingests with its model on the owner's account.
+            return KeyMayNotUse(body.EmbeddingModel ?? "the default embedding model");
+        }
+        var (collection, error) = await knowledge.CreateCollectionAsync(caller.UserId, body.Name, visibility,
             mayShare: user.IsInRole(AppRoles.Author) || user.IsInRole(AppRoles.Admin), body.EmbeddingModel, cancellationToken);
         return collection is null ? Problem(error!) : TypedResults.Created($"/api/knowledge/{collection.Id}", CollectionWire.Of(collection));
     }
@@ -86,7 +92,12 @@ public static class KnowledgeEndpoints
         {
             return ApiProblems.Invalid("embedding_model is required.");
         }
-        var userId = ApiCaller.From(context.User).UserId;
+        var caller = ApiCaller.From(context.User);
+        var userId = caller.UserId;
+        if (caller.ModelLimit is { } allowed && !allowed.Contains(body.EmbeddingModel.Trim()))
+        {
+            return KeyMayNotUse(body.EmbeddingModel);
+        }
         if (await knowledge.ChangeModelAsync(userId, id, body.EmbeddingModel, cancellationToken) is { } error)
         {
             return Problem(error);
@@ -108,7 +119,14 @@ public static class KnowledgeEndpoints
         {
             return problem!;
         }
-        var (document, error) = await knowledge.AddDocumentAsync(ApiCaller.From(context.User).UserId, id, upload, cancellationToken);
+        var caller = ApiCaller.From(context.User);
+        if (caller.ModelLimit is { } allowed && await knowledge.FindCollectionAsync(caller.UserId, id, cancellationToken) is { } target
+            && !allowed.Contains(target.EmbeddingModel))
+        {
+            // The document would be embedded with a model the key may not use.
+            return KeyMayNotUse(target.EmbeddingModel);
+        }
+        var (document, error) = await knowledge.AddDocumentAsync(caller.UserId, id, upload, cancellationToken);
         return document is null ? Problem(error!)
             : TypedResults.Json(new DocumentAccepted(document.Id, document.JobId!.Value, DocumentWire.StatusName(document.Status)), statusCode: StatusCodes.Status202Accepted);
     }
@@ -183,7 +201,13 @@ public static class KnowledgeEndpoints
 
     private static async Task<IResult> ReingestAsync(Guid id, Guid documentId, HttpContext context, KnowledgeService knowledge, CancellationToken cancellationToken)
     {
-        var (document, error) = await knowledge.ReingestAsync(ApiCaller.From(context.User).UserId, id, documentId, cancellationToken);
+        var caller = ApiCaller.From(context.User);
+        if (caller.ModelLimit is { } allowed && await knowledge.FindCollectionAsync(caller.UserId, id, cancellationToken) is { } target
+            && !allowed.Contains(target.EmbeddingModel))
+        {
+            return KeyMayNotUse(target.EmbeddingModel);
+        }
+        var (document, error) = await knowledge.ReingestAsync(caller.UserId, id, documentId, cancellationToken);
         return document is null ? Problem(error!)
             : TypedResults.Json(new DocumentAccepted(document.Id, document.JobId!.Value, DocumentWire.StatusName(document.Status)), statusCode: StatusCodes.Status202Accepted);
     }
@@ -266,6 +290,7 @@ public static class KnowledgeEndpoints
         {
             Source = UsageSource.Api,
             ApiKeyId = caller.KeyId,
+            AllowedModels = caller.ModelLimit,
         }, cancellationToken);
         return result is null ? Problem(error!)
             : TypedResults.Ok(new SearchResultWire(result.Hits.Select(SearchHitWire.Of).ToList(), (long)result.Took.TotalMilliseconds, result.Warning));
@@ -289,6 +314,9 @@ public static class KnowledgeEndpoints
             KnowledgeProblem.Forbidden => StatusCodes.Status403Forbidden,
             _ => StatusCodes.Status400BadRequest,
         });
+
+    private static ProblemHttpResult KeyMayNotUse(string model) =>
+        TypedResults.Problem(title: "Model not allowed", detail: $"This API key may not use {model}.", statusCode: StatusCodes.Status403Forbidden);
 
     private static ProblemHttpResult TooLarge(long size, int limit) =>
         TypedResults.Problem(title: "Document too large", detail: KnowledgeRules.TooLarge(size, limit), statusCode: StatusCodes.Status413PayloadTooLarge);

@@ -74,6 +74,7 @@ internal static class ChatCompletionsEndpoint
             {
                 Source = MrPrompt.Domain.Usage.UsageSource.Api,
                 ApiKeyId = caller.KeyId,
+                AllowedModels = caller.ModelLimit,
             }, cancellationToken);
             if (result is null)
             {
