@@ -120,11 +120,9 @@ public static class KnowledgeEndpoints
             return problem!;
         }
         var caller = ApiCaller.From(context.User);
-        if (caller.ModelLimit is { } allowed && await knowledge.FindCollectionAsync(caller.UserId, id, cancellationToken) is { } target
-            && !allowed.Contains(target.EmbeddingModel))
+        if (await ModelRefusedAsync(caller, knowledge, id, cancellationToken) is { } refused)
         {
-            // The document would be embedded with a model the key may not use.
-            return KeyMayNotUse(target.EmbeddingModel);
+            return refused;
         }
         var (document, error) = await knowledge.AddDocumentAsync(caller.UserId, id, upload, cancellationToken);
         return document is null ? Problem(error!)
@@ -202,10 +200,9 @@ public static class KnowledgeEndpoints
     private static async Task<IResult> ReingestAsync(Guid id, Guid documentId, HttpContext context, KnowledgeService knowledge, CancellationToken cancellationToken)
     {
         var caller = ApiCaller.From(context.User);
-        if (caller.ModelLimit is { } allowed && await knowledge.FindCollectionAsync(caller.UserId, id, cancellationToken) is { } target
-            && !allowed.Contains(target.EmbeddingModel))
+        if (await ModelRefusedAsync(caller, knowledge, id, cancellationToken) is { } refused)
         {
-            return KeyMayNotUse(target.EmbeddingModel);
+            return refused;
         }
         var (document, error) = await knowledge.ReingestAsync(caller.UserId, id, documentId, cancellationToken);
         return document is null ? Problem(error!)
@@ -314,6 +311,13 @@ public static class KnowledgeEndpoints
             KnowledgeProblem.Forbidden => StatusCodes.Status403Forbidden,
             _ => StatusCodes.Status400BadRequest,
         });
+
+    /// <summary>A 403 when the caller's key may not use the collection's model, which would embed what it sends; else null.</summary>
+    private static async Task<ProblemHttpResult?> ModelRefusedAsync(ApiCaller caller, KnowledgeService knowledge, Guid collectionId, CancellationToken cancellationToken) =>
+        caller.ModelLimit is { } allowed && await knowledge.FindCollectionAsync(caller.UserId, collectionId, cancellationToken) is { } target
+            && !allowed.Contains(target.EmbeddingModel)
+            ? KeyMayNotUse(target.EmbeddingModel)
+            : null;
 
     private static ProblemHttpResult KeyMayNotUse(string model) =>
         TypedResults.Problem(title: "Model not allowed", detail: $"This API key may not use {model}.", statusCode: StatusCodes.Status403Forbidden);
