@@ -256,6 +256,7 @@ public static class DependencyInjection
         services.AddSingleton<DataLoaderRegistry>();
         services.AddSingleton<PromptLibrary>();
         services.AddSingleton<PromptEditor>();
+        services.AddSingleton<ProtectedLabels>();
         services.AddSingleton<PromptRunner>();
         services.AddOptions<PromptOptions>()
             .Bind(configuration.GetSection(PromptOptions.SectionName))

@@ -46,12 +46,13 @@ public static class AuditActions
     public const string InvitationCreated = "invitation_created";
     public const string InvitationWithdrawn = "invitation_withdrawn";
     public const string InvitationUsed = "invitation_used";
+    public const string ProtectedLabelsChanged = "protected_labels_changed";
 
     public static IReadOnlyList<string> All { get; } =
     [
         SignIn, SignInFailed, RoleChanged, AccountDisabled, AccountEnabled, CredentialAdded, CredentialReplaced,
         CredentialDeleted, ApiKeyCreated, ApiKeyRevoked, PromptPublished, UsageRetentionChanged,
         AccountUnlocked, PasswordResetLinkCreated, PasswordReset, PasswordChanged,
-        InvitationCreated, InvitationWithdrawn, InvitationUsed,
+        InvitationCreated, InvitationWithdrawn, InvitationUsed, ProtectedLabelsChanged,
     ];
 }

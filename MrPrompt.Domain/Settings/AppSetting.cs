@@ -18,4 +18,7 @@ public sealed class AppSetting
 public static class AppSettingKeys
 {
     public const string UsageRetentionDays = "usage.retention_days";
+
+    /// <summary>The prompt labels only Authors and Admins may move, comma-separated.</summary>
+    public const string ProtectedPromptLabels = "prompts.protected_labels";
 }

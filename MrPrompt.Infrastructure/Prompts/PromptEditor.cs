@@ -15,7 +15,8 @@ namespace MrPrompt.Infrastructure.Prompts;
 /// public one, and the attempt is logged. Every check runs before anything is written.
 /// </summary>
 public sealed class PromptEditor(
-    IDbContextFactory<AppDbContext> contexts, DataLoaderRegistry loaders, PromptLibrary library, Audit.AuditLog audit, TimeProvider clock)
+    IDbContextFactory<AppDbContext> contexts, DataLoaderRegistry loaders, PromptLibrary library, ProtectedLabels protectedLabels, Audit.AuditLog audit,
+    TimeProvider clock)
 {
     /// <summary>The unique index that keeps keys unique per owner (see <c>PromptConfiguration</c>).</summary>
     private const string OwnerKeyIndex = "ix_prompts_owner_id_key";
@@ -154,6 +155,10 @@ public sealed class PromptEditor(
         {
             return problem;
         }
+        if (await RefuseProtectedAsync(db, userId, label, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
         var versionId = await db.PromptVersions.Where(v => v.PromptId == promptId && v.Number == number).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(cancellationToken);
         if (versionId is null)
         {
@@ -179,6 +184,10 @@ public sealed class PromptEditor(
         if (owned.Problem is { } problem)
         {
             return problem;
+        }
+        if (await RefuseProtectedAsync(db, userId, label, cancellationToken) is { } refused)
+        {
+            return refused;
         }
         return await db.PromptLabels.Where(l => l.PromptId == promptId && l.Name == label).ExecuteDeleteAsync(cancellationToken) > 0;
     }
@@ -306,7 +315,16 @@ public sealed class PromptEditor(
         }
     }
 
-    private static async Task<bool> CanPublishAsync(AppDbContext db, Guid userId, CancellationToken cancellationToken)
+    private static async Task<bool> CanPublishAsync(AppDbContext db, Guid userId, CancellationToken cancellationToken) =>
+        await IsAuthorOrAdminAsync(db, userId, cancellationToken);
+
+    /// <summary>Forbidden when an admin protected <paramref name="label"/> and the caller is neither an Author nor an Admin.</summary>
+    private async Task<PromptProblem?> RefuseProtectedAsync(AppDbContext db, Guid userId, string label, CancellationToken cancellationToken) =>
+        (await protectedLabels.CurrentAsync(cancellationToken)).Contains(label, StringComparer.Ordinal) && !await IsAuthorOrAdminAsync(db, userId, cancellationToken)
+            ? new PromptProblem(PromptProblemKind.Forbidden, $"An admin protected the label '{label}': only authors and admins move it.")
+            : null;
+
+    private static async Task<bool> IsAuthorOrAdminAsync(AppDbContext db, Guid userId, CancellationToken cancellationToken)
     {
         var role = await db.Summaries().Where(a => a.Id == userId).Select(a => a.Role).FirstOrDefaultAsync(cancellationToken);
         return role is AppRoles.Admin or AppRoles.Author;

@@ -59,6 +59,23 @@ public static class ApiDocumentation
             };
         });
 
+    /// <summary>Shows <paramref name="example"/>, as the API's JSON spells it, as the request body's example.</summary>
+    public static RouteHandlerBuilder WithJsonExample<T>(this RouteHandlerBuilder endpoint, T example) =>
+        endpoint.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.RequestBody?.Content?.TryGetValue("application/json", out var json) == true)
+            {
+                json.Example = System.Text.Json.JsonSerializer.SerializeToNode(example, ExampleJson);
+            }
+            return Task.CompletedTask;
+        });
+
+    private static readonly System.Text.Json.JsonSerializerOptions ExampleJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
     /// <summary>
     /// Unless <see cref="ApiOptions.PublicDocs"/>, the API's map is for those who may use it: a stranger
     /// learns nothing of its endpoints. A browser is sent to sign in; a program shows its API key.
