@@ -68,7 +68,7 @@ public sealed class ChatJourneyTests(Browser browser) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Stop_keeps_the_partial_answer_then_regenerate_and_edit_replace_it()
+    public async Task Stop_keeps_the_partial_answer_then_regenerate_and_edit_start_new_branches()
     {
         var page = await OpenChatAsync("stop@example.com");
         await page.ChooseAsync("chat-model", "openai · gpt-4o-mini");
@@ -96,9 +96,66 @@ public sealed class ChatJourneyTests(Browser browser) : IAsyncLifetime
         await question.Locator("[data-testid=edit]").ClickAsync();
         await page.FillAsync("#edit-input", "Pasta shapes?");
         await page.ClickAsync("[data-testid=edit-send]");
-        await Expect(question).ToHaveTextAsync("Pasta shapes?");
+        await Expect(question.Locator("[data-testid=message-text]")).ToHaveTextAsync("Pasta shapes?");
+        await Expect(question.Locator("[data-testid=branch-position]")).ToHaveTextAsync("2 / 2");
         await Expect(page.Locator("[data-testid=message]")).ToHaveCountAsync(2);
         await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+    }
+
+    [Fact]
+    public async Task Regenerate_twice_move_between_three_answers_and_continue_on_the_second()
+    {
+        _upstream.NumberStreamedAnswers = true;
+        var page = await OpenChatAsync("branches@example.com");
+        await page.ChooseAsync("chat-model", "openai · gpt-4o-mini");
+        await page.FillAsync("#chat-input", "Name a colour — «ünïcödé» welcome");
+        await page.ClickAsync("[data-testid=send]");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/chat/[0-9a-f-]{36}$"));
+        var answerText = Answers(page).Last.Locator("[data-testid=message-text]");
+        await Expect(answerText).ToContainTextAsync("Answer 1:");
+        await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+
+        for (var again = 2; again <= 3; again++)
+        {
+            await Answers(page).Last.Locator("[data-testid=regenerate]").ClickAsync();
+            await Expect(answerText).ToContainTextAsync($"Answer {again}:");
+            await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+            await Expect(Answers(page).Last.Locator("[data-testid=branch-position]")).ToHaveTextAsync($"{again} / {again}");
+        }
+        await Expect(Answers(page)).ToHaveCountAsync(1);
+
+        // Back to the first, forward to the second; a reload keeps the one chosen.
+        await page.ClickAsync("[data-testid=branch-previous]");
+        await Expect(Answers(page).Last.Locator("[data-testid=branch-position]")).ToHaveTextAsync("2 / 3");
+        await Expect(answerText).ToContainTextAsync("Answer 2:");
+        await page.ClickAsync("[data-testid=branch-previous]");
+        await Expect(answerText).ToContainTextAsync("Answer 1:");
+        await Expect(page.Locator("[data-testid=branch-previous]")).ToBeDisabledAsync();
+        await page.ClickAsync("[data-testid=branch-next]");
+        await Expect(Answers(page).Last.Locator("[data-testid=branch-position]")).ToHaveTextAsync("2 / 3");
+        await page.ReloadAsync();
+        await page.WaitForCircuitAsync();
+        await Expect(answerText).ToContainTextAsync("Answer 2:");
+
+        // The next question continues branch 2: the model gets branch 2's answer as the history.
+        await page.FillAsync("#chat-input", "Why that one?");
+        await page.ClickAsync("[data-testid=send]");
+        await Expect(Answers(page)).ToHaveCountAsync(2);
+        await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+        var sent = System.Text.Json.Nodes.JsonNode.Parse(_upstream.Requests.Last(r => r.IsChat).Body!)!["messages"]!.AsArray()
+            .Select(m => m!["content"]!.GetValue<string>()).ToList();
+        Assert.Equal(3, sent.Count);
+        Assert.Equal("Name a colour — «ünïcödé» welcome", sent[0]);
+        Assert.StartsWith("Answer 2:", sent[1], StringComparison.Ordinal);
+        Assert.Equal("Why that one?", sent[2]);
+
+        // Branch 3 has no follow-up; back on branch 2, it is there.
+        await page.Locator("[data-testid=branch-next]").First.ClickAsync();
+        await Expect(Answers(page)).ToHaveCountAsync(1);
+        await Expect(answerText).ToContainTextAsync("Answer 3:");
+        await page.Locator("[data-testid=branch-previous]").First.ClickAsync();
+        await Expect(Answers(page)).ToHaveCountAsync(2);
+        await Expect(page.Locator("[data-testid=message][data-sender=user]").Last.Locator("[data-testid=message-text]")).ToHaveTextAsync("Why that one?");
     }
 
     [Fact]

@@ -1447,3 +1447,55 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205143057_ChatBranches') THEN
+    ALTER TABLE messages ADD parent_id uuid;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205143057_ChatBranches') THEN
+    ALTER TABLE chat_sessions ADD current_message_id uuid;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205143057_ChatBranches') THEN
+    CREATE INDEX ix_messages_parent_id ON messages (parent_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205143057_ChatBranches') THEN
+    ALTER TABLE messages ADD CONSTRAINT fk_messages_messages_parent_id FOREIGN KEY (parent_id) REFERENCES messages (id) ON DELETE CASCADE;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205143057_ChatBranches') THEN
+    SET LOCAL app.system = 'on';
+    UPDATE messages m SET parent_id = o.previous
+        FROM (SELECT id, lag(id) OVER (PARTITION BY session_id ORDER BY sequence) AS previous FROM messages) o
+        WHERE m.id = o.id AND o.previous IS NOT NULL;
+    UPDATE chat_sessions s SET current_message_id =
+        (SELECT m.id FROM messages m WHERE m.session_id = s.id ORDER BY m.sequence DESC LIMIT 1);
+    SET LOCAL app.system = '';
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205143057_ChatBranches') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205143057_ChatBranches', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

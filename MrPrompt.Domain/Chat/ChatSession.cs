@@ -28,6 +28,9 @@ public sealed class ChatSession : IAuditable
     /// <summary>Knowledge collections each question searches; the answer is asked to cite what they return.</summary>
     public Guid[] KnowledgeCollectionIds { get; set; } = [];
 
+    /// <summary>The last message of the branch being shown (<see cref="ConversationTree"/>); null: the newest message's branch.</summary>
+    public Guid? CurrentMessageId { get; set; }
+
     /// <summary>When a message was last sent: the sidebar's order.</summary>
     public DateTimeOffset LastActivityAt { get; set; }
 

@@ -4,12 +4,16 @@ namespace MrPrompt.Domain.Chat;
 
 /// <summary>
 /// One message of a session (<c>messages</c>, with the accounting of the answer; docs/contracts.md, "Tables").
-/// <see cref="Sequence"/> orders the conversation; timestamps can tie.
+/// <see cref="Sequence"/> orders the messages of every branch (it only grows); <see cref="ParentId"/> makes the branches.
 /// </summary>
 public sealed class Message : IAuditable
 {
     public Guid Id { get; set; }
     public Guid SessionId { get; set; }
+
+    /// <summary>The message this one follows (null for a first message); alternatives share a parent (<see cref="ConversationTree"/>).</summary>
+    public Guid? ParentId { get; set; }
+
     public int Sequence { get; set; }
     public MessageSender Sender { get; set; }
     public string Content { get; set; } = "";

@@ -64,7 +64,7 @@ public sealed class ChatService(
         settings.ApplyTo(session);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ChatSessions.Add(session);
-        return await BeginAnswerAsync(db, session, [], text, cancellationToken, prompt: prompt);
+        return await BeginAnswerAsync(db, session, Branch.Empty, text, cancellationToken, prompt: prompt);
     }
 
     public Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, CancellationToken cancellationToken = default) =>
@@ -83,11 +83,11 @@ public sealed class ChatService(
         {
             return ChatProblem.NotFound();
         }
-        var history = await HistoryAsync(db, sessionId, cancellationToken);
-        return await BeginAnswerAsync(db, session, history, text, cancellationToken, prompt: prompt);
+        var branch = await BranchAsync(db, session, cancellationToken);
+        return await BeginAnswerAsync(db, session, branch, text, cancellationToken, prompt: prompt);
     }
 
-    /// <summary>Replaces the last answer with a new one to the same question.</summary>
+    /// <summary>Answers the last question of the branch shown again; the earlier answer stays as an alternative ("‹ 1 / 2 ›").</summary>
     public async Task<ChatResult<Exchange>> RegenerateAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -96,17 +96,17 @@ public sealed class ChatService(
         {
             return ChatProblem.NotFound();
         }
-        var history = await HistoryAsync(db, sessionId, cancellationToken);
+        var branch = await BranchAsync(db, session, cancellationToken);
+        var history = branch.Path.ToList();
         if (history.Count > 0 && history[^1].Sender == MessageSender.Assistant)
         {
-            db.Messages.Remove(history[^1]);
             history.RemoveAt(history.Count - 1);
         }
         if (history.Count == 0 || history[^1].Sender != MessageSender.User)
         {
             return ChatProblem.Invalid("There is no question to answer again.");
         }
-        return await BeginAnswerAsync(db, session, history, null, cancellationToken, nextSequence: NextSequence(history, db));
+        return await BeginAnswerAsync(db, session, branch with { Path = history }, null, cancellationToken);
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ public sealed class ChatService(
         }
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         ChatSession session;
-        IReadOnlyList<Message> history = [];
+        var branch = Branch.Empty;
         if (question.SessionId is { } sessionId)
         {
             if (await FindSessionAsync(db, userId, sessionId, cancellationToken) is not { } found)
@@ -130,7 +130,7 @@ public sealed class ChatService(
                 return ChatProblem.NotFound();
             }
             session = found;
-            history = await HistoryAsync(db, sessionId, cancellationToken);
+            branch = await BranchAsync(db, session, cancellationToken);
         }
         else
         {
@@ -154,10 +154,13 @@ public sealed class ChatService(
             return ChatProblem.Invalid($"This API key may not use {session.Model}.");
         }
         var origin = new AnswerOrigin(ClaimHere: false, question.Priority, UsageSource.Job, question.ApiKeyId, question.AllowedModels, question.TraceId);
-        return await BeginAnswerAsync(db, session, history, question.Message, cancellationToken, prompt: question.Prompt, origin: origin);
+        return await BeginAnswerAsync(db, session, branch, question.Message, cancellationToken, prompt: question.Prompt, origin: origin);
     }
 
-    /// <summary>Changes an earlier message of the user and answers it again; everything after it is replaced.</summary>
+    /// <summary>
+    /// Asks an earlier question of the user again in new words: a new branch from the same place, which the
+    /// chat then shows; the old question and everything after it stay as the other alternative.
+    /// </summary>
     public async Task<ChatResult<Exchange>> EditAndResendAsync(Guid userId, Guid messageId, string text, CancellationToken cancellationToken = default)
     {
         if (ValidateMessage(text) is { } invalid)
@@ -173,11 +176,8 @@ public sealed class ChatService(
             return ChatProblem.NotFound();
         }
         var session = (await FindSessionAsync(db, userId, edited.SessionId, cancellationToken))!;
-        var history = await HistoryAsync(db, edited.SessionId, cancellationToken);
-        var next = NextSequence(history, db);
-        var replaced = history.Where(m => m.Sequence >= edited.Sequence).ToList();
-        db.Messages.RemoveRange(replaced);
-        return await BeginAnswerAsync(db, session, history.Except(replaced).ToList(), text, cancellationToken, nextSequence: next);
+        var branch = await BranchAsync(db, session, cancellationToken);
+        return await BeginAnswerAsync(db, session, branch with { Path = branch.Tree.Ancestors(branch.Tree.Find(edited.Id)!) }, text, cancellationToken);
     }
 
     /// <summary>Counts a send or a run started from a page (<see cref="LimitOptions.InteractiveActionsPerMinute"/>); the problem when over.</summary>
@@ -231,12 +231,13 @@ public sealed class ChatService(
     /// <summary>
     /// Checks that the answer can start (nothing else writing here, the history fits the model, a free
     /// slot), saves the messages, then starts the generation. <paramref name="history"/> is what the model
-    /// sees before <paramref name="newText"/>; pending removals on <paramref name="db"/> are saved with it.
+    /// sees before <paramref name="newText"/> (its path), and the new messages follow its last one.
     /// </summary>
     private async Task<ChatResult<Exchange>> BeginAnswerAsync(
-        AppDbContext db, ChatSession session, IReadOnlyList<Message> history, string? newText, CancellationToken cancellationToken,
-        int? nextSequence = null, PromptUse? prompt = null, AnswerOrigin? origin = null)
+        AppDbContext db, ChatSession session, Branch branch, string? newText, CancellationToken cancellationToken,
+        PromptUse? prompt = null, AnswerOrigin? origin = null)
     {
+        var history = branch.Path;
         origin ??= AnswerOrigin.Browser;
         // A question for the queue may wait for another instance; one answered here needs this one to stay. The job API's
         // per-minute limits apply when its job runs (a job over them waits and runs again), not when it is queued.
@@ -263,7 +264,7 @@ public sealed class ChatService(
         }
         var question = newText ?? history.LastOrDefault(m => m.Sender == MessageSender.User)?.Content;
         var sources = await RetrieveAsync(session, question, origin, cancellationToken);
-        var planned = PlanAnswer(session, history, newText, nextSequence ?? NextSequence(history, db), prompt?.VersionId, sources);
+        var planned = PlanAnswer(session, history, newText, branch.Tree.NextSequence, prompt?.VersionId, sources, parentId: history.LastOrDefault()?.Id);
         if (planned.Value is not { } plan)
         {
             return planned.Problem!;
@@ -274,6 +275,7 @@ public sealed class ChatService(
             session.Title = ChatRules.TitleFromFirstWords(newText);
         }
         session.LastActivityAt = clock.GetUtcNow();
+        session.CurrentMessageId = plan.AssistantMessage.Id;
         if (plan.UserMessage is not null)
         {
             db.Messages.Add(plan.UserMessage);
@@ -338,7 +340,7 @@ public sealed class ChatService(
 
     /// <summary>The messages and the gateway request of an answer, or why it cannot be asked for.</summary>
     internal ChatResult<AnswerPlan> PlanAnswer(ChatSession session, IReadOnlyList<Message> history, string? newText, int nextSequence, Guid? promptVersionId = null,
-        RetrievedSources? sources = null)
+        RetrievedSources? sources = null, Guid? parentId = null)
     {
         if (!ModelRef.TryParse(session.Model, out var model))
         {
@@ -377,6 +379,7 @@ public sealed class ChatService(
         {
             Id = Guid.CreateVersion7(now),
             SessionId = session.Id,
+            ParentId = parentId,
             Sequence = nextSequence++,
             Sender = MessageSender.User,
             Content = newText,
@@ -386,6 +389,7 @@ public sealed class ChatService(
         {
             Id = Guid.CreateVersion7(now),
             SessionId = session.Id,
+            ParentId = userMessage?.Id ?? parentId,
             Sequence = nextSequence,
             Sender = MessageSender.Assistant,
             Status = MessageStatus.Streaming,
@@ -426,18 +430,22 @@ public sealed class ChatService(
         _ => AiChatRole.System,
     };
 
-    /// <summary>Sequences only grow, even past removed messages, so a replacement never reuses a number in the same save.</summary>
-    private static int NextSequence(IReadOnlyList<Message> history, AppDbContext db)
-    {
-        var removed = db.ChangeTracker.Entries<Message>().Where(e => e.State == EntityState.Deleted).Select(e => e.Entity.Sequence);
-        return history.Select(m => m.Sequence).Concat(removed).DefaultIfEmpty(0).Max() + 1;
-    }
 
     internal static Task<ChatSession?> FindSessionAsync(AppDbContext db, Guid userId, Guid sessionId, CancellationToken cancellationToken) =>
         db.ChatSessions.FirstOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
 
-    private static Task<List<Message>> HistoryAsync(AppDbContext db, Guid sessionId, CancellationToken cancellationToken) =>
-        db.Messages.Where(m => m.SessionId == sessionId).OrderBy(m => m.Sequence).ToListAsync(cancellationToken);
+    /// <summary>Every message of the chat as a tree, and the branch it shows.</summary>
+    private static async Task<Branch> BranchAsync(AppDbContext db, ChatSession session, CancellationToken cancellationToken)
+    {
+        var tree = new ConversationTree(await db.Messages.Where(m => m.SessionId == session.Id).ToListAsync(cancellationToken));
+        return new Branch(tree, tree.PathTo(session.CurrentMessageId));
+    }
+}
+
+/// <summary>A chat's messages (<see cref="Tree"/>) and the conversation a new message continues (<see cref="Path"/>).</summary>
+internal sealed record Branch(ConversationTree Tree, IReadOnlyList<Message> Path)
+{
+    public static Branch Empty => new(new ConversationTree([]), []);
 }
 
 /// <summary>An answer ready to be saved and started: the new user message (none on regenerate), the assistant message and the call.</summary>

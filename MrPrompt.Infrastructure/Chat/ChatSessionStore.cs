@@ -12,9 +12,16 @@ public sealed record SessionSummary(Guid Id, string Title, DateTimeOffset LastAc
 
 public sealed record SessionPage(IReadOnlyList<SessionSummary> Items, int Total);
 
-/// <summary>A session with its messages in order.</summary>
-public sealed record ChatView(ChatSession Session, IReadOnlyList<Message> Messages, IReadOnlyDictionary<Guid, PromptOrigin> Prompts)
+/// <summary>
+/// A session with the messages of the branch it shows, in order, and where each stands among its
+/// alternatives (only those that have some).
+/// </summary>
+public sealed record ChatView(
+    ChatSession Session, IReadOnlyList<Message> Messages, IReadOnlyDictionary<Guid, PromptOrigin> Prompts,
+    IReadOnlyDictionary<Guid, BranchPosition> Branches)
 {
+    public BranchPosition? BranchOf(Message message) => Branches.GetValueOrDefault(message.Id);
+
     /// <summary>The library prompt a message was written from, if any.</summary>
     public PromptOrigin? PromptOf(Message message) =>
         message.PromptVersionId is { } id ? Prompts.GetValueOrDefault(id) : null;
@@ -58,7 +65,10 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
         {
             return null;
         }
-        var messages = await db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId).OrderBy(m => m.Sequence).ToListAsync(cancellationToken);
+        var tree = new ConversationTree(await db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId).ToListAsync(cancellationToken));
+        var messages = tree.PathTo(session.CurrentMessageId);
+        var branches = messages.Select(m => (m.Id, Position: tree.PositionOf(m))).Where(b => b.Position.HasAlternatives)
+            .ToDictionary(b => b.Id, b => b.Position);
         var versionIds = messages.Where(m => m.PromptVersionId is not null).Select(m => m.PromptVersionId!.Value).Distinct().ToList();
         var prompts = versionIds.Count == 0 ? new Dictionary<Guid, PromptOrigin>() : await (
             from v in db.PromptVersions
@@ -66,7 +76,41 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
             where versionIds.Contains(v.Id)
             select new { v.Id, Origin = new PromptOrigin(p.Id, p.Key, v.Number) })
             .ToDictionaryAsync(x => x.Id, x => x.Origin, cancellationToken);
-        return new ChatView(session, messages, prompts);
+        return new ChatView(session, messages, prompts, branches);
+    }
+
+    /// <summary>
+    /// Shows the branch through <paramref name="messageId"/> (one of the alternatives "‹ 2 / 3 ›" offers), down its newest
+    /// replies; what is sent next continues it. Not while an answer is being written in the chat.
+    /// </summary>
+    public async Task<ChatProblem?> SwitchBranchAsync(Guid userId, Guid sessionId, Guid messageId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var session = await ChatService.FindSessionAsync(db, userId, sessionId, cancellationToken);
+        if (session is null)
+        {
+            return ChatProblem.NotFound();
+        }
+        var messages = await db.Messages.AsNoTracking().Where(m => m.SessionId == sessionId).ToListAsync(cancellationToken);
+        if (messages.Any(m => m.Status == MessageStatus.Streaming))
+        {
+            return ChatProblem.Busy();
+        }
+        var tree = new ConversationTree(messages);
+        if (tree.Find(messageId) is not { } chosen)
+        {
+            return ChatProblem.NotFound();
+        }
+        session.CurrentMessageId = tree.NewestLeafUnder(chosen).Id;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return ChatProblem.NotFound();
+        }
+        return null;
     }
 
     /// <summary>One message of the user's, as saved now (for a page that watched it finish).</summary>
@@ -135,7 +179,14 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
         SessionSettings.Of(source.Session).ApplyTo(copy);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ChatSessions.Add(copy);
-        db.Messages.AddRange(source.Messages.Select(m => CopyOf(m, copy.Id, now)));
+        // The branch shown, as a chat of its own: each copy follows the copy before it.
+        Message? previous = null;
+        foreach (var message in source.Messages)
+        {
+            previous = CopyOf(message, copy.Id, previous?.Id, now);
+            db.Messages.Add(previous);
+        }
+        copy.CurrentMessageId = previous?.Id;
         await db.SaveChangesAsync(cancellationToken);
         return copy.Id;
     }
@@ -160,10 +211,11 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
         return null;
     }
 
-    private static Message CopyOf(Message source, Guid sessionId, DateTimeOffset now) => new()
+    private static Message CopyOf(Message source, Guid sessionId, Guid? parentId, DateTimeOffset now) => new()
     {
         Id = Guid.CreateVersion7(now),
         SessionId = sessionId,
+        ParentId = parentId,
         Sequence = source.Sequence,
         Sender = source.Sender,
         Content = source.Content,

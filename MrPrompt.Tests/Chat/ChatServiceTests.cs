@@ -103,7 +103,7 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
     }
 
     [Fact]
-    public async Task Regenerate_replaces_the_last_answer()
+    public async Task Regenerate_adds_an_alternative_answer_and_keeps_the_old_one()
     {
         var user = await fixture.NewUserAsync();
         var first = (await fixture.Chat.StartChatAsync(user, OpenAI, "Hi", TestContext.Current.CancellationToken)).Value!;
@@ -117,10 +117,52 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
         Assert.Equal([MessageSender.User, MessageSender.Assistant], view.Messages.Select(m => m.Sender));
         Assert.Equal(again.Value.AssistantMessageId, view.Messages[1].Id);
         Assert.Null(again.Value.UserMessageId);
+        Assert.Equal(new BranchPosition(2, 2, first.AssistantMessageId, null), view.BranchOf(view.Messages[1]));
+        Assert.Null(view.BranchOf(view.Messages[0]));
     }
 
     [Fact]
-    public async Task Edit_and_resend_replaces_the_edited_message_and_everything_after_it()
+    public async Task Three_answers_to_one_question_and_the_next_message_continues_the_branch_chosen()
+    {
+        var user = await fixture.NewUserAsync();
+        var first = (await fixture.Chat.StartChatAsync(user, new SessionSettings("echo/echo"), "Pick a colour", TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(first.AssistantMessageId);
+        var answers = new List<Guid> { first.AssistantMessageId };
+        for (var i = 0; i < 2; i++)
+        {
+            var again = (await fixture.Chat.RegenerateAsync(user, first.SessionId, TestContext.Current.CancellationToken)).Value!;
+            await fixture.FinishedAsync(again.AssistantMessageId);
+            answers.Add(again.AssistantMessageId);
+        }
+        // The answers differ only by id: mark branch 2's so the history sent later can be told apart.
+        await using (var db = await fixture.DbAsync())
+        {
+            await db.Messages.Where(m => m.Id == answers[1]).ExecuteUpdateAsync(set => set.SetProperty(m => m.Content, "Branch two says teal"), TestContext.Current.CancellationToken);
+        }
+
+        Assert.Null(await fixture.Sessions.SwitchBranchAsync(user, first.SessionId, answers[1], TestContext.Current.CancellationToken));
+        var onTwo = (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!;
+        Assert.Equal((2, 3), (onTwo.BranchOf(onTwo.Messages[1])!.Number, onTwo.BranchOf(onTwo.Messages[1])!.Count));
+        await fixture.Sessions.UpdateSettingsAsync(user, first.SessionId, OpenAI, TestContext.Current.CancellationToken);
+        var next = (await fixture.Chat.SendAsync(user, first.SessionId, "Why that one?", TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(next.AssistantMessageId);
+
+        var sent = JsonNode.Parse(LastAnswerRequest().Body!)!["messages"]!.AsArray().Select(m => m!["content"]!.GetValue<string>()).ToList();
+        Assert.Equal(["Pick a colour", "Branch two says teal", "Why that one?"], sent);
+        var view = (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!;
+        Assert.Equal([first.UserMessageId!.Value, answers[1], next.UserMessageId!.Value, next.AssistantMessageId], view.Messages.Select(m => m.Id));
+
+        // Moving to branch 3 shows its answer alone; back on 2, the follow-up is there again.
+        Assert.Null(await fixture.Sessions.SwitchBranchAsync(user, first.SessionId, answers[2], TestContext.Current.CancellationToken));
+        Assert.Equal(2, (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!.Messages.Count);
+        Assert.Null(await fixture.Sessions.SwitchBranchAsync(user, first.SessionId, answers[1], TestContext.Current.CancellationToken));
+        Assert.Equal(4, (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!.Messages.Count);
+        var stranger = await fixture.NewUserAsync();
+        Assert.Equal(ChatProblemKind.NotFound, (await fixture.Sessions.SwitchBranchAsync(stranger, first.SessionId, answers[0], TestContext.Current.CancellationToken))!.Kind);
+    }
+
+    [Fact]
+    public async Task Edit_and_resend_starts_a_new_branch_from_the_edited_message_and_keeps_the_old_one()
     {
         var user = await fixture.NewUserAsync();
         var first = (await fixture.Chat.StartChatAsync(user, OpenAI, "First question", TestContext.Current.CancellationToken)).Value!;
@@ -134,9 +176,14 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
 
         var view = (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!;
         Assert.Equal(["First question, rephrased", ProviderFixtures.OpenAIStreamText()], view.Messages.Select(m => m.Content));
-        // The upstream saw only the rephrased question: the replaced turns are gone from the history too.
+        // The upstream saw only the rephrased question: the other branch is not part of this one's history.
         var lastRequest = JsonNode.Parse(LastAnswerRequest().Body!)!;
         Assert.Single(lastRequest["messages"]!.AsArray());
+        Assert.Equal(new BranchPosition(2, 2, first.UserMessageId, null), view.BranchOf(view.Messages[0]));
+
+        Assert.Null(await fixture.Sessions.SwitchBranchAsync(user, first.SessionId, first.UserMessageId.Value, TestContext.Current.CancellationToken));
+        var old = (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!;
+        Assert.Equal(["First question", "Second question"], old.Messages.Where(m => m.Sender == MessageSender.User).Select(m => m.Content));
     }
 
     [Fact]

@@ -80,5 +80,40 @@ public sealed class MigrationsTests(PostgresServer server, TestDatabase database
         Assert.DoesNotContain(tables, t => t.StartsWith("AspNet", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Chats_written_before_branches_become_one_branch_each_shown_to_its_newest_message()
+    {
+        var connectionString = await server.CreateDatabaseAsync("branches");
+        await using var services = TestDatabase.BuildServices(connectionString, new FakeTimeProvider(),
+            new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" });
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var migrator = db.GetService<IMigrator>();
+        await migrator.MigrateAsync("20261205122025_KnowledgeDocumentsFollowTheirCollection", TestContext.Current.CancellationToken);
+        var (session, first, second, third) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            // The account behind the chat does not matter here: foreign keys are not checked for these rows.
+            await using var insert = new NpgsqlCommand($$"""
+                SET session_replication_role = replica;
+                INSERT INTO chat_sessions (id, user_id, title, title_is_provisional, model, knowledge_collection_ids, last_activity_at, created_at, updated_at)
+                    VALUES ('{{session}}', gen_random_uuid(), 'Old chat', false, 'echo/echo', '{}', now(), now(), now());
+                INSERT INTO messages (id, session_id, sequence, sender, content, status, tokens_estimated, created_at, updated_at) VALUES
+                    ('{{second}}', '{{session}}', 5, 'assistant', 'Hello', 'complete', false, now(), now()),
+                    ('{{first}}', '{{session}}', 2, 'user', 'Hi', 'complete', false, now(), now()),
+                    ('{{third}}', '{{session}}', 9, 'user', 'And?', 'complete', false, now(), now());
+                """, connection);
+            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        await migrator.MigrateAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        using var system = MrPrompt.Infrastructure.Persistence.RowSecurity.DataScope.AsSystem("test reads an old chat");
+        var parents = await db.Messages.AsNoTracking().Where(m => m.SessionId == session).ToDictionaryAsync(m => m.Id, m => m.ParentId, TestContext.Current.CancellationToken);
+        Assert.Equal((null, first, second), (parents[first], parents[second], parents[third]));
+        Assert.Equal(third, await db.ChatSessions.Where(s => s.Id == session).Select(s => s.CurrentMessageId).SingleAsync(TestContext.Current.CancellationToken));
+    }
+
     private static string Normalize(string sql) => sql.Trim('\uFEFF', ' ', '\r', '\n').ReplaceLineEndings("\n");
 }

@@ -69,6 +69,14 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// <summary>Drop the final usage chunk of OpenAI streams, as some compatible servers do.</summary>
     public bool OmitUsage { get; set; }
 
+    /// <summary>
+    /// Starts each streamed OpenAI answer with "Answer N: " (N counting from 1), so alternatives written from
+    /// the same recording can be told apart on a page.
+    /// </summary>
+    public bool NumberStreamedAnswers { get; set; }
+
+    private int _streamedAnswers;
+
     public HashSet<string> AcceptedKeys { get; } = [ValidKey];
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
@@ -168,6 +176,10 @@ public sealed class FakeProviderServer : IAsyncDisposable
         {
             chunks = chunks.Where(c => !c.Contains("\"usage\":{", StringComparison.Ordinal)).ToList();
         }
+        if (NumberStreamedAnswers)
+        {
+            chunks = Numbered(chunks, Interlocked.Increment(ref _streamedAnswers));
+        }
         await StreamAsync(context, chunks, fault);
     }
 
@@ -219,6 +231,28 @@ public sealed class FakeProviderServer : IAsyncDisposable
         };
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(answer.ToJsonString());
+    }
+
+    /// <summary>The recorded chunks with "Answer <paramref name="number"/>: " before the first text delta.</summary>
+    private static List<string> Numbered(List<string> chunks, int number)
+    {
+        var numbered = new List<string>(chunks);
+        for (var i = 0; i < numbered.Count; i++)
+        {
+            if (!numbered[i].StartsWith("data: {", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var json = numbered[i]["data: ".Length..].TrimEnd();
+            var chunk = JsonNode.Parse(json)!;
+            if (chunk["choices"]?[0]?["delta"]?["content"] is JsonValue content && content.GetValue<string>().Length > 0)
+            {
+                chunk["choices"]![0]!["delta"]!["content"] = $"Answer {number}: {content.GetValue<string>()}";
+                numbered[i] = "data: " + chunk.ToJsonString() + numbered[i][("data: ".Length + json.Length)..];
+                break;
+            }
+        }
+        return numbered;
     }
 
     /// <summary>A vector from the text's hash: stable, and different for different texts.</summary>

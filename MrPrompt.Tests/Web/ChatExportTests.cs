@@ -54,6 +54,27 @@ public sealed class ChatExportTests(MrPromptApp app) : IClassFixture<MrPromptApp
     }
 
     [Fact]
+    public async Task An_export_follows_the_branch_shown()
+    {
+        var (client, userId) = await SignedInAsync();
+        var sessionId = await EchoChatAsync(userId, "The first wording");
+        var chat = app.Services.GetRequiredService<ChatService>();
+        var firstQuestion = (await app.Services.GetRequiredService<ChatSessionStore>().GetAsync(userId, sessionId, Ct))!.Messages[0].Id;
+        var edited = (await chat.EditAndResendAsync(userId, firstQuestion, "The second wording", Ct)).Value!;
+        await app.Services.GetRequiredService<GenerationRunner>().Find(edited.AssistantMessageId)!.Finished.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+
+        // The messages, below the heading (which carries the chat's title).
+        var onSecond = string.Join('\n', (await client.GetStringAsync($"/api/chats/{sessionId}/export?format=md", Ct)).Split('\n').Skip(1));
+        await app.Services.GetRequiredService<ChatSessionStore>().SwitchBranchAsync(userId, sessionId, firstQuestion, Ct);
+        var onFirst = string.Join('\n', (await client.GetStringAsync($"/api/chats/{sessionId}/export?format=md", Ct)).Split('\n').Skip(1));
+
+        Assert.Contains("The second wording", onSecond, StringComparison.Ordinal);
+        Assert.DoesNotContain("The first wording", onSecond, StringComparison.Ordinal);
+        Assert.Contains("The first wording", onFirst, StringComparison.Ordinal);
+        Assert.DoesNotContain("The second wording", onFirst, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Another_user_gets_not_found_and_a_bad_format_a_clear_400()
     {
         var (_, owner) = await SignedInAsync();

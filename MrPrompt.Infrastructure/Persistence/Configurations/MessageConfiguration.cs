@@ -34,6 +34,8 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         // Restart recovery looks for answers left streaming; few rows ever match.
         builder.HasIndex(m => m.Status).HasFilter("status = 'streaming'");
         builder.HasOne<ChatSession>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
+        // Alternatives go with the message they follow; today only a chat's deletion removes messages.
+        builder.HasOne<Message>().WithMany().HasForeignKey(m => m.ParentId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<PromptVersion>().WithMany().HasForeignKey(m => m.PromptVersionId).OnDelete(DeleteBehavior.SetNull);
     }
 

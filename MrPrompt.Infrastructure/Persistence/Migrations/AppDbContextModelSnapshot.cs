@@ -411,6 +411,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<Guid?>("CurrentMessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("current_message_id");
+
                     b.PrimitiveCollection<Guid[]>("KnowledgeCollectionIds")
                         .IsRequired()
                         .HasColumnType("uuid[]")
@@ -576,6 +580,10 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("output_tokens");
 
+                    b.Property<Guid?>("ParentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parent_id");
+
                     b.Property<Guid?>("PromptVersionId")
                         .HasColumnType("uuid")
                         .HasColumnName("prompt_version_id");
@@ -630,6 +638,9 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_messages");
+
+                    b.HasIndex("ParentId")
+                        .HasDatabaseName("ix_messages_parent_id");
 
                     b.HasIndex("PromptVersionId")
                         .HasDatabaseName("ix_messages_prompt_version_id");
@@ -1805,6 +1816,12 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
 
             modelBuilder.Entity("MrPrompt.Domain.Chat.Message", b =>
                 {
+                    b.HasOne("MrPrompt.Domain.Chat.Message", null)
+                        .WithMany()
+                        .HasForeignKey("ParentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_messages_messages_parent_id");
+
                     b.HasOne("MrPrompt.Domain.Prompts.PromptVersion", null)
                         .WithMany()
                         .HasForeignKey("PromptVersionId")

@@ -78,19 +78,29 @@ export function followScroll(container) {
         container.dataset.follow = nearBottom() ? "on" : "off";
     });
     new MutationObserver(() => {
+        // Scrolled up since it was last pinned to the end (the scroll event may not have arrived yet): a
+        // click on an earlier message must not see the list jump away under the pointer (a ripple is a mutation).
+        if (container.scrollTop < Number(container.dataset.pinnedAt ?? 0) - 1) {
+            container.dataset.follow = "off";
+        }
         if (container.dataset.follow === "on") {
-            container.scrollTop = container.scrollHeight;
+            pinToEnd(container);
         }
     }).observe(container, { childList: true, subtree: true, characterData: true });
-    container.scrollTop = container.scrollHeight;
+    pinToEnd(container);
 }
 
 /** Scrolls to the end and resumes following (after sending a message). */
 export function scrollToEnd(container) {
     if (container) {
         container.dataset.follow = "on";
-        container.scrollTop = container.scrollHeight;
+        pinToEnd(container);
     }
+}
+
+function pinToEnd(container) {
+    container.scrollTop = container.scrollHeight;
+    container.dataset.pinnedAt = String(container.scrollTop);
 }
 
 export async function copyText(text) {
