@@ -207,6 +207,65 @@ public sealed partial class ConversationJourneyTests(Browser browser) : IAsyncLi
         await Expect(Questions(page)).ToHaveCountAsync(3);
     }
 
+    [Fact]
+    public async Task Chats_are_listed_under_today_a_pinned_one_rises_to_the_top_and_an_archived_one_moves_apart()
+    {
+        var page = await SignedUpAtChatAsync("sidebar@example.com");
+        var sessions = page.Locator("[data-testid=session]");
+        string[] titles = ["Olive oil tasting notes", "Café crème — Grüße", "Third chat about tea"];
+        var addresses = new List<string>();
+        foreach (var title in titles)
+        {
+            await page.GotoAsync("/chat");
+            await page.WaitForCircuitAsync();
+            await page.FillAsync("#chat-input", title);
+            await SendButton(page).ClickAsync();
+            await Expect(page).ToHaveURLAsync(ChatAddress());
+            await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete", new() { Timeout = 30_000 });
+            addresses.Add(new Uri(page.Url).AbsolutePath);
+        }
+        await Expect(page.Locator("[data-testid=session-group]")).ToHaveTextAsync(["Today"]);
+        await Expect(sessions).ToHaveTextAsync(titles.Reverse().ToArray());
+
+        // Pin the oldest: it heads the list under "Pinned", and stays there after a reload.
+        await page.GotoAsync(addresses[0]);
+        await page.WaitForCircuitAsync();
+        await page.ClickAsync("[data-testid=pin]");
+        await Expect(page.Locator("[data-testid=session-group]")).ToHaveTextAsync(["Pinned", "Today"]);
+        await Expect(sessions.First).ToHaveTextAsync(titles[0]);
+        await page.ReloadAsync();
+        await page.WaitForCircuitAsync();
+        await Expect(sessions).ToHaveTextAsync([titles[0], titles[2], titles[1]]);
+        await Expect(sessions.First).ToHaveAttributeAsync("data-pinned", "true");
+
+        // Archive the second: out of the list, under "Archived chats", still opened by its address.
+        await page.GotoAsync(addresses[1]);
+        await page.WaitForCircuitAsync();
+        await page.ClickAsync("[data-testid=archive]");
+        await Expect(page.Locator("[data-testid=archived-note]")).ToBeVisibleAsync();
+        await Expect(sessions).ToHaveTextAsync([titles[0], titles[2]]);
+        await page.ClickAsync("[data-testid=show-archived]");
+        await Expect(sessions).ToHaveTextAsync([titles[1]]);
+        await page.ClickAsync("[data-testid=show-archived]");
+        await Expect(sessions).ToHaveCountAsync(2);
+        await page.ReloadAsync();
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid=archived-note]")).ToBeVisibleAsync();
+        await Expect(Questions(page)).ToHaveTextAsync([titles[1]]);
+
+        // Back to the list; a second user sees none of this.
+        await page.ClickAsync("[data-testid=archive]");
+        await Expect(page.Locator("[data-testid=archived-note]")).ToHaveCountAsync(0);
+        await Expect(sessions).ToHaveCountAsync(3);
+        var other = await browser.NewPageAsync(_app.BaseUrl);
+        await other.RegisterAsync("sidebar-other@example.com", "Passw0rd!");
+        await other.GotoAsync("/chat");
+        await other.WaitForCircuitAsync();
+        await Expect(other.Locator("[data-testid=no-sessions]")).ToHaveTextAsync("No chats yet.");
+        await other.ClickAsync("[data-testid=show-archived]");
+        await Expect(other.Locator("[data-testid=no-sessions]")).ToHaveTextAsync("No archived chats.");
+    }
+
     [GeneratedRegex("/chat/[0-9a-f-]{36}$")]
     private static partial Regex ChatAddress();
 

@@ -1499,3 +1499,28 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205144923_PinnedAndArchivedChats') THEN
+    ALTER TABLE chat_sessions ADD archived_at timestamp with time zone;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205144923_PinnedAndArchivedChats') THEN
+    ALTER TABLE chat_sessions ADD pinned_at timestamp with time zone;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205144923_PinnedAndArchivedChats') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205144923_PinnedAndArchivedChats', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -31,6 +31,12 @@ public sealed class ChatSession : IAuditable
     /// <summary>The last message of the branch being shown (<see cref="ConversationTree"/>); null: the newest message's branch.</summary>
     public Guid? CurrentMessageId { get; set; }
 
+    /// <summary>When the user pinned it to the top of the chat list; null when not pinned.</summary>
+    public DateTimeOffset? PinnedAt { get; set; }
+
+    /// <summary>When the user archived it: out of the chat list (shown under "Archived"), still opened by its address.</summary>
+    public DateTimeOffset? ArchivedAt { get; set; }
+
     /// <summary>When a message was last sent: the sidebar's order.</summary>
     public DateTimeOffset LastActivityAt { get; set; }
 

@@ -7,8 +7,8 @@ using NpgsqlTypes;
 
 namespace MrPrompt.Infrastructure.Chat;
 
-/// <summary>A line of the sidebar.</summary>
-public sealed record SessionSummary(Guid Id, string Title, DateTimeOffset LastActivityAt);
+/// <summary>A line of the sidebar, with its group's heading when it is the group's first line.</summary>
+public sealed record SessionSummary(Guid Id, string Title, DateTimeOffset LastActivityAt, bool Pinned = false, string Group = "", bool StartsGroup = false);
 
 public sealed record SessionPage(IReadOnlyList<SessionSummary> Items, int Total);
 
@@ -36,11 +36,15 @@ public sealed record PromptOrigin(Guid PromptId, string Key, int Version);
 /// </summary>
 public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, GenerationRunner runner, TimeProvider clock)
 {
-    /// <summary>The user's chats, newest activity first, optionally only those whose title or messages match <paramref name="search"/>.</summary>
-    public async Task<SessionPage> ListAsync(Guid userId, string? search, int skip, int take, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The user's chats, pinned ones first, then newest activity first, optionally only those whose title or messages
+    /// match <paramref name="search"/>; the archived ones instead with <paramref name="archived"/>. Each line knows its
+    /// heading (<see cref="ChatListGroups"/>, in the user's time zone) and whether it starts one.
+    /// </summary>
+    public async Task<SessionPage> ListAsync(Guid userId, string? search, int skip, int take, CancellationToken cancellationToken = default, bool archived = false)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var sessions = db.ChatSessions.Where(s => s.UserId == userId && s.CompareRunId == null);
+        var sessions = db.ChatSessions.Where(s => s.UserId == userId && s.CompareRunId == null && (s.ArchivedAt != null) == archived);
         if (FullTextQuery.From(search) is { } query)
         {
             sessions = sessions.Where(s =>
@@ -49,13 +53,46 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
                     && EF.Property<NpgsqlTsVector>(m, FullTextSearch.Column).Matches(EF.Functions.ToTsQuery("simple", query))));
         }
         var total = await sessions.CountAsync(cancellationToken);
-        var items = await sessions
-            .OrderByDescending(s => s.LastActivityAt).ThenByDescending(s => s.Id)
-            .Skip(skip).Take(take)
-            .Select(s => new SessionSummary(s.Id, s.Title, s.LastActivityAt))
+        // One line before the page, to know whether the page's first line starts a new heading.
+        var from = Math.Max(0, skip - 1);
+        var rows = await sessions
+            .OrderByDescending(s => s.PinnedAt != null).ThenByDescending(s => s.LastActivityAt).ThenByDescending(s => s.Id)
+            .Skip(from).Take(take + (skip - from))
+            .Select(s => new { s.Id, s.Title, s.LastActivityAt, Pinned = s.PinnedAt != null })
             .ToListAsync(cancellationToken);
+        var zone = await TimeZoneOfAsync(db, userId, cancellationToken);
+        var now = clock.GetUtcNow();
+        var items = new List<SessionSummary>(rows.Count);
+        string? previous = null;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var group = ChatListGroups.Of(rows[i].Pinned && !archived, rows[i].LastActivityAt, now, zone);
+            if (from + i >= skip)
+            {
+                items.Add(new SessionSummary(rows[i].Id, rows[i].Title, rows[i].LastActivityAt, rows[i].Pinned, group, group != previous));
+            }
+            previous = group;
+        }
         return new SessionPage(items, total);
     }
+
+    private static async Task<TimeZoneInfo> TimeZoneOfAsync(AppDbContext db, Guid userId, CancellationToken cancellationToken)
+    {
+        var id = await db.Profiles.Where(p => p.Id == userId).Select(p => p.TimeZone).FirstOrDefaultAsync(cancellationToken);
+        return id is not null && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : TimeZoneInfo.Utc;
+    }
+
+    /// <summary>Pins the chat to the top of the list, or unpins it.</summary>
+    public Task<ChatProblem?> SetPinnedAsync(Guid userId, Guid sessionId, bool pinned, CancellationToken cancellationToken = default) =>
+        UpdateAsync(userId, sessionId, s => s.PinnedAt = pinned ? s.PinnedAt ?? clock.GetUtcNow() : null, cancellationToken);
+
+    /// <summary>Moves the chat out of the list into "Archived" (unpinning it), or back.</summary>
+    public Task<ChatProblem?> SetArchivedAsync(Guid userId, Guid sessionId, bool archived, CancellationToken cancellationToken = default) =>
+        UpdateAsync(userId, sessionId, s =>
+        {
+            s.ArchivedAt = archived ? s.ArchivedAt ?? clock.GetUtcNow() : null;
+            s.PinnedAt = archived ? null : s.PinnedAt;
+        }, cancellationToken);
 
     public async Task<ChatView?> GetAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Infrastructure.Chat;
@@ -39,6 +40,44 @@ public sealed class ChatSessionStoreTests(ChatFixture fixture) : IClassFixture<C
         Assert.Single(everyWord.Items);
         var syntax = await fixture.Sessions.ListAsync(user, "pizza & | ! :* ( ' \\", 0, 10, TestContext.Current.CancellationToken);
         Assert.Equal([pizza.SessionId], syntax.Items.Select(s => s.Id));
+    }
+
+    [Fact]
+    public async Task The_list_groups_chats_by_day_with_pinned_ones_first_and_archived_ones_apart()
+    {
+        var user = await fixture.NewUserAsync();
+        var now = fixture.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var ages = new[] { 0, 1, 3, 20, 400 };
+        var ids = new List<Guid>();
+        foreach (var days in ages)
+        {
+            var id = (await ChatAsync(user, $"Chat from {days} days ago")).SessionId;
+            await using var db = await fixture.DbAsync();
+            await db.ChatSessions.Where(s => s.Id == id).ExecuteUpdateAsync(set => set.SetProperty(s => s.LastActivityAt, now.AddDays(-days)), TestContext.Current.CancellationToken);
+            ids.Add(id);
+        }
+        Assert.Null(await fixture.Sessions.SetPinnedAsync(user, ids[3], true, TestContext.Current.CancellationToken));
+        Assert.Null(await fixture.Sessions.SetArchivedAsync(user, ids[1], true, TestContext.Current.CancellationToken));
+
+        var listed = (await fixture.Sessions.ListAsync(user, null, 0, 10, TestContext.Current.CancellationToken)).Items;
+        Assert.Equal([ids[3], ids[0], ids[2], ids[4]], listed.Select(s => s.Id));
+        Assert.Equal([ChatListGroups.Pinned, ChatListGroups.Today, ChatListGroups.Previous7Days, now.AddDays(-400).Year.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            listed.Select(s => s.Group));
+        Assert.All(listed, s => Assert.True(s.StartsGroup));
+
+        // A page that starts inside a group does not repeat its heading.
+        Assert.Null(await fixture.Sessions.SetPinnedAsync(user, ids[0], true, TestContext.Current.CancellationToken));
+        var second = Assert.Single((await fixture.Sessions.ListAsync(user, null, 1, 1, TestContext.Current.CancellationToken)).Items);
+        Assert.Equal((ChatListGroups.Pinned, false), (second.Group, second.StartsGroup));
+
+        var archived = (await fixture.Sessions.ListAsync(user, null, 0, 10, TestContext.Current.CancellationToken, archived: true)).Items;
+        Assert.Equal([ids[1]], archived.Select(s => s.Id));
+        Assert.Equal(ChatListGroups.Yesterday, archived[0].Group);
+        Assert.NotNull((await fixture.Sessions.GetAsync(user, ids[1], TestContext.Current.CancellationToken))!.Session.ArchivedAt);
+        var stranger = await fixture.NewUserAsync();
+        Assert.Equal(ChatProblemKind.NotFound, (await fixture.Sessions.SetArchivedAsync(stranger, ids[0], true, TestContext.Current.CancellationToken))!.Kind);
+        Assert.Null(await fixture.Sessions.SetArchivedAsync(user, ids[1], false, TestContext.Current.CancellationToken));
+        Assert.Equal(5, (await fixture.Sessions.ListAsync(user, null, 0, 10, TestContext.Current.CancellationToken)).Total);
     }
 
     [Fact]
