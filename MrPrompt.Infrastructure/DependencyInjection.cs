@@ -207,6 +207,7 @@ public static class DependencyInjection
         services.AddSingleton<SessionTitler>();
         services.AddSingleton<ChatService>();
         services.AddSingleton<ChatSessionStore>();
+        services.AddSingleton<ChatShares>();
         services.AddSingleton<CompareService>();
     }
 

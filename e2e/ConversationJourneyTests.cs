@@ -266,6 +266,45 @@ public sealed partial class ConversationJourneyTests(Browser browser) : IAsyncLi
         await Expect(other.Locator("[data-testid=no-sessions]")).ToHaveTextAsync("No archived chats.");
     }
 
+    [Fact]
+    public async Task A_share_link_is_read_signed_out_and_after_revoking_it_is_not_found()
+    {
+        var page = await SignedUpAtChatAsync("sharer@example.com");
+        await SendAndWatchAsync(page, "First turn — Grüße aus Köln", 1, typedWhileStreaming: null);
+        await SendAndWatchAsync(page, "Second turn: <b>not bold</b> 東京", 2, typedWhileStreaming: null);
+
+        await page.ClickAsync("[data-testid=share]");
+        await page.ClickAsync("[data-testid=share-create]");
+        var link = await page.Locator("#share-link-text").InputValueAsync();
+        Assert.Matches("/share/[A-Za-z0-9_-]{43}$", link);
+        await Expect(page.Locator("[data-testid=share-row]")).ToHaveCountAsync(1);
+
+        // Someone without an account opens it: both turns, the markup shown as text, nothing of the app around it.
+        var stranger = await browser.NewPageAsync(_app.BaseUrl);
+        var opened = await stranger.GotoAsync(link);
+        Assert.Equal(200, opened!.Status);
+        await Expect(stranger.Locator("[data-testid=shared-title]")).ToHaveTextAsync("First turn — Grüße aus Köln");
+        await Expect(stranger.Locator("[data-testid=shared-message][data-sender=user] [data-testid=message-text]"))
+            .ToHaveTextAsync(["First turn — Grüße aus Köln", "Second turn: <b>not bold</b> 東京"]);
+        await Expect(stranger.Locator("[data-testid=shared-message][data-sender=assistant]")).ToHaveCountAsync(2);
+        await Expect(stranger.Locator("b")).ToHaveCountAsync(0);
+        await Expect(stranger.Locator("[data-testid=new-chat]")).ToHaveCountAsync(0);
+
+        // A third turn after sharing is not in the link; then the owner revokes it.
+        await page.ClickAsync("[data-testid=share-close]");
+        await SendAndWatchAsync(page, "Third turn, private", 3, typedWhileStreaming: null);
+        await stranger.ReloadAsync();
+        await Expect(stranger.Locator("[data-testid=shared-message]")).ToHaveCountAsync(4);
+        await page.ClickAsync("[data-testid=share]");
+        await page.ClickAsync("[data-testid=share-revoke]");
+        await Expect(page.Locator("[data-testid=share-state]")).ToHaveTextAsync("revoked");
+
+        var gone = await stranger.GotoAsync(link);
+        Assert.Equal(404, gone!.Status);
+        await Expect(stranger.Locator("[data-testid=shared-messages]")).ToHaveCountAsync(0);
+        await Expect(stranger.GetByText("Not found").First).ToBeVisibleAsync();
+    }
+
     [GeneratedRegex("/chat/[0-9a-f-]{36}$")]
     private static partial Regex ChatAddress();
 

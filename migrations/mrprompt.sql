@@ -1524,3 +1524,58 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205145452_ChatShares') THEN
+    CREATE TABLE chat_shares (
+        id uuid NOT NULL,
+        session_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        token_hash character varying(64) NOT NULL,
+        snapshot jsonb NOT NULL,
+        expires_at timestamp with time zone,
+        revoked_at timestamp with time zone,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_chat_shares PRIMARY KEY (id),
+        CONSTRAINT fk_chat_shares_chat_sessions_session_id FOREIGN KEY (session_id) REFERENCES chat_sessions (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205145452_ChatShares') THEN
+    CREATE INDEX ix_chat_shares_session_id ON chat_shares (session_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205145452_ChatShares') THEN
+    CREATE UNIQUE INDEX ix_chat_shares_token_hash ON chat_shares (token_hash);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205145452_ChatShares') THEN
+    ALTER TABLE chat_shares ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE chat_shares FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON chat_shares
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205145452_ChatShares') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205145452_ChatShares', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

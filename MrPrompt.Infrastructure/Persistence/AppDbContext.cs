@@ -20,6 +20,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<ApiCredential> ApiCredentials => Set<ApiCredential>();
     public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
     public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
+    public DbSet<ChatShare> ChatShares => Set<ChatShare>();
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<CompareRun> CompareRuns => Set<CompareRun>();
     public DbSet<MrPrompt.Domain.Jobs.GenerationJob> GenerationJobs => Set<MrPrompt.Domain.Jobs.GenerationJob>();
