@@ -108,16 +108,10 @@ public static class OperatorCommands
         {
             return missing;
         }
-        decimal? budget = null;
-        if (!options["usd"].Equals("none", StringComparison.OrdinalIgnoreCase))
+        if (!MrPrompt.Domain.Usage.Budgets.TryParse(options["usd"], out var budget) || MrPrompt.Domain.Usage.Budgets.Validate(budget) is not null)
         {
-            if (!decimal.TryParse(options["usd"], System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var usd)
-                || usd < 0 || usd > 1_000_000)
-            {
-                await error.WriteLineAsync($"--usd must be an amount of US dollars between 0 and 1000000 (such as 25.50), or none. Got: {options["usd"]}");
-                return Mistake;
-            }
-            budget = usd;
+            await error.WriteLineAsync($"--usd must be an amount of US dollars between 0 and 1000000 (such as 25.50), or none. Got: {options["usd"]}");
+            return Mistake;
         }
         await using var scope = services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();

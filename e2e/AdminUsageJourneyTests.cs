@@ -93,6 +93,45 @@ public sealed class AdminUsageJourneyTests(Browser browser) : IAsyncLifetime
         Assert.Equal(cost, decimal.Parse(Field("cost_usd"), CultureInfo.InvariantCulture));
     }
 
+    [Fact]
+    public async Task The_admin_sets_a_members_budget_on_the_users_page_and_the_members_next_call_is_refused()
+    {
+        var page = await browser.NewPageAsync(_app.BaseUrl, width: 1400, height: 1000);
+        await page.RegisterAsync("budget-owner@example.com", "Passw0rd!");
+        await page.SignOutAsync();
+        await page.RegisterAsync("spender@example.com", "Passw0rd!");
+        await ChatAsync(page, "openai · gpt-4o-mini", "Pizza toppings?");
+        await page.SignOutAsync();
+
+        await page.SignInAsync("budget-owner@example.com", "Passw0rd!");
+        await page.GotoAsync("/admin/users");
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid='month-spender@example.com']")).ToContainTextAsync("1 calls · $0.000");
+        await Expect(page.Locator("[data-testid='budget-spender@example.com']")).ToHaveTextAsync("no cap");
+        await page.ClickAsync("[data-testid='set-budget-spender@example.com']");
+        await page.FillAsync("#budget-usd", "lots");
+        await page.ClickAsync("[data-testid=budget-save]");
+        await Expect(page.Locator(".mud-dialog")).ToContainTextAsync("Write an amount such as 25.50");
+        await page.FillAsync("#budget-usd", "0");
+        await page.ClickAsync("[data-testid=budget-save]");
+        await Expect(page.Locator("[data-testid='budget-spender@example.com']")).ToContainTextAsync("of $0.00");
+        await page.ReloadAsync();
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid='budget-spender@example.com']")).ToContainTextAsync("of $0.00");
+        await page.SignOutAsync();
+
+        // The member's next question is refused, saying why, without a call upstream.
+        var calls = _upstream.ChatRequestCount;
+        await page.SignInAsync("spender@example.com", "Passw0rd!");
+        await page.GotoAsync("/chat");
+        await page.WaitForCircuitAsync();
+        await page.ChooseAsync("chat-model", "openai · gpt-4o-mini");
+        await page.FillAsync("#chat-input", "One more?");
+        await page.ClickAsync("[data-testid=send]");
+        await Expect(page.Locator("[data-testid=message-error]").Last).ToContainTextAsync("Your monthly budget of $0.00 does not cover this call", new() { Timeout = 30_000 });
+        Assert.Equal(calls, _upstream.ChatRequestCount);
+    }
+
     /// <summary>Sends one message with <paramref name="model"/> and waits for the whole answer; returns its tokens-and-cost line.</summary>
     private static async Task<string> ChatAsync(IPage page, string model, string message)
     {

@@ -47,12 +47,13 @@ public static class AuditActions
     public const string InvitationWithdrawn = "invitation_withdrawn";
     public const string InvitationUsed = "invitation_used";
     public const string ProtectedLabelsChanged = "protected_labels_changed";
+    public const string BudgetChanged = "budget_changed";
 
     public static IReadOnlyList<string> All { get; } =
     [
         SignIn, SignInFailed, RoleChanged, AccountDisabled, AccountEnabled, CredentialAdded, CredentialReplaced,
         CredentialDeleted, ApiKeyCreated, ApiKeyRevoked, PromptPublished, UsageRetentionChanged,
         AccountUnlocked, PasswordResetLinkCreated, PasswordReset, PasswordChanged,
-        InvitationCreated, InvitationWithdrawn, InvitationUsed, ProtectedLabelsChanged,
+        InvitationCreated, InvitationWithdrawn, InvitationUsed, ProtectedLabelsChanged, BudgetChanged,
     ];
 }

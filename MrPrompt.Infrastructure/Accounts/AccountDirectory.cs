@@ -1,3 +1,4 @@
+using MrPrompt.Domain.Usage;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Accounts;
@@ -66,13 +67,58 @@ public sealed class AccountDirectory(IDbContextFactory<AppDbContext> contexts, A
             $"{current.Email} {(disabled ? "disabled" : "enabled")}"), cancellationToken);
     }
 
+    /// <summary>
+    /// Caps what the account may spend a month (<paramref name="usd"/>; null: the configured default), effective at its
+    /// next call here and within a minute on other instances; audited.
+    /// </summary>
+    public async Task<string?> SetBudgetAsync(AdminCaller admin, Guid userId, decimal? usd, CancellationToken cancellationToken = default)
+    {
+        using var acrossAccounts = admin.AcrossAccounts("SetBudget");
+        if (Budgets.Validate(usd) is { } invalid)
+        {
+            return invalid;
+        }
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var current = await db.Summaries().FirstOrDefaultAsync(a => a.Id == userId, cancellationToken);
+        if (current is null)
+        {
+            return "This account no longer exists.";
+        }
+        if (current.MonthlyBudgetUsd == usd)
+        {
+            return null;
+        }
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.MonthlyBudgetUsd, usd), cancellationToken);
+        changes.Record(userId);
+        await audit.RecordAsync(AuditActions.BudgetChanged, admin.UserId, "", userId,
+            $"{current.Email}: monthly budget {Budgets.Describe(current.MonthlyBudgetUsd)} → {Budgets.Describe(usd)}");
+        return null;
+    }
+
+    /// <summary>Requests and spend of each API key since the start of this month (UTC), from the usage log.</summary>
+    public async Task<IReadOnlyDictionary<Guid, MonthToDate>> MonthToDateByKeyAsync(AdminCaller admin, CancellationToken cancellationToken = default)
+    {
+        using var acrossAccounts = admin.AcrossAccounts("MonthToDateByKey");
+        var monthStart = MonthStart();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.UsageRecords.Where(u => u.ExecutedAt >= monthStart && u.ApiKeyId != null)
+            .GroupBy(u => u.ApiKeyId!.Value)
+            .Select(g => new { g.Key, Requests = g.Count(), Cost = g.Sum(u => u.CostUsd ?? 0) })
+            .ToDictionaryAsync(g => g.Key, g => new MonthToDate(g.Requests, g.Cost), cancellationToken);
+    }
+
+    private DateTimeOffset MonthStart()
+    {
+        var now = clock.GetUtcNow();
+        return new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+    }
+
     /// <summary>Requests and spend of every account since the start of this month (UTC), from the usage log.</summary>
     public async Task<IReadOnlyDictionary<Guid, MonthToDate>> MonthToDateAsync(AdminCaller admin, CancellationToken cancellationToken = default)
     {
         using var acrossAccounts = admin.AcrossAccounts("MonthToDate");
         ArgumentNullException.ThrowIfNull(admin);
-        var now = clock.GetUtcNow();
-        var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var monthStart = MonthStart();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.UsageRecords.Where(u => u.ExecutedAt >= monthStart)
             .GroupBy(u => u.UserId)

@@ -28,5 +28,6 @@ internal static class AccountQueries
             UpdatedAt = profile.UpdatedAt,
             DisabledAt = user.DisabledAt,
             LockedOutUntil = user.LockoutEnd,
+            MonthlyBudgetUsd = user.MonthlyBudgetUsd,
         };
 }

@@ -14,6 +14,9 @@ public sealed record AccountSummary
     public ThemePreference Theme { get; init; }
     public string TimeZone { get; init; } = ProfileRules.DefaultTimeZone;
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The account's own monthly spending cap in US dollars; null: the configured default (<c>Limits__DefaultMonthlyBudgetUsd</c>).</summary>
+    public decimal? MonthlyBudgetUsd { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 
     /// <summary>When an admin disabled the account; null while it may sign in.</summary>

@@ -73,6 +73,51 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         Assert.Equal(new MonthToDate(2, 0.75m), month[user]);
     }
 
+    [Fact]
+    public async Task An_admin_sets_a_budget_that_calls_feel_at_once_and_the_audit_log_records_it()
+    {
+        var user = await TestUsers.RegisterAsync(fixture.Services);
+        var allowances = fixture.Services.GetRequiredService<MrPrompt.Infrastructure.Gateway.Limits.CallerAllowances>();
+        var before = (await allowances.ForAsync(user, Ct)).MonthlyBudgetUsd; // cached from here on
+
+        Assert.Null(await Directory.SetBudgetAsync(Admin, user, 12.50m, Ct));
+
+        Assert.Equal(12.50m, (await allowances.ForAsync(user, Ct)).MonthlyBudgetUsd);
+        Assert.NotEqual(before, 12.50m);
+        Assert.Equal(12.50m, (await Directory.ListAsync(Admin, null, Ct)).Single(a => a.Id == user).MonthlyBudgetUsd);
+        Assert.Equal("A monthly budget is in whole cents, such as 25.50.", await Directory.SetBudgetAsync(Admin, user, 1.005m, Ct));
+        Assert.StartsWith("A monthly budget is between $0", await Directory.SetBudgetAsync(Admin, user, -1m, Ct), StringComparison.Ordinal);
+        Assert.Equal("This account no longer exists.", await Directory.SetBudgetAsync(Admin, Guid.NewGuid(), 5m, Ct));
+        Assert.Null(await Directory.SetBudgetAsync(Admin, user, null, Ct));
+        Assert.Equal(before, (await allowances.ForAsync(user, Ct)).MonthlyBudgetUsd);
+        var changes = await fixture.Services.GetRequiredService<MrPrompt.Infrastructure.Audit.AuditLog>()
+            .ListAsync(Admin, new(AuditActions.BudgetChanged), Ct);
+        Assert.Equal(2, changes.Count(e => e.TargetId == user));
+        Assert.Contains(changes, e => e.TargetId == user && e.Detail.EndsWith("the default → $12.50", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Spend_this_month_is_counted_per_api_key()
+    {
+        var user = await TestUsers.RegisterAsync(fixture.Services);
+        var (keyA, keyB) = (Guid.NewGuid(), Guid.NewGuid());
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = await fixture.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct))
+        {
+            db.UsageRecords.AddRange(
+                ByKey(Row(user, now, 0.25m), keyA),
+                ByKey(Row(user, now, 0.50m), keyA),
+                ByKey(Row(user, now, 1m), keyB),
+                ByKey(Row(user, now.AddMonths(-2), 9m), keyB),
+                Row(user, now, 4m));
+            await db.SaveChangesAsync(Ct);
+        }
+
+        var byKey = await Directory.MonthToDateByKeyAsync(Admin, Ct);
+
+        Assert.Equal((new MonthToDate(2, 0.75m), new MonthToDate(1, 1m)), (byKey[keyA], byKey[keyB]));
+    }
+
     /// <summary>Makes these accounts the only Admins in this class's database, whatever earlier tests left.</summary>
     private async Task OnlyAdminsAsync(params Guid[] admins)
     {
@@ -84,6 +129,12 @@ public sealed class AccountDirectoryTests(GatewayFixture fixture) : IClassFixtur
         {
             await TestUsers.SetRoleAsync(fixture.Services, other.Id, AppRoles.User);
         }
+    }
+
+    private static UsageRecord ByKey(UsageRecord row, Guid apiKeyId)
+    {
+        row.ApiKeyId = apiKeyId;
+        return row;
     }
 
     private static UsageRecord Row(Guid userId, DateTimeOffset at, decimal cost) => new()
