@@ -152,6 +152,9 @@ public static class DependencyInjection
         services.AddLimits(configuration);
         services.AddSingleton<UserModelCatalog>();
         services.AddHostedService<ProviderModelCheck>();
+        services.AddOptions<ProviderRefreshOptions>().BindConfiguration("StoredProviders");
+        services.AddSingleton<StoredProviders>();
+        services.AddHostedService<StoredProvidersRefresh>();
 
         // What programs add on top: replay, cache and in-flight sharing (see ReusingGateway).
         services.AddHybridCache();

@@ -132,6 +132,49 @@ public sealed class AdminUsageJourneyTests(Browser browser) : IAsyncLifetime
         Assert.Equal(calls, _upstream.ChatRequestCount);
     }
 
+    [Fact]
+    public async Task A_provider_added_on_the_admin_page_is_used_from_chat_without_a_restart()
+    {
+        var page = await browser.NewPageAsync(_app.BaseUrl, width: 1400, height: 1000);
+        await page.RegisterAsync("provider-admin@example.com", "Passw0rd!");
+        await page.GotoAsync("/admin/providers");
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid=provider-row-openai] [data-testid=provider-configured]")).ToBeVisibleAsync();
+
+        await page.ClickAsync("[data-testid=add-provider]");
+        await page.FillAsync("#provider-id", "team-gateway");
+        await page.FillAsync("#provider-name", "Team gateway");
+        await page.FillAsync("#provider-base-url", _upstream.OpenAIBaseUrl);
+        await page.FillAsync("#provider-key", "sk-wrong-key-000000000000");
+        await page.FillAsync("#model-id-0", "gpt-4o-mini");
+        await page.FillAsync("#model-in-0", "0.15");
+        await page.FillAsync("#model-out-0", "0.60");
+        await page.ClickAsync("[data-testid=provider-test]");
+        await Expect(page.Locator("[data-testid=provider-test-result]")).ToContainTextAsync("It did not answer");
+        await page.FillAsync("#provider-key", FakeProviderServer.ValidKey);
+        await page.ClickAsync("[data-testid=provider-test]");
+        await Expect(page.Locator("[data-testid=provider-test-result]")).ToContainTextAsync("It answers");
+        await page.ClickAsync("[data-testid=provider-save]");
+        await Expect(page.Locator("[data-testid=provider-row-team-gateway]")).ToContainTextAsync("gpt-4o-mini");
+        await Expect(page.Locator("[data-testid=provider-row-team-gateway]")).ToContainTextAsync("…" + FakeProviderServer.ValidKey[^4..]);
+        Assert.DoesNotContain(FakeProviderServer.ValidKey, await page.ContentAsync(), StringComparison.Ordinal);
+
+        // At once, in chat, for the admin and for a member who signs up afterwards.
+        var meta = await ChatAsync(page, "Team gateway · gpt-4o-mini", "Hello through the new provider");
+        Assert.Contains("team-gateway/gpt-4o-mini", meta, StringComparison.Ordinal);
+        Assert.Equal(FakeProviderServer.ValidKey, _upstream.Requests.Last(r => r.IsChat).ApiKey);
+        await page.SignOutAsync();
+        await page.RegisterAsync("provider-member@example.com", "Passw0rd!");
+        await ChatAsync(page, "Team gateway · gpt-4o-mini", "Me too?");
+        await page.SignOutAsync();
+
+        // The audit log has it.
+        await page.SignInAsync("provider-admin@example.com", "Passw0rd!");
+        await page.GotoAsync("/admin/audit");
+        await page.WaitForCircuitAsync();
+        await Expect(page.GetByText("provider_added").First).ToBeVisibleAsync();
+    }
+
     /// <summary>Sends one message with <paramref name="model"/> and waits for the whole answer; returns its tokens-and-cost line.</summary>
     private static async Task<string> ChatAsync(IPage page, string model, string message)
     {

@@ -1579,3 +1579,34 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205150433_StoredProviders') THEN
+    CREATE TABLE system_providers (
+        id character varying(40) NOT NULL,
+        display_name character varying(80) NOT NULL,
+        kind character varying(32) NOT NULL,
+        base_url character varying(500),
+        encrypted_key text,
+        key_hint character varying(32),
+        shared_with_users boolean NOT NULL,
+        models jsonb NOT NULL,
+        updated_by uuid,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_system_providers PRIMARY KEY (id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205150433_StoredProviders') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205150433_StoredProviders', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

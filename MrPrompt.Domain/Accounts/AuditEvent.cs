@@ -48,6 +48,9 @@ public static class AuditActions
     public const string InvitationUsed = "invitation_used";
     public const string ProtectedLabelsChanged = "protected_labels_changed";
     public const string BudgetChanged = "budget_changed";
+    public const string ProviderAdded = "provider_added";
+    public const string ProviderChanged = "provider_changed";
+    public const string ProviderRemoved = "provider_removed";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -55,5 +58,6 @@ public static class AuditActions
         CredentialDeleted, ApiKeyCreated, ApiKeyRevoked, PromptPublished, UsageRetentionChanged,
         AccountUnlocked, PasswordResetLinkCreated, PasswordReset, PasswordChanged,
         InvitationCreated, InvitationWithdrawn, InvitationUsed, ProtectedLabelsChanged, BudgetChanged,
+        ProviderAdded, ProviderChanged, ProviderRemoved,
     ];
 }

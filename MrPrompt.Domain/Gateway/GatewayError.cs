@@ -17,6 +17,9 @@ public sealed record GatewayError(GatewayErrorCode Code, string Message, TimeSpa
             ? $"{providerName} offers no model here now, so {model} cannot be used."
             : $"{providerName} does not offer {model} here. It offers: {string.Join(", ", offered.Take(50))}{(offered.Count > 50 ? ", …" : "")}.");
 
+    public static GatewayError ModelNotForRole(string model, string role) =>
+        new(GatewayErrorCode.ModelNotForRole, $"{model} is not open to the {role} role here. Pick another model, or ask an admin.");
+
     public static GatewayError PriceUnknown(string model) =>
         new(GatewayErrorCode.PriceUnknown,
             $"{model} has no known price, so a monthly budget cannot be kept with it. An admin can give it a price (Providers__<id>__Models__<n>__InputPrice and __OutputPrice) or set Limits__UnknownModelPriceUsdPerMillion.");

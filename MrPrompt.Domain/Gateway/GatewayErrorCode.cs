@@ -32,4 +32,7 @@ public enum GatewayErrorCode
 
     /// <summary>The account was disabled by an admin.</summary>
     AccountDisabled,
+
+    /// <summary>A model the caller's role may not use through the shared key.</summary>
+    ModelNotForRole,
 }

@@ -9,9 +9,10 @@ namespace MrPrompt.Infrastructure.Gateway;
 /// Decides which key a call uses: the user's own key for that provider, else the system key where the
 /// operator shares it, else a clear "add a key" message. The system key serves only the models its
 /// provider offers (<see cref="ProviderModels"/>): any other name would spend the operator's money on
-/// whatever the provider accepts, at no known price.
+/// whatever the provider accepts, at no known price. A model an admin opened only to some roles serves
+/// the others only through keys of their own.
 /// </summary>
-public sealed class GatewayTargetResolver(ProviderCatalog catalog, CredentialService credentials, ProviderModels models)
+public sealed class GatewayTargetResolver(ProviderCatalog catalog, CredentialService credentials, ProviderModels models, Limits.CallerAllowances allowances)
 {
     /// <param name="offeredOnly">False to find the key only, whatever the model (listing what a provider offers).</param>
     public async Task<(GatewayTarget? Target, GatewayError? Error)> ResolveAsync(Guid userId, ModelRef model, CancellationToken cancellationToken, bool offeredOnly = true)
@@ -57,6 +58,11 @@ public sealed class GatewayTargetResolver(ProviderCatalog catalog, CredentialSer
         if (keyless || (system.SystemApiKey is not null && system.SharedWithUsers))
         {
             var target = Target(system, system.SystemApiKey, model.Model, null);
+            if (offeredOnly && system.FindModel(model.Model) is { Roles.Count: > 0 } restricted
+                && (await allowances.ForAsync(userId, cancellationToken)).Role is var role && !restricted.AllowsRole(role))
+            {
+                return (null, GatewayError.ModelNotForRole(model.ToString(), role));
+            }
             if (offeredOnly && (await models.ListAsync(system, target.Endpoint, null, cancellationToken)).Models is var offered && !offered.Contains(model.Model, StringComparer.Ordinal))
             {
                 return (null, GatewayError.ModelNotOffered(system.DisplayName, model.ToString(), offered.Select(m => $"{system.Id}/{m}").ToList()));

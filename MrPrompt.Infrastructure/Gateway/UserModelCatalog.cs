@@ -19,7 +19,8 @@ public sealed class UserModelCatalog(
     ProviderCatalog catalog,
     CredentialService credentials,
     GatewayTargetResolver resolver,
-    ProviderModels models)
+    ProviderModels models,
+    Limits.CallerAllowances allowances)
 {
     public async Task<IReadOnlyList<ModelChoice>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
     {
@@ -27,6 +28,7 @@ public sealed class UserModelCatalog(
             .Concat((await credentials.ListAsync(userId, cancellationToken)).Select(c => c.Provider))
             .Distinct(StringComparer.OrdinalIgnoreCase);
         var choices = new List<ModelChoice>();
+        var role = (await allowances.ForAsync(userId, cancellationToken)).Role;
         foreach (var providerId in providerIds)
         {
             var probe = catalog.Find(providerId)?.DefaultModel ?? ProviderPreset.Find(providerId)?.DefaultModel ?? "default";
@@ -37,6 +39,10 @@ public sealed class UserModelCatalog(
             }
             foreach (var model in (await models.ListAsync(target.Provider, target.Endpoint, target.CredentialId, cancellationToken)).Models)
             {
+                if (target.CredentialId is null && target.Provider.FindModel(model)?.AllowsRole(role) == false)
+                {
+                    continue; // through the system key, and not open to this role
+                }
                 choices.Add(new ModelChoice(new ModelRef(target.Provider.Id, model), target.Provider.DisplayName, target.Provider.Kind == ProviderKind.Echo));
             }
         }

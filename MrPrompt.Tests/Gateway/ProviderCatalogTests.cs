@@ -18,6 +18,20 @@ public sealed class ProviderCatalogTests
     }
 
     [Fact]
+    public void A_configured_model_may_be_opened_to_some_roles_only()
+    {
+        var catalog = Catalog(("Providers:openai:ApiKey", "sk-1"), ("Providers:openai:Models:0:Id", "gpt-4o"),
+            ("Providers:openai:Models:0:Roles:0", "admin"), ("Providers:openai:Models:1:Id", "gpt-4o-mini"));
+
+        var expensive = catalog.Find("openai")!.FindModel("gpt-4o")!;
+        Assert.Equal(["Admin"], expensive.Roles);
+        Assert.Equal((true, false, true), (expensive.AllowsRole("Admin"), expensive.AllowsRole("User"), catalog.Find("openai")!.FindModel("gpt-4o-mini")!.AllowsRole("User")));
+        var wrong = Assert.Throws<StartupException>(() => Catalog(("Providers:openai:ApiKey", "sk-1"), ("Providers:openai:Models:0:Id", "gpt-4o"),
+            ("Providers:openai:Models:0:Roles:0", "root")));
+        Assert.Contains("Providers:openai:Models:0:Roles:0 is 'root'", wrong.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Echo_can_be_switched_off() =>
         Assert.Empty(Catalog(("Providers:echo:Enabled", "false")).All);
 

@@ -11,7 +11,7 @@ public static class GatewayErrorStatus
         GatewayErrorCode.MissingCredential or GatewayErrorCode.CredentialNeedsReentry or GatewayErrorCode.CredentialExpired
             or GatewayErrorCode.InvalidKey or GatewayErrorCode.ContextTooLong or GatewayErrorCode.InvalidRequest
             or GatewayErrorCode.ModelNotOffered => StatusCodes.Status400BadRequest,
-        GatewayErrorCode.PriceUnknown or GatewayErrorCode.AccountDisabled => StatusCodes.Status403Forbidden,
+        GatewayErrorCode.PriceUnknown or GatewayErrorCode.AccountDisabled or GatewayErrorCode.ModelNotForRole => StatusCodes.Status403Forbidden,
         GatewayErrorCode.AnswerTooLong => StatusCodes.Status502BadGateway,
         GatewayErrorCode.RateLimited or GatewayErrorCode.UsageLimited or GatewayErrorCode.BudgetExhausted => StatusCodes.Status429TooManyRequests,
         GatewayErrorCode.ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,

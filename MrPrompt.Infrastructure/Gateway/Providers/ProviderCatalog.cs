@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using MrPrompt.Domain.Accounts;
 using MrPrompt.Domain.Credentials;
 using MrPrompt.Domain.Providers;
 
@@ -10,6 +11,8 @@ namespace MrPrompt.Infrastructure.Gateway.Providers;
 /// section each, plus the usual environment shortcuts (<c>OPENAI_API_KEY</c>, <c>ANTHROPIC_API_KEY</c>,
 /// <c>GEMINI_API_KEY</c>, <c>CHAT_API_BASE</c>/<c>CHAT_API_KEY</c>/<c>CHAT_MODEL_DEFAULT</c>) and the
 /// offline Echo provider unless it is switched off. A wrong setting fails start-up naming its key.
+/// Beside them, the providers admins add in the console (<see cref="StoredProviders"/>), swapped in whole
+/// whenever they change, so a call sees either the old set or the new one.
 /// </summary>
 public sealed class ProviderCatalog
 {
@@ -44,9 +47,19 @@ public sealed class ProviderCatalog
         ValidateFallbacks();
     }
 
-    public IReadOnlyCollection<ProviderDefinition> All => _providers.Values;
+    private volatile IReadOnlyDictionary<string, ProviderDefinition> _stored = new Dictionary<string, ProviderDefinition>(StringComparer.OrdinalIgnoreCase);
 
-    public ProviderDefinition? Find(string providerId) => _providers.GetValueOrDefault(providerId);
+    /// <summary>The configured providers, then those admins added.</summary>
+    public IReadOnlyCollection<ProviderDefinition> All => [.. _providers.Values, .. _stored.Values];
+
+    public ProviderDefinition? Find(string providerId) => _providers.GetValueOrDefault(providerId) ?? _stored.GetValueOrDefault(providerId);
+
+    /// <summary>Whether the provider comes from the configuration (read-only in the console).</summary>
+    public bool IsConfigured(string providerId) => _providers.ContainsKey(providerId);
+
+    /// <summary>Makes <paramref name="stored"/> the providers admins added, replacing the earlier set at once.</summary>
+    internal void ReplaceStored(IEnumerable<ProviderDefinition> stored) =>
+        _stored = stored.Where(p => !_providers.ContainsKey(p.Id)).ToDictionary(p => p.Id, StringComparer.OrdinalIgnoreCase);
 
     public static ProviderDefinition EchoProvider { get; } = new()
     {
@@ -112,7 +125,7 @@ public sealed class ProviderCatalog
         };
     }
 
-    /// <summary>Each entry is a model id, or an object with Id, InputPrice, OutputPrice, ContextWindow and Fallbacks.</summary>
+    /// <summary>Each entry is a model id, or an object with Id, InputPrice, OutputPrice, ContextWindow, Fallbacks and Roles.</summary>
     private static List<ModelDefinition> ReadModels(IConfigurationSection models)
     {
         var result = new List<ModelDefinition>();
@@ -132,11 +145,15 @@ public sealed class ProviderCatalog
             }
             var fallbacks = entry.GetSection("Fallbacks").GetChildren().Select(f =>
                 ModelRef.TryParse(f.Value, out var fallback) ? fallback : throw Invalid(f.Path, $"is '{f.Value}'; write provider/model")).ToList();
+            var roles = entry.GetSection("Roles").GetChildren().Select(r =>
+                AppRoles.All.FirstOrDefault(known => string.Equals(known, r.Value, StringComparison.OrdinalIgnoreCase))
+                ?? throw Invalid(r.Path, $"is '{r.Value}'; use one of {string.Join(", ", AppRoles.All)}")).ToList();
             result.Add(new ModelDefinition(id)
             {
                 Price = input is null ? null : new ModelPrice(input.Value, output!.Value),
                 ContextWindow = ReadInt(entry, "ContextWindow"),
                 Fallbacks = fallbacks,
+                Roles = roles,
             });
         }
         return result;

@@ -36,4 +36,9 @@ public sealed record ModelDefinition(string Id)
 
     /// <summary>Tried in order when this model fails before its first token.</summary>
     public IReadOnlyList<ModelRef> Fallbacks { get; init; } = [];
+
+    /// <summary>The roles that may use it through the system key; empty: every role. Someone's own key is theirs to spend.</summary>
+    public IReadOnlyList<string> Roles { get; init; } = [];
+
+    public bool AllowsRole(string role) => Roles.Count == 0 || Roles.Contains(role, StringComparer.OrdinalIgnoreCase);
 }

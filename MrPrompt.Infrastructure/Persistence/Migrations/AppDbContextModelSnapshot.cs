@@ -1528,6 +1528,66 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.ToTable("prompt_versions", (string)null);
                 });
 
+            modelBuilder.Entity("MrPrompt.Domain.Providers.StoredProvider", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BaseUrl")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("base_url");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("display_name");
+
+                    b.Property<string>("EncryptedKey")
+                        .HasColumnType("text")
+                        .HasColumnName("encrypted_key");
+
+                    b.Property<string>("KeyHint")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("key_hint");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Models")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("models");
+
+                    b.Property<bool>("SharedWithUsers")
+                        .HasColumnType("boolean")
+                        .HasColumnName("shared_with_users");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid?>("UpdatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_system_providers");
+
+                    b.ToTable("system_providers", (string)null);
+                });
+
             modelBuilder.Entity("MrPrompt.Domain.Settings.AppSetting", b =>
                 {
                     b.Property<string>("Key")
