@@ -211,6 +211,7 @@ public static class DependencyInjection
         services.AddSingleton<ChatService>();
         services.AddSingleton<ChatSessionStore>();
         services.AddSingleton<ChatShares>();
+        services.AddSingleton<ChatAttachments>();
         services.AddSingleton<CompareService>();
     }
 

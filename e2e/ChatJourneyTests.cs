@@ -32,6 +32,8 @@ public sealed class ChatJourneyTests(Browser browser) : IAsyncLifetime
             ["Providers:broken:ApiKey"] = "sk-revoked-key-000000000000",
             ["Providers:broken:Models:0"] = "gpt-4o-mini",
             ["Chat:GenerateTitles"] = "false",
+            // A two-page PDF is then longer than what goes whole with a message: it is searched and cited.
+            ["Chat:InlineAttachmentCharacters"] = "100",
         });
     }
 
@@ -100,6 +102,66 @@ public sealed class ChatJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(question.Locator("[data-testid=branch-position]")).ToHaveTextAsync("2 / 2");
         await Expect(page.Locator("[data-testid=message]")).ToHaveCountAsync(2);
         await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+    }
+
+    [Fact]
+    public async Task An_image_is_described_by_a_vision_model_and_a_pdf_is_cited_and_both_stay_after_a_reload()
+    {
+        var page = await OpenChatAsync("attach@example.com");
+        // The upload keeps a fresh input for the next pick after each one: the newest is the live one.
+        var fileInput = page.Locator(".mrp-composer-files input[type=file]").Last;
+
+        // Echo cannot see: the image is refused with the reason, and stays in the composer for another model.
+        await page.ChooseAsync("chat-model", "Echo (offline demo)");
+        await fileInput.SetInputFilesAsync(new FilePayload { Name = "dot.png", MimeType = "image/png", Buffer = KnowledgeFiles.Png });
+        await Expect(page.Locator("[data-testid=attachment-chip]")).ToHaveTextAsync(["dot.png"]);
+        await page.FillAsync("#chat-input", "What is in this picture?");
+        await page.ClickAsync("[data-testid=send]");
+        await Expect(page.Locator("[data-testid=chat-problem]")).ToContainTextAsync("echo/echo cannot see images");
+        await Expect(page.Locator("[data-testid=attachment-chip]")).ToHaveCountAsync(1);
+
+        await page.ChooseAsync("chat-model", "openai · gpt-4o-mini");
+        await page.ClickAsync("[data-testid=send]");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/chat/[0-9a-f-]{36}$"));
+        await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+        await Expect(page.Locator("[data-testid=attachment-chip]")).ToHaveCountAsync(0);
+        var sent = System.Text.Json.Nodes.JsonNode.Parse(_upstream.Requests.Last(r => r.IsChat).Body!)!["messages"]![0]!["content"]!.AsArray();
+        Assert.Equal("What is in this picture?", sent[0]!["text"]!.GetValue<string>());
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(KnowledgeFiles.Png), sent[1]!["image_url"]!["url"]!.GetValue<string>());
+        var thumbnail = page.Locator("[data-testid=attachment-image]");
+        await Expect(thumbnail).ToHaveCountAsync(1);
+        await Expect(thumbnail).ToHaveJSPropertyAsync("naturalWidth", 1); // loaded from its address, for its owner
+
+        // A PDF longer than what goes whole: read into the chat's own knowledge, then cited.
+        string[] pages =
+        [
+            "The lighthouse keeper logs the weather at dawn and dusk every single day of the year.",
+            "Storm lanterns are refilled with paraffin on the first Monday of each month without fail.",
+        ];
+        await fileInput.SetInputFilesAsync(new FilePayload { Name = "keeper.pdf", MimeType = "application/pdf", Buffer = KnowledgeFiles.Pdf(pages) });
+        await page.FillAsync("#chat-input", "When are the storm lanterns refilled?");
+        await page.ClickAsync("[data-testid=send]");
+        await Expect(Answers(page)).ToHaveCountAsync(2, new() { Timeout = 60_000 });
+        await Expect(Answers(page).Last).ToHaveAttributeAsync("data-status", "complete");
+        var citations = Answers(page).Last.Locator("[data-testid=citation]");
+        await Expect(citations.First).ToBeVisibleAsync();
+        await citations.Filter(new() { HasText = "keeper.pdf" }).First.ClickAsync();
+        await Expect(Answers(page).Last.Locator("[data-testid=citation-passage]")).ToContainTextAsync("paraffin on the first Monday");
+
+        await page.ReloadAsync();
+        await page.WaitForCircuitAsync();
+        await Expect(page.Locator("[data-testid=attachment-image]")).ToHaveCountAsync(1);
+        await Expect(page.Locator("[data-testid=attachment-document]")).ToHaveTextAsync(["keeper.pdf"]);
+
+        // A file dropped on the composer lands there as if picked.
+        await page.Locator("[data-testid=composer]").EvaluateAsync("""
+            composer => {
+                const transfer = new DataTransfer();
+                transfer.items.add(new File(["Dropped notes — Grüße"], "dropped.md", { type: "text/markdown" }));
+                composer.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+            }
+            """);
+        await Expect(page.Locator("[data-testid=attachment-chip]")).ToHaveTextAsync(["dropped.md"]);
     }
 
     [Fact]

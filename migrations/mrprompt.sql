@@ -1610,3 +1610,70 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205151129_MessageAttachments') THEN
+    ALTER TABLE knowledge_collections ADD chat_session_id uuid;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205151129_MessageAttachments') THEN
+    CREATE TABLE message_attachments (
+        id uuid NOT NULL,
+        message_id uuid NOT NULL,
+        session_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        file_name character varying(255) NOT NULL,
+        content_type character varying(100) NOT NULL,
+        size_bytes integer NOT NULL,
+        kind character varying(16) NOT NULL,
+        data bytea NOT NULL,
+        inline_text text,
+        knowledge_document_id uuid,
+        created_at timestamp with time zone NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_message_attachments PRIMARY KEY (id),
+        CONSTRAINT fk_message_attachments_chat_sessions_session_id FOREIGN KEY (session_id) REFERENCES chat_sessions (id) ON DELETE CASCADE,
+        CONSTRAINT fk_message_attachments_messages_message_id FOREIGN KEY (message_id) REFERENCES messages (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205151129_MessageAttachments') THEN
+    CREATE INDEX ix_message_attachments_message_id ON message_attachments (message_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205151129_MessageAttachments') THEN
+    CREATE INDEX ix_message_attachments_session_id ON message_attachments (session_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205151129_MessageAttachments') THEN
+    ALTER TABLE message_attachments ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE message_attachments FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON message_attachments
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205151129_MessageAttachments') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205151129_MessageAttachments', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -1,7 +1,7 @@
 namespace MrPrompt.Domain.Chat;
 
-/// <summary>A message of the history as the model will see it, with its size in tokens.</summary>
-public sealed record ConversationTurn(MessageSender Sender, string Text, int Tokens);
+/// <summary>A message of the history as the model will see it (its text and any images), with its size in tokens.</summary>
+public sealed record ConversationTurn(MessageSender Sender, string Text, int Tokens, IReadOnlyList<TurnImage>? Images = null);
 
 /// <summary>The history that fits, and how many of the oldest turns were left out to make it fit.</summary>
 public sealed record TrimmedConversation(IReadOnlyList<ConversationTurn> Turns, int DroppedTurns, int Tokens);

@@ -23,6 +23,12 @@ public sealed class KnowledgeCollection : IAuditable
     /// </summary>
     public long ContentVersion { get; set; }
 
+    /// <summary>
+    /// Set when this is a chat's own collection, holding the documents attached there: out of the knowledge page,
+    /// searched only by that chat, deleted with it.
+    /// </summary>
+    public Guid? ChatSessionId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

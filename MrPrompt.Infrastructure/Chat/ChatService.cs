@@ -16,6 +16,8 @@ using MrPrompt.Infrastructure.Usage;
 using Npgsql;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 using AiChatRole = Microsoft.Extensions.AI.ChatRole;
+using DataContent = Microsoft.Extensions.AI.DataContent;
+using TextContent = Microsoft.Extensions.AI.TextContent;
 
 namespace MrPrompt.Infrastructure.Chat;
 
@@ -37,6 +39,8 @@ public sealed class ChatService(
     IOptions<ConversationOptions> options,
     IOptions<JobOptions> jobOptions,
     KnowledgeSearch knowledge,
+    KnowledgeService collections,
+    ChatAttachments attachments,
     IOptions<KnowledgeOptions> knowledgeOptions,
     TimeProvider clock)
 {
@@ -54,7 +58,12 @@ public sealed class ChatService(
         StartChatAsync(userId, settings, text, null, cancellationToken);
 
     /// <summary>As above, for a message written from a library prompt (<paramref name="prompt"/>), which the message records.</summary>
-    public async Task<ChatResult<Exchange>> StartChatAsync(Guid userId, SessionSettings settings, string text, PromptUse? prompt, CancellationToken cancellationToken = default)
+    public Task<ChatResult<Exchange>> StartChatAsync(Guid userId, SessionSettings settings, string text, PromptUse? prompt, CancellationToken cancellationToken = default) =>
+        StartChatAsync(userId, settings, text, prompt, [], cancellationToken);
+
+    /// <summary>As above, with files attached to the first message (<see cref="ChatAttachments"/>).</summary>
+    public async Task<ChatResult<Exchange>> StartChatAsync(
+        Guid userId, SessionSettings settings, string text, PromptUse? prompt, IReadOnlyList<NewAttachment> files, CancellationToken cancellationToken = default)
     {
         if ((ValidateMessage(text) ?? settings.Validate()) is { } invalid)
         {
@@ -64,14 +73,19 @@ public sealed class ChatService(
         settings.ApplyTo(session);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.ChatSessions.Add(session);
-        return await BeginAnswerAsync(db, session, Branch.Empty, text, cancellationToken, prompt: prompt);
+        return await BeginAnswerAsync(db, session, Branch.Empty, text, cancellationToken, prompt: prompt, files: files);
     }
 
     public Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, CancellationToken cancellationToken = default) =>
         SendAsync(userId, sessionId, text, null, cancellationToken);
 
     /// <summary>Sends <paramref name="text"/>; when it was written from a library prompt, the message records the version.</summary>
-    public async Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, PromptUse? prompt, CancellationToken cancellationToken = default)
+    public Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, PromptUse? prompt, CancellationToken cancellationToken = default) =>
+        SendAsync(userId, sessionId, text, prompt, [], cancellationToken);
+
+    /// <summary>As above, with files attached to the message (<see cref="ChatAttachments"/>).</summary>
+    public async Task<ChatResult<Exchange>> SendAsync(
+        Guid userId, Guid sessionId, string text, PromptUse? prompt, IReadOnlyList<NewAttachment> files, CancellationToken cancellationToken = default)
     {
         if (ValidateMessage(text) is { } invalid)
         {
@@ -84,7 +98,7 @@ public sealed class ChatService(
             return ChatProblem.NotFound();
         }
         var branch = await BranchAsync(db, session, cancellationToken);
-        return await BeginAnswerAsync(db, session, branch, text, cancellationToken, prompt: prompt);
+        return await BeginAnswerAsync(db, session, branch, text, cancellationToken, prompt: prompt, files: files);
     }
 
     /// <summary>Answers the last question of the branch shown again; the earlier answer stays as an alternative ("‹ 1 / 2 ›").</summary>
@@ -235,7 +249,7 @@ public sealed class ChatService(
     /// </summary>
     private async Task<ChatResult<Exchange>> BeginAnswerAsync(
         AppDbContext db, ChatSession session, Branch branch, string? newText, CancellationToken cancellationToken,
-        PromptUse? prompt = null, AnswerOrigin? origin = null)
+        PromptUse? prompt = null, AnswerOrigin? origin = null, IReadOnlyList<NewAttachment>? files = null)
     {
         var history = branch.Path;
         origin ??= AnswerOrigin.Browser;
@@ -262,9 +276,38 @@ public sealed class ChatService(
             }
             session.SystemPrompt = promptSystem;
         }
+        var attached = new List<MessageAttachment>();
+        if (files is { Count: > 0 })
+        {
+            if (!ModelRef.TryParse(session.Model, out var model))
+            {
+                return ChatProblem.Invalid("Pick a model for this chat.");
+            }
+            var prepared = await attachments.PrepareAsync(session.UserId, session.Id, model, files, cancellationToken);
+            if (prepared.Value is not { } ready)
+            {
+                return prepared.Problem!;
+            }
+            attached = ready;
+        }
+        var exchange = await BeginPreparedAnswerAsync(db, session, branch, newText, prompt, origin, attached, cancellationToken);
+        if (exchange.Problem is not null && attached.Count > 0)
+        {
+            await attachments.ForgetAsync(session.UserId, session.Id, attached, CancellationToken.None);
+        }
+        return exchange;
+    }
+
+    private async Task<ChatResult<Exchange>> BeginPreparedAnswerAsync(
+        AppDbContext db, ChatSession session, Branch branch, string? newText, PromptUse? prompt, AnswerOrigin origin,
+        List<MessageAttachment> attached, CancellationToken cancellationToken)
+    {
+        var history = branch.Path;
         var question = newText ?? history.LastOrDefault(m => m.Sender == MessageSender.User)?.Content;
         var sources = await RetrieveAsync(session, question, origin, cancellationToken);
-        var planned = PlanAnswer(session, history, newText, branch.Tree.NextSequence, prompt?.VersionId, sources, parentId: history.LastOrDefault()?.Id);
+        var historyFiles = await ChatAttachments.OfMessagesAsync(db, history.Select(m => m.Id).ToList(), cancellationToken);
+        var planned = PlanAnswer(session, history, newText, branch.Tree.NextSequence, prompt?.VersionId, sources, parentId: history.LastOrDefault()?.Id,
+            newFiles: attached, historyFiles: historyFiles);
         if (planned.Value is not { } plan)
         {
             return planned.Problem!;
@@ -279,6 +322,8 @@ public sealed class ChatService(
         if (plan.UserMessage is not null)
         {
             db.Messages.Add(plan.UserMessage);
+            attached.ForEach(a => a.MessageId = plan.UserMessage.Id);
+            db.MessageAttachments.AddRange(attached);
         }
         db.Messages.Add(plan.AssistantMessage);
         var titleAfter = firstExchange && session.TitleIsProvisional && Limits.GenerateTitles && newText is not null;
@@ -324,11 +369,19 @@ public sealed class ChatService(
     /// </summary>
     private async Task<RetrievedSources?> RetrieveAsync(ChatSession session, string? question, AnswerOrigin origin, CancellationToken cancellationToken)
     {
-        if (session.KnowledgeCollectionIds.Length == 0 || string.IsNullOrWhiteSpace(question))
+        if (string.IsNullOrWhiteSpace(question))
         {
             return null;
         }
-        var (result, _) = await knowledge.SearchAsync(new SearchRequest(session.UserId, session.KnowledgeCollectionIds, KnowledgeSearch.QueryOf(question), knowledgeOptions.Value.PassagesPerAnswer)
+        // The chat's own collection (its longer attachments) is searched with those the chat chose.
+        var searched = await collections.FindChatCollectionAsync(session.UserId, session.Id, cancellationToken) is { } own
+            ? [.. session.KnowledgeCollectionIds, own]
+            : session.KnowledgeCollectionIds;
+        if (searched.Length == 0)
+        {
+            return null;
+        }
+        var (result, _) = await knowledge.SearchAsync(new SearchRequest(session.UserId, searched, KnowledgeSearch.QueryOf(question), knowledgeOptions.Value.PassagesPerAnswer)
         {
             Source = origin.Source,
             ApiKeyId = origin.ApiKeyId,
@@ -340,7 +393,7 @@ public sealed class ChatService(
 
     /// <summary>The messages and the gateway request of an answer, or why it cannot be asked for.</summary>
     internal ChatResult<AnswerPlan> PlanAnswer(ChatSession session, IReadOnlyList<Message> history, string? newText, int nextSequence, Guid? promptVersionId = null,
-        RetrievedSources? sources = null, Guid? parentId = null)
+        RetrievedSources? sources = null, Guid? parentId = null, IReadOnlyList<MessageAttachment>? newFiles = null, ILookup<Guid, MessageAttachment>? historyFiles = null)
     {
         if (!ModelRef.TryParse(session.Model, out var model))
         {
@@ -353,12 +406,14 @@ public sealed class ChatService(
             turns.Add(Turn(MessageSender.System, system));
         }
         // Failed answers are not part of the conversation; stopped and interrupted ones are, as far as they got.
+        // A model that cannot see images (the chat's model was changed since) gets the words of the turns without them.
+        var seesImages = providers.Find(model.Provider)?.SeesImages(model.Model) == true;
         turns.AddRange(history
             .Where(m => m.Status != MessageStatus.Failed && m.Content.Length > 0)
-            .Select(m => Turn(m.Sender, m.Content)));
+            .Select(m => Turn(m.Sender, m.Content, historyFiles?[m.Id].ToList() ?? [], seesImages)));
         if (newText is not null)
         {
-            turns.Add(Turn(MessageSender.User, newText));
+            turns.Add(Turn(MessageSender.User, newText, newFiles ?? [], seesImages));
         }
 
         var budget = InputBudget(model, session.MaxOutputTokens);
@@ -402,7 +457,7 @@ public sealed class ChatService(
         {
             UserId = session.UserId,
             Model = model,
-            Messages = window.Turns.Select(t => new AiChatMessage(RoleOf(t.Sender), t.Text)).ToList(),
+            Messages = window.Turns.Select(ToChatMessage).ToList(),
             Temperature = session.Temperature,
             MaxOutputTokens = session.MaxOutputTokens,
             Source = UsageSource.Ui,
@@ -414,6 +469,19 @@ public sealed class ChatService(
     }
 
     private ConversationTurn Turn(MessageSender sender, string text) => new(sender, text, tokens.Count(text));
+
+    /// <summary>A message's turn with what its files add: the text of short documents, and images for a model that sees them.</summary>
+    private ConversationTurn Turn(MessageSender sender, string text, IReadOnlyList<MessageAttachment> files, bool seesImages)
+    {
+        var fullText = text + string.Concat(files.Where(f => f.InlineText is not null).Select(f => AttachmentRules.Inline(f.FileName, f.InlineText!)));
+        var images = seesImages ? files.Where(f => f.Kind == AttachmentKind.Image).Select(f => new TurnImage(f.ContentType, f.Data)).ToList() : [];
+        return new ConversationTurn(sender, fullText, tokens.Count(fullText) + images.Count * AttachmentRules.TokensPerImage, images.Count > 0 ? images : null);
+    }
+
+    /// <summary>The turn as Microsoft.Extensions.AI content: its text, then each image as <see cref="DataContent"/>.</summary>
+    private static AiChatMessage ToChatMessage(ConversationTurn turn) => turn.Images is { Count: > 0 } images
+        ? new AiChatMessage(RoleOf(turn.Sender), [new TextContent(turn.Text), .. images.Select(i => new DataContent(i.Data, i.MediaType))])
+        : new AiChatMessage(RoleOf(turn.Sender), turn.Text);
 
     /// <summary>Tokens the history may take: the model's window (configured, else the default) less room for the answer.</summary>
     private int InputBudget(ModelRef model, int? maxOutputTokens)

@@ -18,8 +18,10 @@ public sealed record SessionPage(IReadOnlyList<SessionSummary> Items, int Total)
 /// </summary>
 public sealed record ChatView(
     ChatSession Session, IReadOnlyList<Message> Messages, IReadOnlyDictionary<Guid, PromptOrigin> Prompts,
-    IReadOnlyDictionary<Guid, BranchPosition> Branches)
+    IReadOnlyDictionary<Guid, BranchPosition> Branches, IReadOnlyDictionary<Guid, IReadOnlyList<AttachmentView>> Attachments)
 {
+    public IReadOnlyList<AttachmentView> AttachmentsOf(Message message) => Attachments.GetValueOrDefault(message.Id) ?? [];
+
     public BranchPosition? BranchOf(Message message) => Branches.GetValueOrDefault(message.Id);
 
     /// <summary>The library prompt a message was written from, if any.</summary>
@@ -34,7 +36,7 @@ public sealed record PromptOrigin(Guid PromptId, string Key, int Version);
 /// Reading and managing a user's chats. Every query is filtered by the owner: another user's id
 /// finds nothing, exactly like an id that never existed.
 /// </summary>
-public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, GenerationRunner runner, TimeProvider clock)
+public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, GenerationRunner runner, Knowledge.KnowledgeService knowledge, TimeProvider clock)
 {
     /// <summary>
     /// The user's chats, pinned ones first, then newest activity first, optionally only those whose title or messages
@@ -113,7 +115,7 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
             where versionIds.Contains(v.Id)
             select new { v.Id, Origin = new PromptOrigin(p.Id, p.Key, v.Number) })
             .ToDictionaryAsync(x => x.Id, x => x.Origin, cancellationToken);
-        return new ChatView(session, messages, prompts, branches);
+        return new ChatView(session, messages, prompts, branches, await ChatAttachments.ViewsAsync(db, sessionId, cancellationToken));
     }
 
     /// <summary>
@@ -181,12 +183,20 @@ public sealed class ChatSessionStore(IDbContextFactory<AppDbContext> contexts, G
         return await UpdateAsync(userId, sessionId, settings.ApplyTo, cancellationToken);
     }
 
-    /// <summary>Deletes the chat and its messages; an answer still being written there is stopped first.</summary>
+    /// <summary>
+    /// Deletes the chat with its messages, attachments, share links and its own knowledge collection; an answer still being
+    /// written there is stopped first.
+    /// </summary>
     public async Task<bool> DeleteAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
     {
         await runner.StopSessionAsync(userId, sessionId);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.ChatSessions.Where(s => s.Id == sessionId && s.UserId == userId).ExecuteDeleteAsync(cancellationToken) > 0;
+        var deleted = await db.ChatSessions.Where(s => s.Id == sessionId && s.UserId == userId).ExecuteDeleteAsync(cancellationToken) > 0;
+        if (deleted)
+        {
+            await knowledge.DeleteChatCollectionAsync(userId, sessionId, cancellationToken);
+        }
+        return deleted;
     }
 
     /// <summary>

@@ -22,6 +22,17 @@ public sealed class ConversationOptions
     [Range(16, 1_000_000)]
     public int AnswerReserveTokens { get; set; } = 1024;
 
+    /// <summary>
+    /// An attached document with at most this many characters of text goes whole with its message; a longer one goes
+    /// into the chat's own knowledge collection and is searched per question.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int InlineAttachmentCharacters { get; set; } = 12_000;
+
+    /// <summary>How long a send waits for a longer attached document to be read and embedded before answering.</summary>
+    [Range(1, 3_600)]
+    public int AttachmentReadySeconds { get; set; } = 120;
+
     /// <summary>Ask the chat's model for a short title after the first exchange (else the first words stay).</summary>
     public bool GenerateTitles { get; set; } = true;
 }

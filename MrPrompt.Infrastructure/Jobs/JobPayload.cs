@@ -24,11 +24,15 @@ public sealed record JobPayload(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public sealed record Turn(string Role, string Text);
+    /// <summary>A message of the call: its text, and the images it carries (attachments are immutable, so their bytes are the plan).</summary>
+    public sealed record Turn(string Role, string Text, IReadOnlyList<Image>? Images = null);
+
+    public sealed record Image(string MediaType, byte[] Data);
 
     public static JobPayload Of(GatewayRequest request, bool titleAfterAnswer) => new(
         request.Model.ToString(),
-        request.Messages.Select(m => new Turn(m.Role.Value, m.Text)).ToList(),
+        request.Messages.Select(m => new Turn(m.Role.Value, m.Text,
+            m.Contents.OfType<DataContent>().Select(d => new Image(d.MediaType, d.Data.ToArray())).ToList() is { Count: > 0 } images ? images : null)).ToList(),
         request.Temperature,
         request.MaxOutputTokens,
         request.Source,
@@ -47,7 +51,9 @@ public sealed record JobPayload(
     {
         UserId = job.UserId,
         Model = ModelRef.TryParse(Model, out var model) ? model : throw new InvalidOperationException($"Job {job.Id} names no model."),
-        Messages = Messages.Select(t => new ChatMessage(new ChatRole(t.Role), t.Text)).ToList(),
+        Messages = Messages.Select(t => t.Images is { Count: > 0 } images
+            ? new ChatMessage(new ChatRole(t.Role), [new TextContent(t.Text), .. images.Select(i => new DataContent(i.Data, i.MediaType))])
+            : new ChatMessage(new ChatRole(t.Role), t.Text)).ToList(),
         Temperature = Temperature,
         MaxOutputTokens = MaxOutputTokens,
         Source = Source,

@@ -76,6 +76,71 @@ public sealed class KnowledgeService(
         return (View(collection, userId, 0, 0), null);
     }
 
+    /// <summary>
+    /// The chat's own collection, where its attached documents are searched per question; made (with the default embedding
+    /// model) on first use. The chat need not be saved yet: a first message may bring the first document.
+    /// </summary>
+    public async Task<(Guid? Id, KnowledgeError? Error)> ChatCollectionAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        if (await FindChatCollectionAsync(userId, sessionId, cancellationToken) is { } existing)
+        {
+            return (existing, null);
+        }
+        var (chosen, modelError) = await ChooseModelAsync(userId, null, cancellationToken);
+        if (chosen is null)
+        {
+            return (null, modelError);
+        }
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var collection = new KnowledgeCollection
+        {
+            Id = Guid.CreateVersion7(clock.GetUtcNow()),
+            OwnerId = userId,
+            Name = "Attachments of a chat",
+            EmbeddingModel = chosen.Value.ToString(),
+            ChatSessionId = sessionId,
+        };
+        db.KnowledgeCollections.Add(collection);
+        await db.SaveChangesAsync(cancellationToken);
+        return (collection.Id, null);
+    }
+
+    public async Task<Guid?> FindChatCollectionAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.KnowledgeCollections.Where(c => c.ChatSessionId == sessionId && c.OwnerId == userId)
+            .Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes the chat's own collection with its documents and passages (the chat is going).</summary>
+    public async Task DeleteChatCollectionAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        if (await FindChatCollectionAsync(userId, sessionId, cancellationToken) is { } id)
+        {
+            await DeleteCollectionAsync(userId, id, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Waits until every one of <paramref name="documentIds"/> is searchable (or failed), at most <paramref name="patience"/>:
+    /// a question asked with a document attached is answered from it. The statuses of those still not done, else empty.
+    /// </summary>
+    public async Task<IReadOnlyList<DocumentView>> WaitUntilSettledAsync(Guid userId, IReadOnlyCollection<Guid> documentIds, TimeSpan patience, CancellationToken cancellationToken = default)
+    {
+        var giveUpAt = clock.GetUtcNow() + patience;
+        while (true)
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var pending = await Documents(db, d => documentIds.Contains(d.Id) && d.OwnerId == userId && d.Status != DocumentStatus.Ready && d.Status != DocumentStatus.Failed)
+                .ToListAsync(cancellationToken);
+            if (pending.Count == 0 || clock.GetUtcNow() >= giveUpAt)
+            {
+                return pending;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), clock, cancellationToken);
+        }
+    }
+
     /// <summary>The caller's own collections, then the shared ones, newest first.</summary>
     public async Task<IReadOnlyList<CollectionView>> ListCollectionsAsync(Guid userId, CancellationToken cancellationToken = default)
     {
@@ -322,8 +387,9 @@ public sealed class KnowledgeService(
             : (null, new KnowledgeError(KnowledgeProblem.Invalid, $"'{asked}' is not an embedding model you can use; choose one of {string.Join(", ", available.Select(m => m.Ref))}."));
     }
 
+    /// <summary>The collections of the knowledge page and API: the caller's own and shared ones, never a chat's own (its attachments).</summary>
     private static IQueryable<KnowledgeCollection> Visible(AppDbContext db, Guid userId) =>
-        db.KnowledgeCollections.AsNoTracking().Where(c => c.OwnerId == userId || c.Visibility == KnowledgeVisibility.Shared);
+        db.KnowledgeCollections.AsNoTracking().Where(c => c.ChatSessionId == null && (c.OwnerId == userId || c.Visibility == KnowledgeVisibility.Shared));
 
     private static IQueryable<DocumentView> Documents(AppDbContext db, System.Linq.Expressions.Expression<Func<KnowledgeDocument, bool>> which) =>
         db.KnowledgeDocuments.AsNoTracking().Where(which).OrderBy(d => d.Id).Select(d => new DocumentView(d.Id, d.CollectionId, d.Title, d.FileName, d.Format, d.SizeBytes,

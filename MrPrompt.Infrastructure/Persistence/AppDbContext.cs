@@ -21,6 +21,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
     public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
     public DbSet<ChatShare> ChatShares => Set<ChatShare>();
+    public DbSet<MessageAttachment> MessageAttachments => Set<MessageAttachment>();
     public DbSet<MrPrompt.Domain.Providers.StoredProvider> StoredProviders => Set<MrPrompt.Domain.Providers.StoredProvider>();
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<CompareRun> CompareRuns => Set<CompareRun>();

@@ -13,7 +13,7 @@ public sealed class ComposerTests : IAsyncDisposable
 
     private IRenderedComponent<Composer> Render(bool busy = false, int maxLength = 100) =>
         _context.Render<Composer>(p => p
-            .Add(c => c.OnSend, text =>
+            .Add(c => c.OnSend, (text, _) =>
             {
                 _sent.Add(text);
                 return _answer.Task;
@@ -106,7 +106,7 @@ public sealed class ComposerTests : IAsyncDisposable
     {
         var asked = 0;
         var composer = _context.Render<Composer>(p => p
-            .Add(c => c.OnSend, text =>
+            .Add(c => c.OnSend, (text, _) =>
             {
                 _sent.Add(text);
                 return Task.FromResult(true);

@@ -38,17 +38,23 @@ public static class KnowledgeFiles
         """);
 
     /// <summary>Two pages, each a paragraph of its own; with <see cref="PdfChunking"/> two passages.</summary>
-    public static byte[] Pdf()
+    public static byte[] Pdf() => Pdf(PdfPages);
+
+    /// <summary>A PDF with one line of text on each page.</summary>
+    public static byte[] Pdf(IReadOnlyList<string> pages)
     {
         var builder = new PdfDocumentBuilder();
         var font = builder.AddStandard14Font(Standard14Font.Helvetica);
-        foreach (var line in PdfPages)
+        foreach (var line in pages)
         {
             var page = builder.AddPage(UglyToad.PdfPig.Content.PageSize.A4);
             page.AddText(line, 12, new PdfPoint(40, 700), font);
         }
         return builder.Build();
     }
+
+    /// <summary>A 1×1 PNG, the smallest image a vision model is sent.</summary>
+    public static byte[] Png { get; } = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
 
     public static IReadOnlyList<string> PdfPages { get; } =
     [

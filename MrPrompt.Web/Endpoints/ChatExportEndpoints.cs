@@ -8,7 +8,10 @@ using MrPrompt.Web.Components.Shared;
 
 namespace MrPrompt.Web.Endpoints;
 
-/// <summary><c>GET /api/chats/{id}/export?format=md|json</c>: a chat as a file, for its owner only.</summary>
+/// <summary>
+/// <c>GET /api/chats/{id}/export?format=md|json</c>: a chat as a file; <c>GET /api/chats/{id}/attachments/{attachmentId}</c>: a file
+/// sent in it. For the chat's owner only; anyone else gets 404, as for a chat that never existed.
+/// </summary>
 public static class ChatExportEndpoints
 {
     public static void MapChatExport(this IEndpointRouteBuilder app)
@@ -18,6 +21,26 @@ public static class ChatExportEndpoints
             .WithName("ExportChat")
             .WithSummary("Download a chat as Markdown or JSON")
             .WithTags("Chat");
+        app.MapGet("/api/chats/{id:guid}/attachments/{attachmentId:guid}", AttachmentAsync)
+            .RequireAuthorization()
+            .WithName("GetChatAttachment")
+            .WithSummary("Download a file attached to a message of the chat")
+            .WithTags("Chat");
+    }
+
+    private static async Task<Results<FileContentHttpResult, NotFound<ProblemDetails>>> AttachmentAsync(
+        Guid id, Guid attachmentId, HttpContext context, [FromServices] ChatAttachments attachments, CancellationToken cancellationToken)
+    {
+        var found = UserId.Of(context.User) is { } userId ? await attachments.FindAsync(userId, id, attachmentId, cancellationToken) : null;
+        if (found is null)
+        {
+            return TypedResults.NotFound(new ProblemDetails { Title = "Attachment not found", Status = StatusCodes.Status404NotFound });
+        }
+        context.Response.Headers.CacheControl = "private, max-age=3600";
+        // Images (raster only, never SVG) show in the page; anything else downloads rather than render as this site.
+        return found.Kind == AttachmentKind.Image
+            ? TypedResults.File(found.Data, found.ContentType)
+            : TypedResults.File(found.Data, "application/octet-stream", found.FileName);
     }
 
     private static async Task<Results<FileContentHttpResult, NotFound<ProblemDetails>, BadRequest<ProblemDetails>>> ExportAsync(

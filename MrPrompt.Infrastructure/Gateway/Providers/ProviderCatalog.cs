@@ -154,6 +154,7 @@ public sealed class ProviderCatalog
                 ContextWindow = ReadInt(entry, "ContextWindow"),
                 Fallbacks = fallbacks,
                 Roles = roles,
+                Vision = ReadBool(entry, "Vision"),
             });
         }
         return result;

@@ -21,6 +21,10 @@ public sealed record ProviderDefinition
     public ModelDefinition? FindModel(string model) =>
         Models.FirstOrDefault(m => string.Equals(m.Id, model, StringComparison.Ordinal));
 
+    /// <summary>Whether <paramref name="model"/> looks at images: as configured, else as known by name; never the offline demo.</summary>
+    public bool SeesImages(string model) =>
+        Kind != ProviderKind.Echo && (FindModel(model)?.Vision ?? MrPrompt.Domain.Chat.KnownVision.Sees(model));
+
     /// <summary>Configured price, else the published list price, else unknown.</summary>
     public ModelPrice? PriceOf(string model) =>
         Kind == ProviderKind.Echo ? ModelPrice.Free : FindModel(model)?.Price ?? KnownPrices.For(model);
@@ -36,6 +40,9 @@ public sealed record ModelDefinition(string Id)
 
     /// <summary>Tried in order when this model fails before its first token.</summary>
     public IReadOnlyList<ModelRef> Fallbacks { get; init; } = [];
+
+    /// <summary>Whether it looks at images; null: as <see cref="MrPrompt.Domain.Chat.KnownVision"/> knows the model by name.</summary>
+    public bool? Vision { get; init; }
 
     /// <summary>The roles that may use it through the system key; empty: every role. Someone's own key is theirs to spend.</summary>
     public IReadOnlyList<string> Roles { get; init; } = [];

@@ -25,6 +25,43 @@ export function attachComposer(inputId, dotnet, maxLength) {
     guardLength(input, dotnet, maxLength);
 }
 
+/**
+ * Files dropped on the composer, or pasted into it (a screenshot, say), go to its file input as if picked there,
+ * so Blazor reads them the same way.
+ */
+export function acceptDroppedFiles(composerId, fileInputSelector) {
+    const composer = document.getElementById(composerId);
+    if (!composer || composer.dataset.files === "on") {
+        return;
+    }
+    composer.dataset.files = "on";
+    const hand = files => {
+        // The upload keeps a fresh input for the next pick after each one: the newest is the live one.
+        const inputs = composer.querySelectorAll(fileInputSelector);
+        const input = inputs[inputs.length - 1];
+        if (!input || !files || files.length === 0) {
+            return false;
+        }
+        const transfer = new DataTransfer();
+        for (const file of files) {
+            transfer.items.add(file);
+        }
+        input.files = transfer.files;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        return true;
+    };
+    composer.addEventListener("dragover", event => event.preventDefault());
+    composer.addEventListener("drop", event => {
+        event.preventDefault();
+        hand(event.dataTransfer?.files);
+    });
+    composer.addEventListener("paste", event => {
+        if (event.clipboardData?.files?.length > 0 && hand(event.clipboardData.files)) {
+            event.preventDefault();
+        }
+    });
+}
+
 /** Keeps text longer than maxLength from Blazor's bindings and reports only its length (see attachComposer). */
 function guardLength(input, dotnet, maxLength) {
     // Blazor listens on the document as events bubble up; stopping them at the input keeps the text here.
