@@ -1566,7 +1566,8 @@ BEGIN
     ALTER TABLE chat_shares FORCE ROW LEVEL SECURITY;
     CREATE POLICY owner_only ON chat_shares
         USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
-        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+        WITH CHECK ((user_id = mrprompt_user_id() OR mrprompt_is_system())
+            AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = chat_shares.session_id));
     END IF;
 END $EF$;
 
@@ -1664,7 +1665,8 @@ BEGIN
     ALTER TABLE message_attachments FORCE ROW LEVEL SECURITY;
     CREATE POLICY owner_only ON message_attachments
         USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
-        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+        WITH CHECK ((user_id = mrprompt_user_id() OR mrprompt_is_system())
+            AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = message_attachments.session_id));
     END IF;
 END $EF$;
 
@@ -1673,6 +1675,24 @@ BEGIN
     IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205151129_MessageAttachments') THEN
     INSERT INTO __ef_migrations_history (migration_id, product_version)
     VALUES ('20261205151129_MessageAttachments', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205153136_OneKnowledgeCollectionPerChat') THEN
+    CREATE UNIQUE INDEX ix_knowledge_collections_chat_session_id ON knowledge_collections (chat_session_id) WHERE chat_session_id IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205153136_OneKnowledgeCollectionPerChat') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205153136_OneKnowledgeCollectionPerChat', '10.0.15');
     END IF;
 END $EF$;
 COMMIT;

@@ -40,8 +40,8 @@ public enum AttachmentKind
 /// <summary>A file as it arrives from the composer, before it is checked and stored.</summary>
 public sealed record NewAttachment(string FileName, string ContentType, byte[] Data);
 
-/// <summary>An image of a turn, as the model receives it.</summary>
-public sealed record TurnImage(string MediaType, byte[] Data);
+/// <summary>An image of a turn, as the model receives it, and the attachment it came from.</summary>
+public sealed record TurnImage(string MediaType, byte[] Data, Guid AttachmentId);
 
 /// <summary>Which files a message may carry, and how each is read.</summary>
 public static class AttachmentRules

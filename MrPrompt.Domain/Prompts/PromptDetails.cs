@@ -34,7 +34,7 @@ public sealed record PromptDetails(string Key, string Title, string? Description
         {
             errors.Add(nameof(Tags), PromptRules.ValidateTag(tag)!);
         }
-        if ((Title + Description + string.Concat(Tags)).Contains('\0', StringComparison.Ordinal))
+        if ((Title + Description + string.Concat(normalized.Tags)).Contains('\0', StringComparison.Ordinal))
         {
             errors.Add(nameof(Title), "The title, description and tags cannot contain a NUL character.");
         }
@@ -55,6 +55,7 @@ public sealed record PromptDetails(string Key, string Title, string? Description
         Key = Key.Trim().ToLowerInvariant(),
         Title = Title.Trim(),
         Description = string.IsNullOrWhiteSpace(Description) ? null : Description.Trim(),
-        Tags = Tags.Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList(),
+        // Null entries can arrive from JSON, whatever the annotations say.
+        Tags = (Tags ?? []).OfType<string>().Select(t => t.Trim().ToLowerInvariant()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList(),
     };
 }

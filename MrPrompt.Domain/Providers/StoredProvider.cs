@@ -79,6 +79,12 @@ public static class StoredProviderRules
         {
             errors.Add(nameof(StoredProvider.BaseUrl), "The base URL is an absolute http(s) address.");
         }
+        else if (provider.BaseUrl is { Length: > 0 } address && Uri.TryCreate(address, UriKind.Absolute, out var parsed)
+            && (parsed.UserInfo.Length > 0 || parsed.Query.Length > 0 || parsed.Fragment.Length > 0))
+        {
+            // The address is shown and audited; a secret belongs in the key field, which is encrypted and never shown.
+            errors.Add(nameof(StoredProvider.BaseUrl), "The base URL cannot carry a user name, password or query: put the key in the key field.");
+        }
         if (models.Count == 0 || models.Count > MaxModels)
         {
             errors.Add(nameof(StoredProvider.Models), $"List between 1 and {MaxModels} models, with their prices.");

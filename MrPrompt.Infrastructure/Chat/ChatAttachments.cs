@@ -27,19 +27,40 @@ public sealed class ChatAttachments(
 {
     /// <summary>
     /// The attachments of a message to <paramref name="model"/> in chat <paramref name="sessionId"/>, ready to be saved with it
-    /// (their message id is set then), or why they cannot go. Longer documents are in the chat's collection, searchable, when this returns.
+    /// (their message id is set then), or why they cannot go. Longer documents are in the chat's collection, searchable, when this
+    /// returns; on a refusal (or an exception) what this call put there is taken back.
     /// </summary>
-    internal async Task<ChatResult<List<MessageAttachment>>> PrepareAsync(
+    internal async Task<ChatResult<PreparedAttachments>> PrepareAsync(
         Guid userId, Guid sessionId, ModelRef model, IReadOnlyList<NewAttachment> files, CancellationToken cancellationToken)
     {
         if (files.Count == 0)
         {
-            return new List<MessageAttachment>();
+            return new PreparedAttachments([], []);
         }
         if (AttachmentRules.Validate(files, knowledgeOptions.Value.MaxDocumentBytes) is { } invalid)
         {
             return ChatProblem.Invalid(invalid);
         }
+        var added = new List<Guid>();
+        try
+        {
+            var prepared = await PrepareEachAsync(userId, sessionId, model, files, added, cancellationToken);
+            if (prepared.Problem is not null)
+            {
+                await ForgetAsync(userId, sessionId, added, CancellationToken.None);
+            }
+            return prepared;
+        }
+        catch
+        {
+            await ForgetAsync(userId, sessionId, added, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<ChatResult<PreparedAttachments>> PrepareEachAsync(
+        Guid userId, Guid sessionId, ModelRef model, IReadOnlyList<NewAttachment> files, List<Guid> added, CancellationToken cancellationToken)
+    {
         var prepared = new List<MessageAttachment>();
         var searched = new List<Guid>();
         foreach (var file in files)
@@ -51,13 +72,13 @@ public sealed class ChatAttachments(
                 Id = Guid.CreateVersion7(clock.GetUtcNow()), SessionId = sessionId, UserId = userId, FileName = name,
                 ContentType = contentType, SizeBytes = file.Data.Length, Kind = kind, Data = file.Data,
             };
+            prepared.Add(attachment);
             if (kind == AttachmentKind.Image)
             {
                 if (providers.Find(model.Provider) is not { } provider || !provider.SeesImages(model.Model))
                 {
                     return ChatProblem.Invalid($"{model} cannot see images, so '{name}' would be lost on it. Pick a model that can (GPT-4o, Claude, Gemini, …), or send it without the image.");
                 }
-                prepared.Add(attachment);
                 continue;
             }
             string text;
@@ -76,7 +97,6 @@ public sealed class ChatAttachments(
             if (text.Length <= options.Value.InlineAttachmentCharacters)
             {
                 attachment.InlineText = text;
-                prepared.Add(attachment);
                 continue;
             }
             var (collectionId, collectionError) = await knowledge.ChatCollectionAsync(userId, sessionId, cancellationToken);
@@ -85,29 +105,36 @@ public sealed class ChatAttachments(
                 return ChatProblem.Invalid($"'{name}' is too long to send whole, and the chat's knowledge cannot take it: {collectionError!.Message}");
             }
             var (document, addError) = await knowledge.AddDocumentAsync(userId, collectionId.Value, new NewDocument(name, name, format!.Value, file.Data), cancellationToken);
-            if (document is null)
+            if (document is not null)
             {
-                // The same file attached earlier in this chat: it is searched already.
-                if (addError!.Problem != KnowledgeProblem.Duplicate)
-                {
-                    return ChatProblem.Invalid($"'{name}': {addError.Message}");
-                }
-                prepared.Add(attachment);
-                continue;
+                added.Add(document.Id);
+                attachment.KnowledgeDocumentId = document.Id;
             }
-            attachment.KnowledgeDocumentId = document.Id;
-            searched.Add(document.Id);
-            prepared.Add(attachment);
+            else if (addError!.Problem == KnowledgeProblem.Duplicate
+                && await knowledge.FindDocumentByContentAsync(userId, collectionId.Value, file.Data, cancellationToken) is { } earlier)
+            {
+                // The same file attached earlier in this chat (or a send that was refused while it was being read): that document serves.
+                attachment.KnowledgeDocumentId = earlier;
+            }
+            else
+            {
+                return ChatProblem.Invalid($"'{name}': {addError.Message}");
+            }
+            searched.Add(attachment.KnowledgeDocumentId.Value);
         }
         if (searched.Count > 0)
         {
-            var pending = await knowledge.WaitUntilSettledAsync(userId, searched, TimeSpan.FromSeconds(options.Value.AttachmentReadySeconds), cancellationToken);
-            if (pending.Count > 0)
+            var unsearchable = await knowledge.WaitUntilSettledAsync(userId, searched, TimeSpan.FromSeconds(options.Value.AttachmentReadySeconds), cancellationToken);
+            if (unsearchable.FirstOrDefault(d => d.Status == Domain.Knowledge.DocumentStatus.Failed) is { } failed)
             {
-                return ChatProblem.Invalid($"'{pending[0].Title}' is still being read ({pending[0].ChunksDone} of {pending[0].ChunksTotal} passages). Send again in a moment.");
+                return ChatProblem.Invalid($"'{failed.Title}' could not be read: {failed.Error ?? "the reading failed"}.");
+            }
+            if (unsearchable.FirstOrDefault() is { } pending)
+            {
+                return ChatProblem.Invalid($"'{pending.Title}' is still being read ({pending.ChunksDone} of {pending.ChunksTotal} passages). Send again in a moment.");
             }
         }
-        return prepared;
+        return new PreparedAttachments(prepared, added);
     }
 
     /// <summary>The images and inline text of <paramref name="messageIds"/>' attachments, by message, to rebuild the turns a model sees.</summary>
@@ -132,15 +159,23 @@ public sealed class ChatAttachments(
             .FirstOrDefaultAsync(a => a.Id == attachmentId && a.SessionId == sessionId && a.UserId == userId, cancellationToken);
     }
 
-    /// <summary>Takes back what <see cref="PrepareAsync"/> put in the chat's knowledge when the message was not sent after all.</summary>
-    internal async Task ForgetAsync(Guid userId, Guid sessionId, IEnumerable<MessageAttachment> prepared, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes back the documents <see cref="PrepareAsync"/> added to the chat's knowledge when the message was not sent after all,
+    /// and the chat's collection with them when the chat itself was never made.
+    /// </summary>
+    internal async Task ForgetAsync(Guid userId, Guid sessionId, IReadOnlyCollection<Guid> addedDocuments, CancellationToken cancellationToken)
     {
-        foreach (var documentId in prepared.Select(a => a.KnowledgeDocumentId).OfType<Guid>())
+        if (addedDocuments.Count == 0 || await knowledge.FindChatCollectionAsync(userId, sessionId, cancellationToken) is not { } collectionId)
         {
-            if (await knowledge.FindChatCollectionAsync(userId, sessionId, cancellationToken) is { } collectionId)
-            {
-                await knowledge.DeleteDocumentAsync(userId, collectionId, documentId, cancellationToken);
-            }
+            return;
         }
+        foreach (var documentId in addedDocuments)
+        {
+            await knowledge.DeleteDocumentAsync(userId, collectionId, documentId, cancellationToken);
+        }
+        await knowledge.DeleteChatCollectionIfUnusedAsync(userId, sessionId, cancellationToken);
     }
 }
+
+/// <summary>A message's files, checked and read, and the documents this put into the chat's knowledge (to take back if it is not sent).</summary>
+internal sealed record PreparedAttachments(List<MessageAttachment> Files, IReadOnlyList<Guid> AddedDocuments);

@@ -276,7 +276,7 @@ public sealed class ChatService(
             }
             session.SystemPrompt = promptSystem;
         }
-        var attached = new List<MessageAttachment>();
+        var attached = new PreparedAttachments([], []);
         if (files is { Count: > 0 })
         {
             if (!ModelRef.TryParse(session.Model, out var model))
@@ -290,12 +290,20 @@ public sealed class ChatService(
             }
             attached = ready;
         }
-        var exchange = await BeginPreparedAnswerAsync(db, session, branch, newText, prompt, origin, attached, cancellationToken);
-        if (exchange.Problem is not null && attached.Count > 0)
+        var sent = false;
+        try
         {
-            await attachments.ForgetAsync(session.UserId, session.Id, attached, CancellationToken.None);
+            var exchange = await BeginPreparedAnswerAsync(db, session, branch, newText, prompt, origin, attached.Files, cancellationToken);
+            sent = exchange.Problem is null;
+            return exchange;
         }
-        return exchange;
+        finally
+        {
+            if (!sent)
+            {
+                await attachments.ForgetAsync(session.UserId, session.Id, attached.AddedDocuments, CancellationToken.None);
+            }
+        }
     }
 
     private async Task<ChatResult<Exchange>> BeginPreparedAnswerAsync(
@@ -474,13 +482,17 @@ public sealed class ChatService(
     private ConversationTurn Turn(MessageSender sender, string text, IReadOnlyList<MessageAttachment> files, bool seesImages)
     {
         var fullText = text + string.Concat(files.Where(f => f.InlineText is not null).Select(f => AttachmentRules.Inline(f.FileName, f.InlineText!)));
-        var images = seesImages ? files.Where(f => f.Kind == AttachmentKind.Image).Select(f => new TurnImage(f.ContentType, f.Data)).ToList() : [];
+        var images = seesImages ? files.Where(f => f.Kind == AttachmentKind.Image).Select(f => new TurnImage(f.ContentType, f.Data, f.Id)).ToList() : [];
         return new ConversationTurn(sender, fullText, tokens.Count(fullText) + images.Count * AttachmentRules.TokensPerImage, images.Count > 0 ? images : null);
     }
 
     /// <summary>The turn as Microsoft.Extensions.AI content: its text, then each image as <see cref="DataContent"/>.</summary>
     private static AiChatMessage ToChatMessage(ConversationTurn turn) => turn.Images is { Count: > 0 } images
-        ? new AiChatMessage(RoleOf(turn.Sender), [new TextContent(turn.Text), .. images.Select(i => new DataContent(i.Data, i.MediaType))])
+        ? new AiChatMessage(RoleOf(turn.Sender), [new TextContent(turn.Text), .. images.Select(i => new DataContent(i.Data, i.MediaType)
+        {
+            // The job that sends it names the attachment instead of copying its bytes (JobPayload).
+            AdditionalProperties = new() { [Jobs.JobPayload.AttachmentIdProperty] = i.AttachmentId },
+        })])
         : new AiChatMessage(RoleOf(turn.Sender), turn.Text);
 
     /// <summary>Tokens the history may take: the model's window (configured, else the default) less room for the answer.</summary>

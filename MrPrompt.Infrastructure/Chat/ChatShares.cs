@@ -86,7 +86,10 @@ public sealed class ChatShares(IDbContextFactory<AppDbContext> contexts, ChatSes
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // The token is the permission: the one row whose hash it matches is read across accounts.
         using var byToken = DataScope.AsSystem("a chat opened by its share link");
-        var share = await db.ChatShares.AsNoTracking().FirstOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        // A disabled account's links stop with it, as its sign-ins and keys do.
+        var share = await db.ChatShares.AsNoTracking()
+            .Where(s => s.TokenHash == hash && db.Users.Any(u => u.Id == s.UserId && u.DisabledAt == null))
+            .FirstOrDefaultAsync(cancellationToken);
         return share is not null && share.IsOpenAt(clock.GetUtcNow()) ? SharedChat.FromJson(share.Snapshot) : null;
     }
 

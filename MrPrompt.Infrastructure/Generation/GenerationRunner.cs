@@ -118,6 +118,18 @@ public sealed partial class GenerationRunner(
         await Task.WhenAll(running.Select(g => g.Finished)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
+    /// <summary>The bytes of the images the payload names by attachment (the job row carries only their ids).</summary>
+    private async Task<IReadOnlyDictionary<Guid, byte[]>?> ImagesAsync(JobPayload payload, CancellationToken cancellationToken)
+    {
+        var ids = payload.AttachmentIds;
+        if (ids.Count == 0)
+        {
+            return null;
+        }
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.MessageAttachments.AsNoTracking().Where(a => ids.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Data, cancellationToken);
+    }
+
     private async Task RunAsync(LiveGeneration live, GenerationJob job)
     {
         using var scope = DataScope.ForUser(job.UserId);
@@ -131,7 +143,7 @@ public sealed partial class GenerationRunner(
             payload = JobPayload.FromJson(job.Payload);
             var interval = TimeSpan.FromMilliseconds(options.Value.PersistIntervalMilliseconds);
             var lastSaved = clock.GetTimestamp();
-            await foreach (var item in gateway.StreamAsync(payload.ToRequest(job), live.Cancellation))
+            await foreach (var item in gateway.StreamAsync(payload.ToRequest(job, await ImagesAsync(payload, live.Cancellation)), live.Cancellation))
             {
                 switch (item)
                 {

@@ -101,8 +101,35 @@ public sealed class KnowledgeService(
             ChatSessionId = sessionId,
         };
         db.KnowledgeCollections.Add(collection);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Another send of the same chat made it a moment ago.
+            return (await FindChatCollectionAsync(userId, sessionId, cancellationToken), null);
+        }
         return (collection.Id, null);
+    }
+
+    /// <summary>The document of the collection with exactly these bytes (an earlier upload of the same file), if any.</summary>
+    public async Task<Guid?> FindDocumentByContentAsync(Guid userId, Guid collectionId, byte[] content, CancellationToken cancellationToken = default)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(content));
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.KnowledgeDocuments.Where(d => d.CollectionId == collectionId && d.OwnerId == userId && d.ContentHash == hash)
+            .Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes the chat's own collection when nothing is in it and the chat does not exist (its first message was never sent).</summary>
+    public async Task DeleteChatCollectionIfUnusedAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.KnowledgeCollections
+            .Where(c => c.ChatSessionId == sessionId && c.OwnerId == userId
+                && !db.KnowledgeDocuments.Any(d => d.CollectionId == c.Id) && !db.ChatSessions.Any(s => s.Id == sessionId))
+            .ExecuteDeleteAsync(cancellationToken);
     }
 
     public async Task<Guid?> FindChatCollectionAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
@@ -123,7 +150,8 @@ public sealed class KnowledgeService(
 
     /// <summary>
     /// Waits until every one of <paramref name="documentIds"/> is searchable (or failed), at most <paramref name="patience"/>:
-    /// a question asked with a document attached is answered from it. The statuses of those still not done, else empty.
+    /// a question asked with a document attached is answered from it. Those not searchable in the end (failed, or still being
+    /// read when patience ran out), else empty.
     /// </summary>
     public async Task<IReadOnlyList<DocumentView>> WaitUntilSettledAsync(Guid userId, IReadOnlyCollection<Guid> documentIds, TimeSpan patience, CancellationToken cancellationToken = default)
     {
@@ -131,9 +159,10 @@ public sealed class KnowledgeService(
         while (true)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var pending = await Documents(db, d => documentIds.Contains(d.Id) && d.OwnerId == userId && d.Status != DocumentStatus.Ready && d.Status != DocumentStatus.Failed)
+            var pending = await Documents(db, d => documentIds.Contains(d.Id) && d.OwnerId == userId && d.Status != DocumentStatus.Ready)
                 .ToListAsync(cancellationToken);
-            if (pending.Count == 0 || clock.GetUtcNow() >= giveUpAt)
+            // Done when none is still being read: what remains then has failed (and says why), unless patience ran out first.
+            if (pending.All(d => d.Status == DocumentStatus.Failed) || clock.GetUtcNow() >= giveUpAt)
             {
                 return pending;
             }

@@ -225,6 +225,15 @@ public sealed class PromptEditor(
         {
             return owned.Problem!;
         }
+        // Deleting and re-creating under the same key would move a protected label by another road.
+        var labels = await db.PromptLabels.Where(l => l.PromptId == promptId).Select(l => l.Name).ToListAsync(cancellationToken);
+        foreach (var label in labels)
+        {
+            if (await RefuseProtectedAsync(db, userId, label, cancellationToken) is { } refused)
+            {
+                return refused;
+            }
+        }
         db.Prompts.Remove(prompt);
         var deleted = await SaveAsync(db, promptId, cancellationToken);
         return deleted.Problem is { } problem ? problem : true;

@@ -66,6 +66,9 @@ public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetim
         db.ChatSessions.Add(chat);
         db.Messages.Add(new Message { Id = Guid.NewGuid(), SessionId = chat.Id, Sequence = 1, Sender = MessageSender.User, Content = $"secret of {user}" });
         db.Messages.Add(new Message { Id = Guid.NewGuid(), SessionId = chat.Id, Sequence = 2, Sender = MessageSender.Assistant, Content = "answer" });
+        var question = Guid.NewGuid();
+        db.Messages.Add(new Message { Id = question, SessionId = chat.Id, Sequence = 3, Sender = MessageSender.User, Content = "with a file" });
+        db.MessageAttachments.Add(new MessageAttachment { Id = Guid.NewGuid(), MessageId = question, SessionId = chat.Id, UserId = user, FileName = "a.txt", ContentType = "text/plain", Data = [1], CreatedAt = now, UpdatedAt = now });
         db.ChatShares.Add(new ChatShare { Id = Guid.NewGuid(), SessionId = chat.Id, UserId = user, TokenHash = Guid.NewGuid().ToString("N"), Snapshot = "{}", CreatedAt = now, UpdatedAt = now });
         db.CompareRuns.Add(new CompareRun { Id = Guid.NewGuid(), UserId = user, Prompt = "compare", Models = ["echo/echo"], CreatedAt = now, UpdatedAt = now });
         foreach (var visibility in new[] { PromptVisibility.Private, PromptVisibility.Public })
@@ -91,6 +94,7 @@ public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetim
         ["chat_sessions"] = await db.ChatSessions.Select(c => c.Id.ToString()).ToArrayAsync(Ct),
         ["messages"] = await db.Messages.Select(m => m.Id.ToString()).ToArrayAsync(Ct),
         ["chat_shares"] = await db.ChatShares.Select(s => s.Id.ToString()).ToArrayAsync(Ct),
+        ["message_attachments"] = await db.MessageAttachments.Select(a => a.Id.ToString()).ToArrayAsync(Ct),
         ["compare_runs"] = await db.CompareRuns.Select(c => c.Id.ToString()).ToArrayAsync(Ct),
         ["api_credentials"] = await db.ApiCredentials.Select(c => c.Id.ToString()).ToArrayAsync(Ct),
         ["personal_api_keys"] = await db.PersonalApiKeys.Select(k => k.Id.ToString()).ToArrayAsync(Ct),
@@ -114,6 +118,7 @@ public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetim
             ["chat_sessions"] = await db.ChatSessions.Where(c => c.UserId == user).Select(c => c.Id.ToString()).ToArrayAsync(Ct),
             ["messages"] = await db.Messages.Where(m => db.ChatSessions.Any(c => c.Id == m.SessionId && c.UserId == user)).Select(m => m.Id.ToString()).ToArrayAsync(Ct),
             ["chat_shares"] = await db.ChatShares.Where(s => s.UserId == user).Select(s => s.Id.ToString()).ToArrayAsync(Ct),
+            ["message_attachments"] = await db.MessageAttachments.Where(a => a.UserId == user).Select(a => a.Id.ToString()).ToArrayAsync(Ct),
             ["compare_runs"] = await db.CompareRuns.Where(c => c.UserId == user).Select(c => c.Id.ToString()).ToArrayAsync(Ct),
             ["api_credentials"] = await db.ApiCredentials.Where(c => c.UserId == user).Select(c => c.Id.ToString()).ToArrayAsync(Ct),
             ["personal_api_keys"] = await db.PersonalApiKeys.Where(k => k.UserId == user).Select(k => k.Id.ToString()).ToArrayAsync(Ct),

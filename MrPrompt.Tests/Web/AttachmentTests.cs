@@ -68,6 +68,12 @@ public sealed class AttachmentTests(AttachmentApp app) : IClassFixture<Attachmen
         Assert.Equal("image_url", first[1]!["type"]!.GetValue<string>());
         Assert.Equal("data:image/png;base64," + Convert.ToBase64String(KnowledgeFiles.Png), first[1]!["image_url"]!["url"]!.GetValue<string>());
 
+        // The job row names the image by its attachment; it does not copy its bytes.
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct))
+        {
+            var payload = await db.GenerationJobs.AsNoTracking().Where(j => j.MessageId == sent.Value.AssistantMessageId).Select(j => j.Payload).SingleAsync(Ct);
+            Assert.DoesNotContain(Convert.ToBase64String(KnowledgeFiles.Png), payload, StringComparison.Ordinal);
+        }
         var next = (await Chat.SendAsync(user, sent.Value.SessionId, "And its colour?", Ct)).Value!;
         await FinishedAsync(next.AssistantMessageId);
         var history = UserTurnsSentWith("And its colour?");
@@ -102,6 +108,16 @@ public sealed class AttachmentTests(AttachmentApp app) : IClassFixture<Attachmen
 
         Assert.Equal(ChatProblemKind.Invalid, sent.Problem!.Kind);
         Assert.Contains("echo/echo cannot see images", sent.Problem.Message, StringComparison.Ordinal);
+        // A long document read in before the image was refused is taken back, with the chat's collection.
+        var longPdf = KnowledgeFiles.Pdf(["Only the first page of a document that is longer than the inline limit of this app.", "And a second page."]);
+        var mixed = await Chat.StartChatAsync(user, new SessionSettings("echo/echo"), "Both", null,
+            [new NewAttachment("long.pdf", "application/pdf", longPdf), new NewAttachment("dot.png", "image/png", KnowledgeFiles.Png)], Ct);
+        Assert.Contains("cannot see images", mixed.Problem!.Message, StringComparison.Ordinal);
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync(Ct))
+        {
+            Assert.False(await db.KnowledgeDocuments.AnyAsync(d => d.OwnerId == user, Ct));
+            Assert.False(await db.KnowledgeCollections.AnyAsync(c => c.OwnerId == user, Ct));
+        }
         Assert.Contains("'setup.exe' is not a type that can be attached", wrongType.Problem!.Message, StringComparison.Ordinal);
         Assert.Contains($"at most {AttachmentRules.MaxPerMessage} files", tooMany.Problem!.Message, StringComparison.Ordinal);
         Assert.Equal(0, (await Sessions.ListAsync(user, null, 0, 10, Ct)).Total);

@@ -112,6 +112,10 @@ public sealed class PromptApiTests(ApiGatewayApp app) : IClassFixture<ApiGateway
         using var response = await SendAsync(HttpMethod.Post, "/api/prompts", apiKey,
             """{"key":"Not A Slug","title":"","userTemplate":"Hi {{name","visibility":"Public"}""");
         using var notJson = await SendAsync(HttpMethod.Post, "/api/prompts", apiKey, """{"key":""");
+        using var nullTag = await SendAsync(HttpMethod.Post, "/api/prompts", apiKey, """{"key":"null-tags","title":"T","userTemplate":"Hi","tags":[null,"ok"]}""");
+        Assert.Equal(HttpStatusCode.Created, nullTag.StatusCode); // a null tag is no tag, never a 500
+        Assert.Equal(["ok"], (await JsonAsync(nullTag)).GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        await app.Services.GetRequiredService<PromptEditor>().DeleteAsync(userId, (await JsonAsync(nullTag)).GetProperty("id").GetGuid(), Ct);
 
         Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (response.StatusCode, notJson.StatusCode));
         var errors = (await JsonAsync(response)).GetProperty("errors");
@@ -171,6 +175,9 @@ public sealed class PromptApiTests(ApiGatewayApp app) : IClassFixture<ApiGateway
             Assert.Contains("protected the label 'production'", (await JsonAsync(usersMove)).GetProperty("detail").GetString(), StringComparison.Ordinal);
             Assert.False((await app.Services.GetRequiredService<PromptEditor>().RemoveLabelAsync(userId, userPromptId, "production", Ct)).Succeeded);
             Assert.Equal(["production"], await labels.CurrentAsync(Ct));
+            // Nor by deleting the prompt and making it again under the same key.
+            using var usersDelete = await SendAsync(HttpMethod.Delete, $"/api/prompts/{userPromptId}", userKey);
+            Assert.Equal(HttpStatusCode.Forbidden, usersDelete.StatusCode);
             Assert.NotNull(await labels.ChangeAsync(TestUsers.AsAdmin(admin), ["not a label"], Ct));
         }
         finally

@@ -83,6 +83,20 @@ public sealed class ShareLinkTests(MrPromptApp app) : IClassFixture<MrPromptApp>
     }
 
     [Fact]
+    public async Task A_disabled_accounts_links_stop_working()
+    {
+        var (user, session) = await EchoChatAsync("Shared then disabled");
+        var share = (await Shares.CreateAsync(user, session, ShareLifetime.Forever, Ct)).Value!;
+        var admin = await TestUsers.RegisterAsync(app.Services);
+        await TestUsers.SetRoleAsync(app.Services, admin, MrPrompt.Domain.Accounts.AppRoles.Admin);
+
+        Assert.Null(await app.Services.GetRequiredService<MrPrompt.Infrastructure.Accounts.AccountDirectory>().SetDisabledAsync(TestUsers.AsAdmin(admin), user, true, Ct));
+
+        using var response = await app.CreateClient().GetAsync($"/share/{share.Token}", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Deleting_the_chat_deletes_its_links()
     {
         var (user, session) = await EchoChatAsync("Short-lived");

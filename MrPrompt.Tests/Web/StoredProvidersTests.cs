@@ -84,6 +84,29 @@ public sealed class StoredProvidersTests(ApiGatewayApp app) : IClassFixture<ApiG
     }
 
     [Fact]
+    public async Task A_stored_key_never_travels_to_an_address_typed_since()
+    {
+        var admin = await AdminAsync();
+        var id = $"kept-{Guid.NewGuid():N}"[..16];
+        Assert.True((await Stored.SaveAsync(admin, Form(id), existing: false, Ct)).IsEmpty);
+        var elsewhere = app.Upstream.BaseUrl + "/elsewhere/v1";
+        var before = app.Upstream.Requests.Count;
+
+        // "Test" with the stored id, another address and no key: the stored key is not sent there.
+        var probe = await Stored.TestAsync(admin, Form(id) with { BaseUrl = elsewhere, ApiKey = null }, Ct);
+        var moved = await Stored.SaveAsync(admin, Form(id) with { BaseUrl = elsewhere, ApiKey = null }, existing: true, Ct);
+        var secretInUrl = await Stored.SaveAsync(admin, Form(id) with { BaseUrl = "https://user:sk-secret@example.com/v1?key=sk-secret" }, existing: true, Ct);
+
+        Assert.DoesNotContain(app.Upstream.Requests.Skip(before), r => r.ApiKey == FakeProviderServer.ValidKey);
+        Assert.NotNull(probe.Failure);
+        Assert.Contains("enter the key again", Assert.Single(moved.For("ApiKey")), StringComparison.Ordinal);
+        Assert.Contains("cannot carry a user name", Assert.Single(secretInUrl.For("BaseUrl")), StringComparison.Ordinal);
+        Assert.Equal(app.Upstream.OpenAIBaseUrl, Catalog.Find(id)!.BaseUrl);
+        // At its own address, with the stored key, it answers.
+        Assert.Null((await Stored.TestAsync(admin, Form(id) with { ApiKey = null }, Ct)).Failure);
+    }
+
+    [Fact]
     public async Task Configuration_providers_stay_read_only_and_bad_input_names_each_field_and_saves_nothing()
     {
         var admin = await AdminAsync();

@@ -35,6 +35,9 @@ public sealed partial class StoredProviders(
     /// <summary>What the last load saw: the count and newest change, cheap to compare with the table's.</summary>
     private (int Count, DateTimeOffset? Newest) _loaded = (-1, null);
 
+    /// <summary>One load at a time: a timer's load begun before a save must not put the older set back after the save's own.</summary>
+    private readonly SemaphoreSlim _loading = new(1, 1);
+
     public async Task<IReadOnlyList<StoredProviderView>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -99,6 +102,12 @@ public sealed partial class StoredProviders(
         }
         else if (stored is not null)
         {
+            if (stored.EncryptedKey is not null && (stored.BaseUrl != row.BaseUrl || stored.Kind != row.Kind))
+            {
+                // The stored key was given for the stored address: it does not follow the provider somewhere else unasked.
+                errors.Add("ApiKey", "The address or kind changed: enter the key again for the new one.");
+                return errors;
+            }
             (row.EncryptedKey, row.KeyHint) = (stored.EncryptedKey, stored.KeyHint);
         }
         if (row.EncryptedKey is null && row.Kind != ProviderKind.OpenAICompatible)
@@ -144,24 +153,30 @@ public sealed partial class StoredProviders(
     }
 
     /// <summary>
-    /// Asks the provider for its models with the key and address given (or stored), as a check before or after saving;
-    /// the models it offers, or why it could not be asked (never its error text, which may quote the key).
+    /// Asks the provider for its models with the key and address given, as a check before or after saving; the models it
+    /// offers, or why it could not be asked (never its error text, which may quote the key). The stored key is used only for
+    /// the stored provider at its stored address and kind: a key never travels to an address typed since.
     /// </summary>
-    public async Task<ModelListing> TestAsync(ProviderForm form, CancellationToken cancellationToken = default)
+    public async Task<ModelListing> TestAsync(AdminCaller admin, ProviderForm form, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(admin);
+        var id = form.Id.Trim().ToLowerInvariant();
+        var baseUrl = string.IsNullOrWhiteSpace(form.BaseUrl) ? null : form.BaseUrl.Trim();
         var key = form.ApiKey is { Length: > 0 } typed ? typed.Trim() : null;
         if (key is null)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var stored = await db.StoredProviders.AsNoTracking().Where(p => p.Id == form.Id).Select(p => p.EncryptedKey).FirstOrDefaultAsync(cancellationToken);
-            key = stored is null ? null : protector.TryUnprotect(stored);
+            var stored = await db.StoredProviders.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
+            if (stored is { EncryptedKey: { } encrypted } && stored.BaseUrl == baseUrl && stored.Kind == form.Kind)
+            {
+                key = protector.TryUnprotect(encrypted);
+            }
         }
-        var baseUrl = string.IsNullOrWhiteSpace(form.BaseUrl) ? null : form.BaseUrl.Trim();
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            var listed = await clients.ListModelsAsync(new ProviderEndpoint(form.Id, form.DisplayName, form.Kind, baseUrl, key), timeout.Token);
+            var listed = await clients.ListModelsAsync(new ProviderEndpoint(id, form.DisplayName, form.Kind, baseUrl, key), timeout.Token);
             return new ModelListing(listed.Order(StringComparer.Ordinal).ToList(), null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -172,6 +187,19 @@ public sealed partial class StoredProviders(
 
     /// <summary>Loads the stored providers into the catalog when the table changed since the last load (or always, with <paramref name="force"/>).</summary>
     public async Task RefreshAsync(bool force = false, CancellationToken cancellationToken = default)
+    {
+        await _loading.WaitAsync(cancellationToken);
+        try
+        {
+            await LoadIfChangedAsync(force, cancellationToken);
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    private async Task LoadIfChangedAsync(bool force, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var state = await db.StoredProviders.GroupBy(_ => 1).Select(g => new { Count = g.Count(), Newest = (DateTimeOffset?)g.Max(p => p.UpdatedAt) })

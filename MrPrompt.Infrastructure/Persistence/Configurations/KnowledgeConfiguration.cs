@@ -18,6 +18,8 @@ internal sealed class KnowledgeCollectionConfiguration : IEntityTypeConfiguratio
         builder.Property(c => c.EmbeddingModel).HasMaxLength(300).IsRequired();
         builder.HasIndex(c => c.OwnerId);
         builder.HasIndex(c => c.Visibility).HasFilter("visibility = 'Shared'");
+        // One collection per chat: two tabs attaching at once share it rather than split the chat's documents.
+        builder.HasIndex(c => c.ChatSessionId).IsUnique().HasFilter("chat_session_id IS NOT NULL");
         builder.HasOne<ApplicationUser>().WithMany().HasForeignKey(c => c.OwnerId).OnDelete(DeleteBehavior.Cascade);
     }
 }

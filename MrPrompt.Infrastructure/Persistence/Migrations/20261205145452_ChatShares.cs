@@ -47,13 +47,14 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                 column: "token_hash",
                 unique: true);
 
-            // Only the owner sees their links; a link opened by its token is read in the system scope, one row by its hash.
+            // Only the owner sees their links, made only on chats they can see; a link opened by its token is read in the system scope, one row by its hash.
             migrationBuilder.Sql("""
                 ALTER TABLE chat_shares ENABLE ROW LEVEL SECURITY;
                 ALTER TABLE chat_shares FORCE ROW LEVEL SECURITY;
                 CREATE POLICY owner_only ON chat_shares
                     USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
-                    WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+                    WITH CHECK ((user_id = mrprompt_user_id() OR mrprompt_is_system())
+                        AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = chat_shares.session_id));
                 """);
         }
 

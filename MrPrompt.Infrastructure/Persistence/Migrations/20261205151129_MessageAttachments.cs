@@ -62,13 +62,14 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                 table: "message_attachments",
                 column: "session_id");
 
-            // Attachments are their owner's only, like the chats they belong to.
+            // Attachments are their owner's only, written only on chats the writer can see (which row-level security on chat_sessions decides).
             migrationBuilder.Sql("""
                 ALTER TABLE message_attachments ENABLE ROW LEVEL SECURITY;
                 ALTER TABLE message_attachments FORCE ROW LEVEL SECURITY;
                 CREATE POLICY owner_only ON message_attachments
                     USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
-                    WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+                    WITH CHECK ((user_id = mrprompt_user_id() OR mrprompt_is_system())
+                        AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = message_attachments.session_id));
                 """);
         }
 

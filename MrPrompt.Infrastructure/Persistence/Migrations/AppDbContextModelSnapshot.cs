@@ -1280,6 +1280,11 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     b.HasKey("Id")
                         .HasName("pk_knowledge_collections");
 
+                    b.HasIndex("ChatSessionId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_knowledge_collections_chat_session_id")
+                        .HasFilter("chat_session_id IS NOT NULL");
+
                     b.HasIndex("OwnerId")
                         .HasDatabaseName("ix_knowledge_collections_owner_id");
 
