@@ -158,10 +158,14 @@ public sealed class XssJourneyTests(Browser browser) : IAsyncLifetime
                 var chat = new ChatSession { Id = Guid.NewGuid(), UserId = userId, Title = "Payloads", Model = "echo/echo", CreatedAt = now, UpdatedAt = now, LastActivityAt = now };
                 db.ChatSessions.Add(chat);
                 var sequence = 0;
+                Guid? previous = null;
                 foreach (var (id, text) in chunk)
                 {
-                    db.Messages.Add(new Message { Id = Guid.NewGuid(), SessionId = chat.Id, Sequence = ++sequence, Sender = MessageSender.User, Content = $"Say {id}" });
-                    db.Messages.Add(new Message { Id = Guid.NewGuid(), SessionId = chat.Id, Sequence = ++sequence, Sender = MessageSender.Assistant, Content = text });
+                    // One line of turns, each following the one before (messages.parent_id), as the chat writes them.
+                    var (question, answer) = (Guid.NewGuid(), Guid.NewGuid());
+                    db.Messages.Add(new Message { Id = question, SessionId = chat.Id, ParentId = previous, Sequence = ++sequence, Sender = MessageSender.User, Content = $"Say {id}" });
+                    db.Messages.Add(new Message { Id = answer, SessionId = chat.Id, ParentId = question, Sequence = ++sequence, Sender = MessageSender.Assistant, Content = text });
+                    previous = answer;
                 }
                 chats.Add((chat.Id, chunk.Length));
             }

@@ -137,6 +137,21 @@ public sealed class ChatAttachments(
         return new PreparedAttachments(prepared, added);
     }
 
+    /// <summary>The same file for another message (an edited question keeps the files of the one it rewords).</summary>
+    internal static MessageAttachment CopyFor(MessageAttachment source, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        SessionId = source.SessionId,
+        UserId = source.UserId,
+        FileName = source.FileName,
+        ContentType = source.ContentType,
+        SizeBytes = source.SizeBytes,
+        Kind = source.Kind,
+        Data = source.Data,
+        InlineText = source.InlineText,
+        KnowledgeDocumentId = source.KnowledgeDocumentId,
+    };
+
     /// <summary>The images and inline text of <paramref name="messageIds"/>' attachments, by message, to rebuild the turns a model sees.</summary>
     internal static async Task<ILookup<Guid, MessageAttachment>> OfMessagesAsync(AppDbContext db, IReadOnlyCollection<Guid> messageIds, CancellationToken cancellationToken) =>
         (await db.MessageAttachments.AsNoTracking()

@@ -191,7 +191,11 @@ public sealed class ChatService(
         }
         var session = (await FindSessionAsync(db, userId, edited.SessionId, cancellationToken))!;
         var branch = await BranchAsync(db, session, cancellationToken);
-        return await BeginAnswerAsync(db, session, branch with { Path = branch.Tree.Ancestors(branch.Tree.Find(edited.Id)!) }, text, cancellationToken);
+        // The new wording keeps the files of the old one.
+        var carried = (await db.MessageAttachments.AsNoTracking().Where(a => a.MessageId == edited.Id).OrderBy(a => a.Id).ToListAsync(cancellationToken))
+            .Select(a => ChatAttachments.CopyFor(a, clock.GetUtcNow())).ToList();
+        return await BeginAnswerAsync(db, session, branch with { Path = branch.Tree.Ancestors(branch.Tree.Find(edited.Id)!) }, text, cancellationToken,
+            carried: carried);
     }
 
     /// <summary>Counts a send or a run started from a page (<see cref="LimitOptions.InteractiveActionsPerMinute"/>); the problem when over.</summary>
@@ -249,7 +253,7 @@ public sealed class ChatService(
     /// </summary>
     private async Task<ChatResult<Exchange>> BeginAnswerAsync(
         AppDbContext db, ChatSession session, Branch branch, string? newText, CancellationToken cancellationToken,
-        PromptUse? prompt = null, AnswerOrigin? origin = null, IReadOnlyList<NewAttachment>? files = null)
+        PromptUse? prompt = null, AnswerOrigin? origin = null, IReadOnlyList<NewAttachment>? files = null, List<MessageAttachment>? carried = null)
     {
         var history = branch.Path;
         origin ??= AnswerOrigin.Browser;
@@ -276,7 +280,7 @@ public sealed class ChatService(
             }
             session.SystemPrompt = promptSystem;
         }
-        var attached = new PreparedAttachments([], []);
+        var attached = new PreparedAttachments(carried ?? [], []);
         if (files is { Count: > 0 })
         {
             if (!ModelRef.TryParse(session.Model, out var model))

@@ -31,9 +31,11 @@ public sealed class SessionTitler(IChatGateway gateway, IDbContextFactory<AppDbC
             return;
         }
         await using var db = await contexts.CreateDbContextAsync();
+        // The question this answer replied to: after an edit of the first message, not the first one ever asked.
         var question = await db.Messages
-            .Where(m => m.SessionId == outcome.SessionId && m.Sender == MessageSender.User)
-            .OrderBy(m => m.Sequence).Select(m => m.Content).FirstOrDefaultAsync();
+            .Where(m => m.SessionId == outcome.SessionId && m.Sender == MessageSender.User
+                && db.Messages.Any(a => a.Id == outcome.MessageId && a.ParentId == m.Id))
+            .Select(m => m.Content).FirstOrDefaultAsync();
         var model = new ModelRef(outcome.Result.Provider, outcome.Result.Model);
         // The offline demo would only echo the request back; the first words are the better title.
         if (question is null || providers.Find(model.Provider)?.Kind == ProviderKind.Echo)

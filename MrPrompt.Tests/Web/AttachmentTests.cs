@@ -79,6 +79,14 @@ public sealed class AttachmentTests(AttachmentApp app) : IClassFixture<Attachmen
         var history = UserTurnsSentWith("And its colour?");
         Assert.Contains("image_url", history[0]!.ToJsonString(), StringComparison.Ordinal);
 
+        // Reworded, the question keeps its image.
+        var firstQuestion = sent.Value.UserMessageId!.Value;
+        var edited = (await Chat.EditAndResendAsync(user, firstQuestion, "What colour is this dot?", Ct)).Value!;
+        await FinishedAsync(edited.AssistantMessageId);
+        Assert.Contains("image_url", UserTurnsSentWith("What colour is this dot?")[0]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Single((await Sessions.GetAsync(user, sent.Value.SessionId, Ct))!.Attachments[edited.UserMessageId!.Value]);
+        Assert.Null(await Sessions.SwitchBranchAsync(user, sent.Value.SessionId, firstQuestion, Ct));
+
         var view = (await Sessions.GetAsync(user, sent.Value.SessionId, Ct))!;
         var shown = Assert.Single(view.AttachmentsOf(view.Messages[0]));
         Assert.Equal(("dot.png", AttachmentKind.Image), (shown.FileName, shown.Kind));
