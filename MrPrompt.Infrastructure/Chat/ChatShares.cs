@@ -1,8 +1,8 @@
-using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using MrPrompt.Domain.Chat;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.RowSecurity;
+using MrPrompt.Infrastructure.Security;
 
 namespace MrPrompt.Infrastructure.Chat;
 
@@ -36,13 +36,14 @@ public sealed class ChatShares(IDbContextFactory<AppDbContext> contexts, ChatSes
         {
             return ChatProblem.Invalid($"This chat already has {ShareRules.MaxOpenPerChat} open share links. Revoke one first.");
         }
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        // Made and stored as API keys are: 32 random bytes, base64url, kept only as a hash.
+        var token = ApiKeySecret.NewSecret("");
         var share = new ChatShare
         {
             Id = Guid.CreateVersion7(now),
             SessionId = sessionId,
             UserId = userId,
-            TokenHash = HashOf(token),
+            TokenHash = ApiKeySecret.Hash(token),
             Snapshot = snapshot.ToJson(),
             ExpiresAt = ShareRules.ExpiryOf(lifetime, now),
         };
@@ -82,7 +83,7 @@ public sealed class ChatShares(IDbContextFactory<AppDbContext> contexts, ChatSes
         {
             return null;
         }
-        var hash = HashOf(token);
+        var hash = ApiKeySecret.Hash(token);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // The token is the permission: the one row whose hash it matches is read across accounts.
         using var byToken = DataScope.AsSystem("a chat opened by its share link");
@@ -92,8 +93,4 @@ public sealed class ChatShares(IDbContextFactory<AppDbContext> contexts, ChatSes
             .FirstOrDefaultAsync(cancellationToken);
         return share is not null && share.IsOpenAt(clock.GetUtcNow()) ? SharedChat.FromJson(share.Snapshot) : null;
     }
-
-    private static string HashOf(string token) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

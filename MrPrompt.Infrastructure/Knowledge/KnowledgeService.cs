@@ -116,7 +116,7 @@ public sealed class KnowledgeService(
     /// <summary>The document of the collection with exactly these bytes (an earlier upload of the same file), if any.</summary>
     public async Task<Guid?> FindDocumentByContentAsync(Guid userId, Guid collectionId, byte[] content, CancellationToken cancellationToken = default)
     {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(content));
+        var hash = ContentHashOf(content);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.KnowledgeDocuments.Where(d => d.CollectionId == collectionId && d.OwnerId == userId && d.ContentHash == hash)
             .Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken);
@@ -265,7 +265,7 @@ public sealed class KnowledgeService(
         {
             return (null, await NotOwnedAsync(db, userId, collectionId, cancellationToken));
         }
-        var hash = Convert.ToHexStringLower(SHA256.HashData(upload.Content));
+        var hash = ContentHashOf(upload.Content);
         if (await db.KnowledgeDocuments.Where(d => d.CollectionId == collectionId && d.ContentHash == hash).Select(d => d.Title).FirstOrDefaultAsync(cancellationToken) is { } existing)
         {
             return (null, Duplicate(existing));
@@ -415,6 +415,9 @@ public sealed class KnowledgeService(
         return available.Any(m => m.Ref == asked) ? (asked, null)
             : (null, new KnowledgeError(KnowledgeProblem.Invalid, $"'{asked}' is not an embedding model you can use; choose one of {string.Join(", ", available.Select(m => m.Ref))}."));
     }
+
+    /// <summary>What makes two uploads the same document in a collection: the SHA-256 of their bytes.</summary>
+    private static string ContentHashOf(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
     /// <summary>The collections of the knowledge page and API: the caller's own and shared ones, never a chat's own (its attachments).</summary>
     private static IQueryable<KnowledgeCollection> Visible(AppDbContext db, Guid userId) =>
