@@ -81,11 +81,15 @@ public sealed class ChatService(
 
     /// <summary>Sends <paramref name="text"/>; when it was written from a library prompt, the message records the version.</summary>
     public Task<ChatResult<Exchange>> SendAsync(Guid userId, Guid sessionId, string text, PromptUse? prompt, CancellationToken cancellationToken = default) =>
-        SendAsync(userId, sessionId, text, prompt, [], cancellationToken);
+        SendAsync(userId, sessionId, text, prompt, [], null, cancellationToken);
 
-    /// <summary>As above, with files attached to the message (<see cref="ChatAttachments"/>).</summary>
+    /// <summary>
+    /// As above, with files attached to the message (<see cref="ChatAttachments"/>), continuing the branch that ends at
+    /// <paramref name="after"/> (the last message the page shows; null: the branch the chat shows now). Two tabs on different
+    /// branches of a chat each continue their own.
+    /// </summary>
     public async Task<ChatResult<Exchange>> SendAsync(
-        Guid userId, Guid sessionId, string text, PromptUse? prompt, IReadOnlyList<NewAttachment> files, CancellationToken cancellationToken = default)
+        Guid userId, Guid sessionId, string text, PromptUse? prompt, IReadOnlyList<NewAttachment> files, Guid? after, CancellationToken cancellationToken = default)
     {
         if (ValidateMessage(text) is { } invalid)
         {
@@ -97,12 +101,16 @@ public sealed class ChatService(
         {
             return ChatProblem.NotFound();
         }
-        var branch = await BranchAsync(db, session, cancellationToken);
+        var branch = await BranchAsync(db, session, cancellationToken, after);
         return await BeginAnswerAsync(db, session, branch, text, cancellationToken, prompt: prompt, files: files);
     }
 
     /// <summary>Answers the last question of the branch shown again; the earlier answer stays as an alternative ("‹ 1 / 2 ›").</summary>
-    public async Task<ChatResult<Exchange>> RegenerateAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default)
+    public Task<ChatResult<Exchange>> RegenerateAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken = default) =>
+        RegenerateAsync(userId, sessionId, null, cancellationToken);
+
+    /// <summary>As above, for the branch that ends at <paramref name="after"/> (the last message the page shows).</summary>
+    public async Task<ChatResult<Exchange>> RegenerateAsync(Guid userId, Guid sessionId, Guid? after, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var session = await FindSessionAsync(db, userId, sessionId, cancellationToken);
@@ -110,7 +118,7 @@ public sealed class ChatService(
         {
             return ChatProblem.NotFound();
         }
-        var branch = await BranchAsync(db, session, cancellationToken);
+        var branch = await BranchAsync(db, session, cancellationToken, after);
         var history = branch.Path.ToList();
         if (history.Count > 0 && history[^1].Sender == MessageSender.Assistant)
         {
@@ -518,11 +526,11 @@ public sealed class ChatService(
     internal static Task<ChatSession?> FindSessionAsync(AppDbContext db, Guid userId, Guid sessionId, CancellationToken cancellationToken) =>
         db.ChatSessions.FirstOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId, cancellationToken);
 
-    /// <summary>Every message of the chat as a tree, and the branch it shows.</summary>
-    private static async Task<Branch> BranchAsync(AppDbContext db, ChatSession session, CancellationToken cancellationToken)
+    /// <summary>Every message of the chat as a tree, and the branch ending at <paramref name="after"/> when it is one of them, else the one it shows.</summary>
+    private static async Task<Branch> BranchAsync(AppDbContext db, ChatSession session, CancellationToken cancellationToken, Guid? after = null)
     {
         var tree = new ConversationTree(await db.Messages.Where(m => m.SessionId == session.Id).ToListAsync(cancellationToken));
-        return new Branch(tree, tree.PathTo(session.CurrentMessageId));
+        return new Branch(tree, tree.PathTo(after is { } leaf && tree.Find(leaf) is not null ? leaf : session.CurrentMessageId));
     }
 }
 

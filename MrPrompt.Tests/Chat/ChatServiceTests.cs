@@ -162,6 +162,29 @@ public sealed class ChatServiceTests(ChatFixture fixture) : IClassFixture<ChatFi
     }
 
     [Fact]
+    public async Task Two_tabs_on_different_branches_each_continue_their_own()
+    {
+        var user = await fixture.NewUserAsync();
+        var echo = new SessionSettings("echo/echo");
+        var first = (await fixture.Chat.StartChatAsync(user, echo, "Tea or coffee?", TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(first.AssistantMessageId);
+        var second = (await fixture.Chat.RegenerateAsync(user, first.SessionId, TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(second.AssistantMessageId);
+
+        // Tab A shows answer 2 (the chat's current branch); tab B still shows answer 1 and sends from there.
+        var fromB = (await fixture.Chat.SendAsync(user, first.SessionId, "Why coffee?", null, [], after: first.AssistantMessageId, TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(fromB.AssistantMessageId);
+
+        var view = (await fixture.Sessions.GetAsync(user, first.SessionId, TestContext.Current.CancellationToken))!;
+        Assert.Equal([first.UserMessageId!.Value, first.AssistantMessageId, fromB.UserMessageId!.Value, fromB.AssistantMessageId], view.Messages.Select(m => m.Id));
+        Assert.Equal((1, 2), (view.BranchOf(view.Messages[1])!.Number, view.BranchOf(view.Messages[1])!.Count));
+        // A leaf that is not this chat's is ignored: the chat's own branch is continued.
+        var stray = (await fixture.Chat.RegenerateAsync(user, first.SessionId, Guid.NewGuid(), TestContext.Current.CancellationToken)).Value!;
+        await fixture.FinishedAsync(stray.AssistantMessageId);
+        Assert.Equal(fromB.UserMessageId, (await fixture.MessageAsync(stray.AssistantMessageId))!.ParentId);
+    }
+
+    [Fact]
     public async Task Edit_and_resend_starts_a_new_branch_from_the_edited_message_and_keeps_the_old_one()
     {
         var user = await fixture.NewUserAsync();
