@@ -34,12 +34,12 @@ public sealed class StoredProvider : IAuditable
 }
 
 /// <summary>
-/// A model of a stored provider: its prices per million tokens, context window, fallbacks (<c>provider/model</c>), and
-/// the roles that may use it through the system key (empty: every role).
+/// A model of a stored provider: its prices per million tokens, context window, fallbacks (<c>provider/model</c>), the
+/// roles that may use it through the system key (empty: every role), and whether it looks at images (null: known by name).
 /// </summary>
 public sealed record StoredModel(
     string Id, decimal? InputPrice = null, decimal? OutputPrice = null, int? ContextWindow = null,
-    IReadOnlyList<string>? Fallbacks = null, IReadOnlyList<string>? Roles = null)
+    IReadOnlyList<string>? Fallbacks = null, IReadOnlyList<string>? Roles = null, bool? Vision = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

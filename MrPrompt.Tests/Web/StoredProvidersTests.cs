@@ -74,9 +74,11 @@ public sealed class StoredProvidersTests(ApiGatewayApp app) : IClassFixture<ApiG
         Assert.Contains(audited, e => e.Detail.Contains(id, StringComparison.Ordinal));
 
         // Changed without retyping the key, then removed: each at once.
-        Assert.True((await Stored.SaveAsync(admin, Form(id, new StoredModel("gpt-4o", 2.5m, 10m)) with { ApiKey = null }, existing: true, Ct)).IsEmpty);
+        Assert.True((await Stored.SaveAsync(admin, Form(id, new StoredModel("gpt-4o", 2.5m, 10m), new StoredModel("house-model", 1m, 1m, Vision: true)) with { ApiKey = null }, existing: true, Ct)).IsEmpty);
         Assert.Equal(FakeProviderServer.ValidKey, Catalog.Find(id)!.SystemApiKey);
-        Assert.Equal(["gpt-4o"], Catalog.Find(id)!.Models.Select(m => m.Id));
+        Assert.True(Catalog.Find(id)!.SeesImages("house-model")); // said so, though its name is unknown
+        Assert.True(Catalog.Find(id)!.SeesImages("gpt-4o")); // known by name
+        Assert.Equal(["gpt-4o", "house-model"], Catalog.Find(id)!.Models.Select(m => m.Id));
         Assert.True(await Stored.RemoveAsync(admin, id, Ct));
         Assert.Null(Catalog.Find(id));
         using var gone = await AskAsync(key, $"{id}/gpt-4o");

@@ -237,6 +237,7 @@ public sealed partial class StoredProviders(
                 ContextWindow = m.ContextWindow,
                 Fallbacks = (m.Fallbacks ?? []).Select(f => ModelRef.TryParse(f, out var parsed) ? parsed : (ModelRef?)null).OfType<ModelRef>().ToList(),
                 Roles = m.Roles ?? [],
+                Vision = m.Vision,
             }).ToList(),
         };
     }
