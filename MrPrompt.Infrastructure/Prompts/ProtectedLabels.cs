@@ -47,10 +47,7 @@ public sealed class ProtectedLabels(IDbContextFactory<AppDbContext> contexts, Au
         using (admin.AcrossAccounts("Protect prompt labels"))
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO app_settings (key, value, updated_at, updated_by) VALUES ({AppSettingKeys.ProtectedPromptLabels}, {value}, {clock.GetUtcNow()}, {admin.UserId})
-                ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by
-                """, cancellationToken);
+            await db.SaveSettingAsync(AppSettingKeys.ProtectedPromptLabels, value, clock.GetUtcNow(), admin.UserId, cancellationToken);
         }
         await audit.RecordAsync(AuditActions.ProtectedLabelsChanged, admin.UserId, "", null,
             $"Protected prompt labels: {Describe(before)} → {Describe(wanted)}");

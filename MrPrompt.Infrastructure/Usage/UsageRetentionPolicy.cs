@@ -42,10 +42,7 @@ public sealed class UsageRetentionPolicy(
         var value = days.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO app_settings (key, value, updated_at, updated_by) VALUES ({AppSettingKeys.UsageRetentionDays}, {value}, {clock.GetUtcNow()}, {admin.UserId})
-                ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by
-                """, cancellationToken);
+            await db.SaveSettingAsync(AppSettingKeys.UsageRetentionDays, value, clock.GetUtcNow(), admin.UserId, cancellationToken);
         }
         await audit.RecordAsync(AuditActions.UsageRetentionChanged, admin.UserId, "", null,
             $"Usage retention: {Describe(before.Days)} → {Describe(days)}");
