@@ -98,8 +98,22 @@ public sealed class CircuitLimitTests(CircuitLimitTests.FewCircuitsApp app) : IC
         Assert.True(await IsOpenAsync(someoneElse)); // the cap is per account
 
         await pages[Array.IndexOf(open, true)].DisposeAsync();
-        var again = await ConnectAsync(cookie);
-        Assert.True(await IsOpenAsync(again));
+        // The server lets go of a closed page a moment after the client's close returns: a page opened in that
+        // moment is refused like any beyond the cap. Within a few tries the place is back.
+        HubConnection? again = null;
+        for (var attempt = 0; attempt < 50 && again is null; attempt++)
+        {
+            var candidate = await ConnectAsync(cookie);
+            if (await IsOpenAsync(candidate))
+            {
+                again = candidate;
+            }
+            else
+            {
+                await candidate.DisposeAsync();
+            }
+        }
+        Assert.NotNull(again);
 
         foreach (var connection in pages.Where((_, i) => i != Array.IndexOf(open, true)).Append(someoneElse).Append(again))
         {
