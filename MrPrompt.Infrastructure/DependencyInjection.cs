@@ -3,11 +3,13 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Accounts;
 using MrPrompt.Infrastructure.ApiKeys;
 using MrPrompt.Infrastructure.Chat;
+using MrPrompt.Infrastructure.Cluster;
 using MrPrompt.Infrastructure.Credentials;
 using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Limits;
@@ -36,6 +38,7 @@ public static class DependencyInjection
     {
         services.TryAddSingletonTimeProvider();
         services.AddPersistence(configuration);
+        services.AddCluster(configuration);
         services.AddSecrets(configuration);
         services.AddAccounts(configuration);
         services.AddUsageLog(configuration);
@@ -52,6 +55,15 @@ public static class DependencyInjection
         {
             services.AddSingleton(TimeProvider.System);
         }
+    }
+
+    /// <summary>This instance's name, and the notifications that keep what instances hold in memory true across the fleet.</summary>
+    private static void AddCluster(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(new InstanceIdentity(configuration[InstanceIdentity.NameSetting]));
+        services.AddSingleton<ClusterChanges>();
+        services.AddSingleton<ClusterChangeListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterChangeListener>());
     }
 
     private static void AddPersistence(this IServiceCollection services, IConfiguration configuration)
@@ -198,7 +210,6 @@ public static class DependencyInjection
             .Bind(configuration.GetSection(JobOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddSingleton<WorkerIdentity>();
         services.AddSingleton<JobMetrics>();
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobViews>();

@@ -34,13 +34,16 @@ internal static partial class Extensions
     /// <summary>Telemetry, health checks and error responses that every MrPrompt host shares.</summary>
     public static void AddServiceDefaults(this WebApplicationBuilder builder)
     {
+        // Known before anything else is registered: telemetry names the instance on every trace, metric and log record.
+        var instance = new MrPrompt.Infrastructure.Cluster.InstanceIdentity(builder.Configuration[MrPrompt.Infrastructure.Cluster.InstanceIdentity.NameSetting]);
+        builder.Services.AddSingleton(instance);
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
         });
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("MrPrompt"))
+            .ConfigureResource(resource => resource.AddService("MrPrompt", serviceInstanceId: instance.Name))
             .WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation()
                 .AddMeter(ChatGatewayPipeline.TelemetrySourceName, UsageLogWriter.MeterName, MrPrompt.Infrastructure.Jobs.JobMetrics.MeterName))
             .WithTracing(tracing => tracing

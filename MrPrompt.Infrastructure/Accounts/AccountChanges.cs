@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MrPrompt.Infrastructure.Cluster;
 using MrPrompt.Infrastructure.Persistence.RowSecurity;
 
 namespace MrPrompt.Infrastructure.Accounts;
@@ -6,9 +7,9 @@ namespace MrPrompt.Infrastructure.Accounts;
 /// <summary>
 /// When an account last changed in a way its sign-ins carry (role, display name, avatar, enabled), so
 /// a browser's cookie is refreshed on its next request and an open page at once, instead of when the
-/// person signs in again. Per process: the one instance a database has today.
+/// person signs in again, on every instance (<see cref="ClusterChanges"/>).
 /// </summary>
-public sealed class AccountChanges(TimeProvider clock)
+public sealed class AccountChanges(TimeProvider clock, ClusterChanges cluster)
 {
     /// <summary>Longer than any sign-in cookie lives: a change older than that has reached every cookie.</summary>
     private static readonly TimeSpan Memory = TimeSpan.FromDays(30);
@@ -22,7 +23,15 @@ public sealed class AccountChanges(TimeProvider clock)
     /// </summary>
     public event Action<Guid>? Changed;
 
+    /// <summary>The account changed: here at once, and on the other instances as soon as they hear of it.</summary>
     public void Record(Guid userId)
+    {
+        RecordHere(userId);
+        cluster.Publish(new ClusterChange(ClusterChangeKind.Account, userId));
+    }
+
+    /// <summary>The account changed (on another instance, or here through <see cref="Record"/>): what this instance keeps of it is stale.</summary>
+    public void RecordHere(Guid userId)
     {
         var now = clock.GetUtcNow();
         _changedAt[userId] = now;

@@ -17,12 +17,13 @@ namespace MrPrompt.Infrastructure.ApiKeys;
 /// owner's account is not disabled; each is checked on every request, so a change takes effect at once.
 /// </summary>
 public sealed partial class ApiKeyService(
-    IDbContextFactory<AppDbContext> contexts, TimeProvider clock, IMemoryCache cache, Audit.AuditLog audit, ILogger<ApiKeyService> logger)
+    IDbContextFactory<AppDbContext> contexts, TimeProvider clock, IMemoryCache cache, Audit.AuditLog audit, Cluster.ClusterChanges cluster,
+    ILogger<ApiKeyService> logger)
 {
     /// <summary>
     /// How long a checked key is trusted without asking the database again (a query on every request
     /// was most of the API's overhead). Revoking a key or disabling an account through the app ends
-    /// that trust at once; a change made to the database by hand takes effect within this time.
+    /// that trust at once on every instance; a change made to the database by hand takes effect within this time.
     /// </summary>
     private static readonly TimeSpan SignInFreshness = TimeSpan.FromSeconds(10);
 
@@ -152,8 +153,15 @@ public sealed partial class ApiKeyService(
         return caller;
     }
 
-    /// <summary>Makes every request check its key against the database again (after a revocation or a disabled account).</summary>
-    public void ForgetSignIns() => Interlocked.Increment(ref _signInGeneration);
+    /// <summary>Makes every request check its key against the database again (after a revocation or a disabled account), on every instance.</summary>
+    public void ForgetSignIns()
+    {
+        ForgetSignInsHere();
+        cluster.Publish(new Cluster.ClusterChange(Cluster.ClusterChangeKind.ApiKeys));
+    }
+
+    /// <summary>As <see cref="ForgetSignIns"/>, on this instance only (another one told it of a change).</summary>
+    public void ForgetSignInsHere() => Interlocked.Increment(ref _signInGeneration);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API key {KeyId} ({Prefix}…) created for user {UserId}")]
     private static partial void LogCreated(ILogger logger, Guid keyId, Guid userId, string prefix);

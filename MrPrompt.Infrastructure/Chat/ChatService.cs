@@ -1,3 +1,4 @@
+using MrPrompt.Infrastructure.Cluster;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Chat;
@@ -31,7 +32,7 @@ public sealed class ChatService(
     IDbContextFactory<AppDbContext> contexts,
     GenerationRunner runner,
     JobQueue queue,
-    WorkerIdentity worker,
+    InstanceIdentity worker,
     ProviderCatalog providers,
     ITokenCounter tokens,
     CallRateLimits rates,

@@ -25,17 +25,21 @@ public sealed partial class CredentialService(
     TimeProvider clock,
     IMemoryCache cache,
     Audit.AuditLog audit,
+    Cluster.ClusterChanges cluster,
     ILogger<CredentialService> logger)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// How long a user's stored key (still encrypted) or its absence is reused for calls: the lookup
-    /// was one of the two queries on every model call. Any change through this service is seen at once.
+    /// was one of the two queries on every model call. Any change through this service is seen at once, on every instance.
     /// </summary>
     private static readonly TimeSpan LookupFreshness = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<Guid, long> _versions = new();
+
+    /// <summary>Raised to read everyone's keys afresh (another instance's change may have been missed).</summary>
+    private long _generation;
 
     public async Task<IReadOnlyList<CredentialView>> ListAsync(Guid userId, CancellationToken cancellationToken = default)
     {
@@ -179,7 +183,7 @@ public sealed partial class CredentialService(
     /// </summary>
     public async Task<(ApiCredential? Credential, string? Key, GatewayError? Error)> FindForUseAsync(Guid userId, string providerId, CancellationToken cancellationToken)
     {
-        var credential = await cache.GetOrCreateAsync(("credential", userId, providerId, _versions.GetValueOrDefault(userId)), async entry =>
+        var credential = await cache.GetOrCreateAsync(("credential", userId, providerId, _versions.GetValueOrDefault(userId), Interlocked.Read(ref _generation)), async entry =>
         {
             entry.AbsoluteExpirationRelativeToNow = LookupFreshness;
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -199,8 +203,25 @@ public sealed partial class CredentialService(
         return key is null ? (credential, null, GatewayError.CredentialNeedsReentry(name)) : (credential, key, null);
     }
 
-    /// <summary>Makes the next call of <paramref name="userId"/> read their keys afresh.</summary>
-    private void Changed(Guid userId) => _versions.AddOrUpdate(userId, 1, static (_, version) => version + 1);
+    /// <summary>Makes the next call of <paramref name="userId"/> read their keys afresh, on every instance.</summary>
+    private void Changed(Guid userId)
+    {
+        ForgetHere(userId);
+        cluster.Publish(new Cluster.ClusterChange(Cluster.ClusterChangeKind.Credentials, userId));
+    }
+
+    /// <summary>As <see cref="Changed"/>, on this instance only (another one told it); everyone's keys when <paramref name="userId"/> is null.</summary>
+    public void ForgetHere(Guid? userId)
+    {
+        if (userId is { } one)
+        {
+            _versions.AddOrUpdate(one, 1, static (_, version) => version + 1);
+        }
+        else
+        {
+            Interlocked.Increment(ref _generation);
+        }
+    }
 
     /// <summary>Notes that a key was used; at most once a minute per key, and never on the caller's path.</summary>
     public async Task TouchAsync(Guid credentialId)

@@ -1,3 +1,4 @@
+using MrPrompt.Infrastructure.Cluster;
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -25,7 +26,7 @@ public sealed partial class GenerationRunner(
     IChatGateway gateway,
     IDbContextFactory<AppDbContext> contexts,
     JobQueue queue,
-    WorkerIdentity worker,
+    InstanceIdentity worker,
     JobMetrics metrics,
     SessionTitler titler,
     IOptions<ConversationOptions> options,

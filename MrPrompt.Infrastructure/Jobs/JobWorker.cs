@@ -1,3 +1,4 @@
+using MrPrompt.Infrastructure.Cluster;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,7 +6,6 @@ using MrPrompt.Domain.Jobs;
 using MrPrompt.Infrastructure.Generation;
 using MrPrompt.Infrastructure.Knowledge;
 using MrPrompt.Infrastructure.Persistence;
-using Npgsql;
 
 namespace MrPrompt.Infrastructure.Jobs;
 
@@ -20,7 +20,7 @@ public sealed partial class JobWorker(
     JobQueue queue,
     GenerationRunner runner,
     KnowledgeIngestion ingestion,
-    WorkerIdentity identity,
+    InstanceIdentity identity,
     DatabaseConnection database,
     JobMetrics metrics,
     IOptions<JobOptions> options,
@@ -127,48 +127,19 @@ public sealed partial class JobWorker(
         }
     }
 
-    /// <summary>One connection held open for notifications; reopened after a failure.</summary>
-    private async Task ListenAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    /// <summary>New work and stop requests, from any instance.</summary>
+    private Task ListenAsync(CancellationToken stoppingToken) =>
+        NotificationListener.ListenAsync(database, [JobQueue.WorkChannel, JobQueue.CancelChannel], e =>
         {
-            try
+            if (e.Channel == JobQueue.CancelChannel && Guid.TryParse(e.Payload, out var jobId))
             {
-                var connectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString) { KeepAlive = 30, Pooling = false }.ConnectionString;
-                await using var connection = new NpgsqlConnection(connectionString);
-                await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, e) =>
-                {
-                    if (e.Channel == JobQueue.CancelChannel && Guid.TryParse(e.Payload, out var jobId))
-                    {
-                        runner.Stop(jobId, StopReason.Stopped);
-                    }
-                    else
-                    {
-                        Wake();
-                    }
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {JobQueue.WorkChannel}; LISTEN {JobQueue.CancelChannel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-                Wake(); // whatever arrived while nobody listened
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
+                runner.Stop(jobId, StopReason.Stopped);
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            else
             {
-                LogListenFailed(logger, ex.GetType().Name);
-                await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                Wake();
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+        }, Wake /* whatever arrived while nobody listened */, clock, logger, stoppingToken);
 
     private async Task RenewLeasesAsync(CancellationToken stoppingToken)
     {
@@ -241,9 +212,6 @@ public sealed partial class JobWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not claim queued jobs; will look again")]
     private static partial void LogClaimFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the job notification connection ({Reason}); reconnecting, polling meanwhile")]
-    private static partial void LogListenFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lease renewal or sweep failed; will try again")]
     private static partial void LogHousekeepingFailed(ILogger logger, Exception exception);

@@ -1,3 +1,4 @@
+using MrPrompt.Infrastructure.Cluster;
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -25,7 +26,7 @@ namespace MrPrompt.Infrastructure.Knowledge;
 public sealed partial class KnowledgeIngestion(
     IDbContextFactory<AppDbContext> contexts,
     JobQueue queue,
-    WorkerIdentity identity,
+    InstanceIdentity identity,
     EmbeddingGateway gateway,
     VectorIndex vectors,
     IOptions<KnowledgeOptions> options,

@@ -1,3 +1,4 @@
+using MrPrompt.Infrastructure.Cluster;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -18,7 +19,7 @@ public sealed class JobsFixture(PostgresServer server) : ChatFixture(server)
     protected override TimeProvider Clock => FakeClock;
 
     public JobQueue Queue => Services.GetRequiredService<JobQueue>();
-    public WorkerIdentity Worker => Services.GetRequiredService<WorkerIdentity>();
+    public InstanceIdentity Worker => Services.GetRequiredService<InstanceIdentity>();
 
     protected override void Configure(Dictionary<string, string?> settings)
     {

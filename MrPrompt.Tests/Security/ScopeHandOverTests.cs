@@ -42,7 +42,7 @@ public sealed class ScopeHandOverTests(PostgresServer server) : IAsyncLifetime
     [Fact]
     public async Task An_admins_change_reaches_the_accounts_listeners_as_that_account_and_what_they_start()
     {
-        var changes = new AccountChanges(TimeProvider.System);
+        var changes = new AccountChanges(TimeProvider.System, null!); // only this instance: nothing is published
         var account = Guid.NewGuid();
         DataActor? inHandler = null;
         Task<DataActor?>? started = null;
@@ -54,7 +54,7 @@ public sealed class ScopeHandOverTests(PostgresServer server) : IAsyncLifetime
 
         using (DataScope.AsSystem("test: an admin disables an account"))
         {
-            changes.Record(account);
+            changes.RecordHere(account);
             Assert.True(DataScope.Current?.IsSystem); // the admin's own flow is unchanged
         }
 

@@ -10,8 +10,8 @@ public sealed record CallerAllowance(string Role, int RequestsPerMinute, long To
 
 /// <summary>
 /// Reads a user's role, budget and standing for the gateway's checks, kept for a few seconds so a burst
-/// of calls costs one query; a change made through the app (<see cref="Accounts.AccountChanges"/>) drops
-/// what was kept at once, so a disabled account's next call is refused.
+/// of calls costs one query; a change made through the app on any instance (<see cref="Accounts.AccountChanges"/>)
+/// drops what was kept at once, so a disabled account's next call is refused.
 /// </summary>
 public sealed class CallerAllowances
 {
@@ -19,6 +19,7 @@ public sealed class CallerAllowances
     private readonly IDbContextFactory<AppDbContext> _contexts;
     private readonly IMemoryCache _cache;
     private readonly IOptionsMonitor<LimitOptions> _options;
+    private long _generation;
 
     public CallerAllowances(IDbContextFactory<AppDbContext> contexts, IMemoryCache cache, IOptionsMonitor<LimitOptions> options, Accounts.AccountChanges changes)
     {
@@ -41,5 +42,8 @@ public sealed class CallerAllowances
                 account?.MonthlyBudgetUsd ?? limits.DefaultMonthlyBudgetUsd, Disabled: account is null || account.DisabledAt is not null);
         }))!;
 
-    private static (string, Guid) Key(Guid userId) => ("allowance", userId);
+    /// <summary>Reads every account afresh (another instance's change may have been missed).</summary>
+    public void ForgetAll() => Interlocked.Increment(ref _generation);
+
+    private (string, Guid, long) Key(Guid userId) => ("allowance", userId, Interlocked.Read(ref _generation));
 }

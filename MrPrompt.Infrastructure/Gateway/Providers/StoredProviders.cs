@@ -24,13 +24,14 @@ public sealed record ProviderForm(
 
 /// <summary>
 /// The system providers admins add, change, test and remove in the console (<c>system_providers</c>). A change is
-/// audited, takes effect here at once (the catalog swaps in the new set) and on every other instance at its next
-/// look (<see cref="StoredProvidersRefresh"/>, every <see cref="ProviderRefreshOptions.RefreshMilliseconds"/>).
+/// audited, takes effect here at once (the catalog swaps in the new set) and on every other instance as soon as it hears
+/// (<see cref="Cluster.ClusterChanges"/>), or at its next look should it not (<see cref="StoredProvidersRefresh"/>, every
+/// <see cref="ProviderRefreshOptions.RefreshMilliseconds"/>).
 /// The table holds no account's data, so row-level security does not apply to it; only admins reach these methods.
 /// </summary>
 public sealed partial class StoredProviders(
     IDbContextFactory<AppDbContext> contexts, ProviderCatalog catalog, CredentialProtector protector, ProviderClientFactory clients,
-    AuditLog audit, ILogger<StoredProviders> logger)
+    AuditLog audit, Cluster.ClusterChanges cluster, ILogger<StoredProviders> logger)
 {
     /// <summary>What the last load saw: the count and newest change, cheap to compare with the table's.</summary>
     private (int Count, DateTimeOffset? Newest) _loaded = (-1, null);
@@ -136,6 +137,7 @@ public sealed partial class StoredProviders(
         await audit.RecordAsync(existing ? AuditActions.ProviderChanged : AuditActions.ProviderAdded, admin.UserId, "", null,
             $"{row.DisplayName} ({id}, {row.Kind}{(row.BaseUrl is null ? "" : " at " + row.BaseUrl)}): {models.Count} models{(form.ApiKey is { Length: > 0 } ? ", new key" : "")}");
         await RefreshAsync(force: true, cancellationToken);
+        cluster.Publish(new Cluster.ClusterChange(Cluster.ClusterChangeKind.Providers));
         return errors;
     }
 
@@ -148,6 +150,7 @@ public sealed partial class StoredProviders(
         {
             await audit.RecordAsync(AuditActions.ProviderRemoved, admin.UserId, "", null, $"Provider {id} removed");
             await RefreshAsync(force: true, cancellationToken);
+            cluster.Publish(new Cluster.ClusterChange(Cluster.ClusterChangeKind.Providers));
         }
         return removed;
     }
