@@ -62,6 +62,14 @@ public static class DependencyInjection
     {
         services.TryAddSingleton(new InstanceIdentity(configuration[InstanceIdentity.NameSetting]));
         services.AddSingleton<ClusterChanges>();
+        services.AddSingleton<FleetSchedule>();
+        services.AddOptions<ShutdownOptions>()
+            .Bind(configuration.GetSection(ShutdownOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // The host waits for the drain and then for the hand-backs and the last requests.
+        var drain = configuration.GetSection(ShutdownOptions.SectionName).Get<ShutdownOptions>()?.Drain ?? new ShutdownOptions().Drain;
+        services.Configure<Microsoft.Extensions.Hosting.HostOptions>(host => host.ShutdownTimeout = drain + TimeSpan.FromSeconds(15));
         services.AddSingleton<ClusterChangeListener>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterChangeListener>());
     }
@@ -171,6 +179,7 @@ public static class DependencyInjection
         // What programs add on top: replay, cache and in-flight sharing (see ReusingGateway).
         services.AddHybridCache();
         services.AddSingleton<InFlightCalls>();
+        services.AddSingleton<FleetCalls>();
         services.AddSingleton<ResponseCache>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<ReusingGateway>();

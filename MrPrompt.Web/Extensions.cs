@@ -59,7 +59,8 @@ internal static partial class Extensions
         }
 
         builder.Services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database", tags: [HealthEndpoints.ReadyTag]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: [HealthEndpoints.ReadyTag])
+            .AddCheck<DrainingHealthCheck>("draining", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddProblemDetails();
         // Enums travel by name ("JsonSchema", "Public") so API clients need no number table.
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));

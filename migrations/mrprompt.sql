@@ -1697,3 +1697,216 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    CREATE UNLOGGED TABLE rate_windows (
+        key text PRIMARY KEY,
+        second bigint NOT NULL,
+        counts bigint[] NOT NULL
+    );
+
+    -- Takes p_amount from the window under p_limit (p_take), or only looks whether it fits (not p_take); a null
+    -- limit always takes. Returns 0 when it fits, else the seconds until enough of the window has expired. The row
+    -- lock makes concurrent takes on every instance wait for each other: the limit holds across the fleet.
+    CREATE FUNCTION mrprompt_rate_take(p_key text, p_now timestamptz, p_limit bigint, p_amount bigint, p_take boolean)
+    RETURNS double precision LANGUAGE plpgsql AS $$
+    DECLARE
+        now_epoch double precision := extract(epoch FROM p_now);
+        now_second bigint := floor(extract(epoch FROM p_now));
+        w rate_windows%ROWTYPE;
+        shift bigint;
+        total bigint;
+        needed bigint;
+        running bigint := 0;
+    BEGIN
+        SELECT * INTO w FROM rate_windows WHERE key = p_key FOR UPDATE;
+        IF NOT FOUND THEN
+            INSERT INTO rate_windows (key, second, counts) VALUES (p_key, now_second, array_fill(0::bigint, ARRAY[60]))
+                ON CONFLICT (key) DO NOTHING;
+            SELECT * INTO w FROM rate_windows WHERE key = p_key FOR UPDATE;
+        END IF;
+        -- A clock a moment behind another instance's (shift < 0) counts into the newest second.
+        shift := now_second - w.second;
+        IF shift >= 60 THEN
+            w.counts := array_fill(0::bigint, ARRAY[60]);
+            w.second := now_second;
+        ELSIF shift > 0 THEN
+            w.counts := w.counts[shift + 1:60] || array_fill(0::bigint, ARRAY[shift::int]);
+            w.second := now_second;
+        END IF;
+        SELECT coalesce(sum(c), 0) INTO total FROM unnest(w.counts) AS c;
+        IF p_limit IS NOT NULL AND total + p_amount > p_limit THEN
+            needed := total + p_amount - p_limit;
+            FOR i IN 1..60 LOOP
+                running := running + w.counts[i];
+                IF running >= needed THEN
+                    -- counts[i] was taken in second (w.second - 60 + i) and leaves the window 60 seconds later.
+                    RETURN greatest(w.second + i - now_epoch, 0.001);
+                END IF;
+            END LOOP;
+            RETURN 60;
+        END IF;
+        IF p_take THEN
+            w.counts[60] := w.counts[60] + p_amount;
+        END IF;
+        IF p_take OR shift > 0 THEN
+            UPDATE rate_windows SET second = w.second, counts = w.counts WHERE key = p_key;
+        END IF;
+        RETURN 0;
+    END $$;
+
+    -- A call's place in its caller's limits, in one round trip: tokens left (the user's, the key's), then a request
+    -- each from the key's and the user's windows, taken only when both have room. Windows are locked in one order
+    -- (user tokens, key tokens, key requests, user requests), the order mrprompt_rate_take's other callers keep too.
+    CREATE FUNCTION mrprompt_rate_admit(
+        p_now timestamptz, p_user text, p_key text, p_user_requests bigint, p_user_tokens bigint, p_key_requests bigint, p_key_tokens bigint,
+        OUT refused text, OUT wait double precision)
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        wait := mrprompt_rate_take(p_user || ':tokens', p_now, p_user_tokens, 1, false);
+        IF wait > 0 THEN refused := 'user_tokens'; RETURN; END IF;
+        IF p_key IS NOT NULL THEN
+            wait := mrprompt_rate_take(p_key || ':tokens', p_now, p_key_tokens, 1, false);
+            IF wait > 0 THEN refused := 'key_tokens'; RETURN; END IF;
+            wait := mrprompt_rate_take(p_key || ':requests', p_now, p_key_requests, 1, false);
+            IF wait > 0 THEN refused := 'key_requests'; RETURN; END IF;
+        END IF;
+        wait := mrprompt_rate_take(p_user || ':requests', p_now, p_user_requests, 1, true);
+        IF wait > 0 THEN refused := 'user_requests'; RETURN; END IF;
+        IF p_key IS NOT NULL THEN
+            PERFORM mrprompt_rate_take(p_key || ':requests', p_now, NULL, 1, true);
+        END IF;
+        wait := 0;
+    END $$;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    CREATE UNLOGGED TABLE budget_months (
+        user_id uuid NOT NULL,
+        month timestamptz NOT NULL,
+        spent numeric NOT NULL,
+        PRIMARY KEY (user_id, month)
+    );
+    CREATE UNLOGGED TABLE budget_reservations (
+        id uuid PRIMARY KEY,
+        user_id uuid NOT NULL,
+        month timestamptz NOT NULL,
+        amount numeric NOT NULL,
+        instance text NOT NULL,
+        created_at timestamptz NOT NULL
+    );
+    CREATE INDEX ix_budget_reservations_user_id_month ON budget_reservations (user_id, month);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    CREATE UNLOGGED TABLE shared_calls (
+        key text PRIMARY KEY,
+        user_id uuid NOT NULL,
+        instance text NOT NULL,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        outcome jsonb
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    ALTER TABLE budget_months ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE budget_months FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON budget_months
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    ALTER TABLE budget_reservations ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE budget_reservations FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON budget_reservations
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    ALTER TABLE shared_calls ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE shared_calls FORCE ROW LEVEL SECURITY;
+    CREATE POLICY owner_only ON shared_calls
+        USING (user_id = mrprompt_user_id() OR mrprompt_is_system())
+        WITH CHECK (user_id = mrprompt_user_id() OR mrprompt_is_system());
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    -- Reserves p_estimate when the month's spend and what calls under way hold leave room for it under p_budget.
+    -- known is false when the month has not been read from the usage log yet (mrprompt_budget_load, then again).
+    -- The month's row lock makes concurrent reservations on every instance wait for each other.
+    CREATE FUNCTION mrprompt_budget_reserve(
+        p_user uuid, p_month timestamptz, p_budget numeric, p_estimate numeric, p_id uuid, p_instance text, p_now timestamptz,
+        OUT known boolean, OUT reserved boolean, OUT spent numeric)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        held numeric;
+    BEGIN
+        reserved := false;
+        SELECT m.spent INTO spent FROM budget_months m WHERE m.user_id = p_user AND m.month = p_month FOR UPDATE;
+        known := FOUND;
+        IF NOT known THEN RETURN; END IF;
+        SELECT coalesce(sum(r.amount), 0) INTO held FROM budget_reservations r WHERE r.user_id = p_user AND r.month = p_month;
+        IF spent + held + p_estimate > p_budget THEN RETURN; END IF;
+        INSERT INTO budget_reservations (id, user_id, month, amount, instance, created_at)
+            VALUES (p_id, p_user, p_month, p_estimate, p_instance, p_now);
+        reserved := true;
+    END $$;
+
+    CREATE FUNCTION mrprompt_budget_load(p_user uuid, p_month timestamptz, p_spent numeric) RETURNS void LANGUAGE sql AS $$
+        INSERT INTO budget_months (user_id, month, spent) VALUES (p_user, p_month, p_spent) ON CONFLICT DO NOTHING
+    $$;
+
+    -- Adds what a call cost to its month (when the month is being kept) and lets go of its reservation, if it had one.
+    CREATE FUNCTION mrprompt_budget_settle(p_id uuid, p_user uuid, p_month timestamptz, p_cost numeric) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE budget_months SET spent = spent + p_cost WHERE user_id = p_user AND month = p_month;
+        DELETE FROM budget_reservations WHERE id = p_id;
+    END $$;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    CREATE TABLE scheduled_tasks (
+        name text PRIMARY KEY,
+        next_run_at timestamptz NOT NULL,
+        last_run_by text,
+        last_run_at timestamptz
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM __ef_migrations_history WHERE "migration_id" = '20261205171938_FleetState') THEN
+    INSERT INTO __ef_migrations_history (migration_id, product_version)
+    VALUES ('20261205171938_FleetState', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -208,8 +208,8 @@ public sealed class ChatService(
     }
 
     /// <summary>Counts a send or a run started from a page (<see cref="LimitOptions.InteractiveActionsPerMinute"/>); the problem when over.</summary>
-    public ChatProblem? AdmitInteractive(Guid userId) =>
-        rates.TryStartInteractive(userId, limits.Value.InteractiveActionsPerMinute) is { } wait
+    public async Task<ChatProblem?> AdmitInteractiveAsync(Guid userId, CancellationToken cancellationToken = default) =>
+        await rates.TryStartInteractiveAsync(userId, limits.Value.InteractiveActionsPerMinute, cancellationToken) is { } wait
             ? ChatProblem.TooFast(limits.Value.InteractiveActionsPerMinute, wait)
             : null;
 
@@ -272,7 +272,7 @@ public sealed class ChatService(
         {
             return ChatProblem.Restarting();
         }
-        if (origin.Source == UsageSource.Ui && AdmitInteractive(session.UserId) is { } tooFast)
+        if (origin.Source == UsageSource.Ui && await AdmitInteractiveAsync(session.UserId, cancellationToken) is { } tooFast)
         {
             return tooFast;
         }

@@ -93,7 +93,7 @@ public sealed class CompareService(
         {
             return ChatProblem.Restarting();
         }
-        if (queued is null && chat.AdmitInteractive(userId) is { } tooFast)
+        if (queued is null && await chat.AdmitInteractiveAsync(userId, cancellationToken) is { } tooFast)
         {
             return tooFast;
         }

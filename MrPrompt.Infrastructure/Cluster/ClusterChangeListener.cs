@@ -11,11 +11,12 @@ namespace MrPrompt.Infrastructure.Cluster;
 
 /// <summary>
 /// Receives the other instances' <see cref="ClusterChanges"/> for as long as this one runs, and has each service that
-/// keeps what changed forget it. After a lost connection everything is forgotten once: what was missed is unknown.
+/// keeps what changed forget it (after a lost connection everything is forgotten once: what was missed is unknown); and
+/// the ends of calls shared across the fleet, for whoever waits for them here (<see cref="Gateway.Reuse.FleetCalls"/>).
 /// </summary>
 public sealed partial class ClusterChangeListener(
     ClusterChanges changes, AccountChanges accounts, CallerAllowances allowances, ApiKeyService apiKeys, CredentialService credentials,
-    StoredProviders providers, DatabaseConnection database, TimeProvider clock, ILogger<ClusterChangeListener> logger)
+    StoredProviders providers, Gateway.Reuse.FleetCalls calls, DatabaseConnection database, TimeProvider clock, ILogger<ClusterChangeListener> logger)
     : BackgroundService
 {
     private bool _connectedBefore;
@@ -25,9 +26,13 @@ public sealed partial class ClusterChangeListener(
     public Task Listening => _listening.Task;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        NotificationListener.ListenAsync(database, [ClusterChanges.Channel], e =>
+        NotificationListener.ListenAsync(database, [ClusterChanges.Channel, Gateway.Reuse.FleetCalls.Channel], e =>
         {
-            if (changes.Read(e.Payload) is { } change)
+            if (e.Channel == Gateway.Reuse.FleetCalls.Channel)
+            {
+                calls.Ended(e.Payload);
+            }
+            else if (changes.Read(e.Payload) is { } change)
             {
                 Apply(change);
             }

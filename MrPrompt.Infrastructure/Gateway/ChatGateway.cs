@@ -90,7 +90,7 @@ public sealed partial class ChatGateway(
         finally
         {
             // However the call ended (also when the reader left), what it used counts.
-            ticket!.Settle(call.Spend.Total);
+            await ticket!.SettleAsync(call.Spend.Total);
         }
     }
 
@@ -126,7 +126,7 @@ public sealed partial class ChatGateway(
         }
         finally
         {
-            ticket!.Settle(call.Spend.Total);
+            await ticket!.SettleAsync(call.Spend.Total);
         }
     }
 

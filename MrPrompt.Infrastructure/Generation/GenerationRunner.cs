@@ -105,19 +105,25 @@ public sealed partial class GenerationRunner(
     }
 
     /// <summary>
-    /// On shutdown, answers in flight are stopped: those with text saved as incomplete, those without given back to the
-    /// queue for another instance (or this one, restarted).
+    /// Leaving the fleet: nothing new starts here; answers in flight may finish within <paramref name="drain"/>; those still
+    /// running then are stopped and handed back to the queue (their text so far dropped), to be written again by another
+    /// instance (or this one, restarted). Completes when every answer here has been settled or handed back.
     /// </summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public async Task DrainAsync(TimeSpan drain, CancellationToken cancellationToken)
     {
         _stopping = true;
         var running = _live.Values.ToList();
+        await Task.WhenAll(running.Select(g => g.Finished)).WaitAsync(drain, clock, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        running = _live.Values.ToList();
         foreach (var live in running)
         {
             live.Cancel(StopReason.ServerStopping);
         }
         await Task.WhenAll(running.Select(g => g.Finished)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
+
+    /// <summary>The worker drains this runner first (<see cref="JobWorker"/>); whatever is left (the worker never ran) is handed back now.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => DrainAsync(TimeSpan.Zero, cancellationToken);
 
     /// <summary>The bytes of the images the payload names by attachment (the job row carries only their ids).</summary>
     private async Task<IReadOnlyDictionary<Guid, byte[]>?> ImagesAsync(JobPayload payload, CancellationToken cancellationToken)
@@ -208,8 +214,8 @@ public sealed partial class GenerationRunner(
         StopReason.LeaseLost => new(JobMove.Drop, JobStatus.Processing, MessageStatus.Incomplete),
         _ when result is not null => new(JobMove.Finish, JobStatus.Completed, MessageStatus.Complete),
         StopReason.Stopped => new(JobMove.Finish, JobStatus.Cancelled, MessageStatus.Cancelled),
-        StopReason.ServerStopping when text.Length == 0 => new(JobMove.GiveBack, JobStatus.Pending, MessageStatus.Streaming),
-        StopReason.ServerStopping => new(JobMove.Finish, JobStatus.Failed, MessageStatus.Incomplete),
+        // Leaving the fleet: the answer is written again from the start elsewhere (its text so far goes with the give-back).
+        StopReason.ServerStopping => new(JobMove.GiveBack, JobStatus.Pending, MessageStatus.Streaming),
         // Before the first token a queued job waits and runs again; a person watching in the browser gets the failure at
         // once (the gateway has already retried and fallen back) and may press Regenerate.
         _ when text.Length == 0 && error?.IsTransient == true && source != UsageSource.Ui && mayRunAgain => new(JobMove.Retry, JobStatus.Retrying, MessageStatus.Streaming),

@@ -210,8 +210,9 @@ public sealed partial class JobQueue(
     }
 
     /// <summary>
-    /// A job this instance will not run after all (it is shutting down before the first token): back to the queue, the
-    /// attempt not counted; or, when its owner asked it to stop meanwhile, cancelled with its empty answer.
+    /// A job this instance will not run after all (it is shutting down): back to the queue, the attempt not counted, its
+    /// answer's text so far dropped so the next run writes it from the start; or, when its owner asked it to stop meanwhile,
+    /// cancelled with the text it has.
     /// </summary>
     public async Task GiveBackAsync(string owner, Guid jobId, CancellationToken cancellationToken = default)
     {
@@ -233,6 +234,9 @@ public sealed partial class JobQueue(
             await db.Messages
                 .Where(m => m.Status == MessageStatus.Streaming && db.GenerationJobs.Any(j => j.Id == jobId && j.MessageId == m.Id && j.Status == JobStatus.Cancelled))
                 .ExecuteUpdateAsync(set => set.SetProperty(m => m.Status, MessageStatus.Cancelled).SetProperty(m => m.UpdatedAt, now), cancellationToken);
+            await db.Messages
+                .Where(m => m.Status == MessageStatus.Streaming && m.Content != "" && db.GenerationJobs.Any(j => j.Id == jobId && j.MessageId == m.Id && j.Status == JobStatus.Pending))
+                .ExecuteUpdateAsync(set => set.SetProperty(m => m.Content, "").SetProperty(m => m.UpdatedAt, now), cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
     }
@@ -270,6 +274,9 @@ public sealed partial class JobQueue(
             await db.SaveChangesAsync(cancellationToken);
             await db.Messages.Where(m => m.Id == job.MessageId && m.Status == MessageStatus.Streaming)
                 .ExecuteUpdateAsync(set => set.SetProperty(m => m.Status, MessageStatus.Cancelled).SetProperty(m => m.UpdatedAt, now), cancellationToken);
+            await db.Messages
+                .Where(m => m.Status == MessageStatus.Streaming && m.Content != "" && db.GenerationJobs.Any(j => j.Id == jobId && j.MessageId == m.Id && j.Status == JobStatus.Pending))
+                .ExecuteUpdateAsync(set => set.SetProperty(m => m.Content, "").SetProperty(m => m.UpdatedAt, now), cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         return job.Status;

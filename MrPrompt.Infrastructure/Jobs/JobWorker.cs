@@ -23,10 +23,15 @@ public sealed partial class JobWorker(
     InstanceIdentity identity,
     DatabaseConnection database,
     JobMetrics metrics,
+    FleetSchedule schedule,
     IOptions<JobOptions> options,
+    IOptions<ShutdownOptions> shutdown,
     TimeProvider clock,
     ILogger<JobWorker> logger) : BackgroundService
 {
+    /// <summary>Expired compare runs are deleted by one instance of the fleet each poll.</summary>
+    public const string CompareExpiryTask = "compare-expiry";
+
     private readonly SemaphoreSlim _wake = new(0);
     private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
     private int _runningFromQueue;
@@ -50,6 +55,16 @@ public sealed partial class JobWorker(
         };
         await ClaimLoopAsync(stoppingToken);
         await Task.WhenAll(background).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// Leaving the fleet (SIGTERM): claims stop at once, the answers running here get <see cref="ShutdownOptions.Drain"/> to
+    /// finish while their leases are still renewed, the rest are handed back; then the loops end.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await runner.DrainAsync(shutdown.Value.Drain, cancellationToken);
+        await base.StopAsync(cancellationToken);
     }
 
     /// <summary>Wakes the claim loop (a notification came, or a place freed up).</summary>
@@ -181,7 +196,10 @@ public sealed partial class JobWorker(
         {
             Wake(); // the jobs put back may run here
         }
-        await queue.DeleteExpiredComparesAsync(stoppingToken);
+        if (await schedule.TryClaimAsync(CompareExpiryTask, Options.Poll, stoppingToken))
+        {
+            await queue.DeleteExpiredComparesAsync(stoppingToken);
+        }
         metrics.Waiting(await queue.WaitingCountAsync(stoppingToken));
     }
 

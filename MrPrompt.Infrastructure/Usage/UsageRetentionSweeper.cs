@@ -10,22 +10,29 @@ namespace MrPrompt.Infrastructure.Usage;
 
 /// <summary>
 /// Deletes usage rows older than the retention on a schedule. It deletes in batches, each its own
-/// short transaction, so a first sweep over years of rows never holds locks or grows the WAL for long.
+/// short transaction, so a first sweep over years of rows never holds locks or grows the WAL for long. One instance of the
+/// fleet sweeps each time (<see cref="Cluster.FleetSchedule"/>).
 /// </summary>
 public sealed partial class UsageRetentionSweeper(
-    IDbContextFactory<AppDbContext> contexts, UsageRetentionPolicy policy, IOptions<UsageRetentionOptions> options, TimeProvider clock,
-    ILogger<UsageRetentionSweeper> logger) : BackgroundService
+    IDbContextFactory<AppDbContext> contexts, UsageRetentionPolicy policy, Cluster.FleetSchedule schedule, IOptions<UsageRetentionOptions> options,
+    TimeProvider clock, ILogger<UsageRetentionSweeper> logger) : BackgroundService
 {
     public const int BatchSize = 10_000;
+    public const string TaskName = "usage-retention";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(options.Value.RetentionSweepMinutes), clock);
+        var period = TimeSpan.FromMinutes(options.Value.RetentionSweepMinutes);
+        using var timer = new PeriodicTimer(period, clock);
         do
         {
             try
             {
-                await SweepOnceAsync(stoppingToken);
+                // Once per period across the fleet.
+                if (await schedule.TryClaimAsync(TaskName, period, stoppingToken))
+                {
+                    await SweepOnceAsync(stoppingToken);
+                }
             }
             catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {

@@ -67,7 +67,7 @@ public sealed partial class EmbeddingGateway(
             return new EmbeddingOutcome(null, invalid);
         }
         // EMBED_RATE_LIMIT_PER_MIN is for requests people and programs send; an ingestion's batches are one job's work.
-        if (request.Source is not (UsageSource.Background or UsageSource.Job) && rates.TryStartEmbedding(request.UserId, settings.RequestsPerMinute) is { } wait)
+        if (request.Source is not (UsageSource.Background or UsageSource.Job) && await rates.TryStartEmbeddingAsync(request.UserId, settings.RequestsPerMinute, cancellationToken) is { } wait)
         {
             return new EmbeddingOutcome(null, GatewayError.UsageLimited($"your limit of {settings.RequestsPerMinute} embedding requests per minute", wait));
         }
@@ -122,7 +122,7 @@ public sealed partial class EmbeddingGateway(
         }
         finally
         {
-            ticket!.Settle(call.Spend.Total);
+            await ticket!.SettleAsync(call.Spend.Total);
         }
     }
 

@@ -1,37 +1,33 @@
-using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
+using MrPrompt.Infrastructure.Cluster;
 using MrPrompt.Infrastructure.Persistence;
 using MrPrompt.Infrastructure.Persistence.RowSecurity;
+using Npgsql;
 
 namespace MrPrompt.Infrastructure.Gateway.Limits;
 
 /// <summary>
-/// Monthly spend per user against their budget. A call reserves its estimated maximum cost before it
-/// starts and settles on what it really cost; as reservations count as spent, concurrent calls cannot
-/// together overspend (only a call costing more than its estimate can, and only by that difference).
-/// The month's spend is read from the usage log once, then kept here (one small entry per user active
-/// this month), so every instance should run alone or budgets are per instance.
+/// Monthly spend per user against their budget, shared by every instance on the database (<c>budget_months</c>,
+/// <c>budget_reservations</c>). A call reserves its estimated maximum cost before it starts and settles on what it really
+/// cost; as reservations count as spent, concurrent calls on any instances cannot together overspend (only a call costing
+/// more than its estimate can, and only by that difference). The month's spend is read from the usage log once, then kept
+/// up to date by every call's settlement. Reservations name their instance: a dead instance's are let go
+/// (<see cref="ReleaseAbandonedAsync"/>).
 /// </summary>
-public sealed class BudgetLedger(IDbContextFactory<AppDbContext> contexts, TimeProvider clock, Microsoft.Extensions.Options.IOptionsMonitor<LimitOptions> options)
+public sealed class BudgetLedger(
+    DatabaseConnection database, IDbContextFactory<AppDbContext> contexts, InstanceIdentity instance, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptionsMonitor<LimitOptions> options)
 {
-    private readonly ConcurrentDictionary<(Guid UserId, DateTimeOffset Month), Lazy<Task<Month>>> _months = new();
-
-    private sealed class Month(decimal spent)
-    {
-        public decimal Spent = spent;
-        public decimal Reserved;
-    }
-
     /// <summary>A reservation to settle once the call's real cost is known.</summary>
-    public sealed class Reservation(BudgetLedger ledger, Guid userId, DateTimeOffset month, decimal amount)
+    public sealed class Reservation(BudgetLedger ledger, Guid id, Guid userId, DateTimeOffset month)
     {
         private int _settled;
 
-        public void Settle(decimal actualCost)
+        public async Task SettleAsync(decimal actualCost)
         {
             if (Interlocked.Exchange(ref _settled, 1) == 0)
             {
-                ledger.Release(userId, month, amount, actualCost);
+                await ledger.SettleAsync(id, userId, month, actualCost, CancellationToken.None);
             }
         }
     }
@@ -40,94 +36,108 @@ public sealed class BudgetLedger(IDbContextFactory<AppDbContext> contexts, TimeP
     public async Task<(Reservation? Reservation, decimal Spent)> TryReserveAsync(Guid userId, decimal budget, decimal estimate, CancellationToken cancellationToken)
     {
         var month = MonthOf(clock.GetUtcNow());
-        var entry = await EntryAsync(userId, month, cancellationToken);
-        lock (entry)
+        var id = Guid.CreateVersion7();
+        for (var attempt = 0; ; attempt++)
         {
-            if (entry.Spent + entry.Reserved + estimate > budget)
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var reserve = Batch(connection, new DataActor(userId, null),
+                "SELECT known, reserved, spent FROM mrprompt_budget_reserve($1, $2, $3, $4, $5, $6, $7)",
+                userId, month, budget, estimate, id, instance.Name, clock.GetUtcNow());
+            await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken))
             {
-                return (null, entry.Spent);
+                await reader.NextResultAsync(cancellationToken); // past the scope's row
+                await reader.ReadAsync(cancellationToken);
+                if (reader.GetBoolean(0))
+                {
+                    return (reader.GetBoolean(1) ? new Reservation(this, id, userId, month) : null, reader.GetDecimal(2));
+                }
             }
-            entry.Reserved += estimate;
-        }
-        return (new Reservation(this, userId, month, estimate), entry.Spent);
-    }
-
-    /// <summary>Adds the cost of a call that needed no reservation (background work), so the month's total stays true.</summary>
-    public async Task RecordAsync(Guid userId, decimal cost, CancellationToken cancellationToken)
-    {
-        var entry = await EntryAsync(userId, MonthOf(clock.GetUtcNow()), cancellationToken);
-        lock (entry)
-        {
-            entry.Spent += cost;
+            if (attempt > 0)
+            {
+                throw new InvalidOperationException("The month's spend could not be kept in budget_months.");
+            }
+            await LoadAsync(connection, userId, month, cancellationToken);
         }
     }
 
     /// <summary>
-    /// Adds the cost of a call made while the user had no cap, to a month already being tracked, so a
-    /// cap set again later in the month starts from the true spend.
+    /// Adds the cost of a call that needed no reservation (background work, or a caller with no cap) to a month being kept,
+    /// so the month's total stays true; a month not kept yet reads it from the usage log when it first is.
     /// </summary>
-    public void RecordIfTracked(Guid userId, decimal cost)
-    {
-        if (cost > 0 && _months.TryGetValue((userId, MonthOf(clock.GetUtcNow())), out var loading)
-            && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully)
-        {
-            var entry = loading.Value.Result;
-            lock (entry)
-            {
-                entry.Spent += cost;
-            }
-        }
-    }
+    public Task RecordAsync(Guid userId, decimal cost, CancellationToken cancellationToken = default) =>
+        cost > 0 ? SettleAsync(null, userId, MonthOf(clock.GetUtcNow()), cost, cancellationToken) : Task.CompletedTask;
 
     /// <summary>When the current budget month ends (UTC), for Retry-After and the message.</summary>
     public DateTimeOffset RenewsAt() => MonthOf(clock.GetUtcNow()).AddMonths(1);
 
-    private void Release(Guid userId, DateTimeOffset month, decimal reserved, decimal actual)
+    /// <summary>
+    /// Lets go of reservations no live instance will settle: made by an instance not seen for <paramref name="silentFor"/>
+    /// (its heartbeat in <c>job_workers</c>), or older than any call lasts; and forgets months that are over.
+    /// </summary>
+    public async Task<int> ReleaseAbandonedAsync(TimeSpan silentFor, CancellationToken cancellationToken = default)
     {
-        if (!_months.TryGetValue((userId, month), out var loading) || !loading.IsValueCreated || !loading.Value.IsCompletedSuccessfully)
-        {
-            return;
-        }
-        var entry = loading.Value.Result;
-        lock (entry)
-        {
-            entry.Reserved -= reserved;
-            entry.Spent += actual;
-        }
+        var now = clock.GetUtcNow();
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var release = Batch(connection, new DataActor(null, "budget reservations of instances gone"), """
+            DELETE FROM budget_reservations r
+            WHERE r.created_at < $2
+               OR NOT EXISTS (SELECT 1 FROM job_workers w WHERE w.name = r.instance AND w.last_seen_at >= $1)
+            """, now - silentFor, now - TimeSpan.FromHours(1));
+        release.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM budget_months WHERE month < $1") { Parameters = { new() { Value = MonthOf(now) } } });
+        return await release.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<Month> EntryAsync(Guid userId, DateTimeOffset month, CancellationToken cancellationToken)
+    private async Task SettleAsync(Guid? reservationId, Guid userId, DateTimeOffset month, decimal cost, CancellationToken cancellationToken)
     {
-        // One load per user and month even when many calls arrive at once: two ledgers would each allow the full budget.
-        var loading = _months.GetOrAdd((userId, month), key => new Lazy<Task<Month>>(() => LoadAsync(key.UserId, key.Month)));
-        try
-        {
-            return await loading.Value.WaitAsync(cancellationToken);
-        }
-        catch (Exception) when (loading.Value.IsFaulted)
-        {
-            _months.TryRemove(new((userId, month), loading)); // the next call tries the database again
-            throw;
-        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var settle = Batch(connection, new DataActor(userId, null), "SELECT mrprompt_budget_settle($1, $2, $3, $4)",
+            (object?)reservationId ?? DBNull.Value, userId, month, cost);
+        settle.BatchCommands[1].Parameters[0].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid;
+        await settle.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<Month> LoadAsync(Guid userId, DateTimeOffset month)
+    /// <summary>The month's spend from the usage log, kept in <c>budget_months</c> unless another call got there first.</summary>
+    private async Task LoadAsync(NpgsqlConnection connection, Guid userId, DateTimeOffset month, CancellationToken cancellationToken)
     {
-        foreach (var old in _months.Keys.Where(k => k.Month < month))
+        decimal spent;
+        // Summed across the account's rows whoever asks: never dependent on that caller's scope.
+        using (DataScope.AsSystem("month's spend of one account"))
         {
-            _months.TryRemove(old, out _);
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var rows = db.UsageRecords.Where(u => u.UserId == userId && u.ExecutedAt >= month);
+            spent = await rows.Where(u => u.CostUsd != null).SumAsync(u => u.CostUsd!.Value, cancellationToken);
+            // Calls of models with no known price count at the fallback price, as they did when they settled.
+            if (options.CurrentValue.UnknownModelPrice is { } fallback)
+            {
+                spent += fallback.CostOf(await rows.Where(u => u.CostUsd == null).SumAsync(u => (long)u.InputTokens + u.OutputTokens, cancellationToken), 0);
+            }
         }
-        // Kept for the month whoever asks first: summed across accounts, so it never depends on that caller's scope.
-        using var acrossAccounts = DataScope.AsSystem("month's spend of one account");
-        await using var db = await contexts.CreateDbContextAsync();
-        var rows = db.UsageRecords.Where(u => u.UserId == userId && u.ExecutedAt >= month);
-        var spent = await rows.Where(u => u.CostUsd != null).SumAsync(u => u.CostUsd!.Value);
-        // Calls of models with no known price count at the fallback price, as they did when they settled.
-        if (options.CurrentValue.UnknownModelPrice is { } fallback)
+        await using var load = new NpgsqlCommand("SELECT mrprompt_budget_load($1, $2, $3)", connection)
         {
-            spent += fallback.CostOf(await rows.Where(u => u.CostUsd == null).SumAsync(u => (long)u.InputTokens + u.OutputTokens), 0);
+            Parameters = { new() { Value = userId }, new() { Value = month }, new() { Value = spent } },
+        };
+        await load.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>
+    /// <paramref name="sql"/> acting as <paramref name="actor"/> (row-level security on the budget tables), the scope sent in
+    /// the same round trip.
+    /// </summary>
+    private static NpgsqlBatch Batch(NpgsqlConnection connection, DataActor actor, string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
-        return new Month(spent);
+        return new NpgsqlBatch(connection) { BatchCommands = { RowSecurityInterceptor.ScopeCommand(actor), command } };
     }
 
     private static DateTimeOffset MonthOf(DateTimeOffset now) => new(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);

@@ -14,7 +14,7 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 /// the call's most expensive possible outcome is reserved. Background work (chat titles) is never
 /// refused, but what it costs still counts towards the month.
 /// </summary>
-public sealed class CallAdmission(
+public sealed partial class CallAdmission(
     CallerAllowances allowances, CallRateLimits rates, BudgetLedger budget, ITokenCounter tokens, IOptionsMonitor<LimitOptions> options,
     ILogger<CallAdmission> logger)
 {
@@ -25,7 +25,8 @@ public sealed class CallAdmission(
     {
         private int _settled;
 
-        public void Settle((long Tokens, decimal Cost, long UnpricedTokens) spent)
+        /// <summary>Counts what the call used against the caller's windows and month; a failure to count is logged, not thrown.</summary>
+        public async Task SettleAsync((long Tokens, decimal Cost, long UnpricedTokens) spent)
         {
             if (Interlocked.Exchange(ref _settled, 1) == 1)
             {
@@ -34,19 +35,17 @@ public sealed class CallAdmission(
             close?.Invoke();
             var (tokensUsed, cost, unpricedTokens) = spent;
             cost += unknownModelPrice?.CostOf(unpricedTokens, 0) ?? 0;
-            if (request.Source == UsageSource.Background)
+            try
             {
-                budget.RecordAsync(request.UserId, cost, CancellationToken.None).Observe(logger, "a background call's cost");
-                return;
+                if (request.Source != UsageSource.Background)
+                {
+                    await rates.RecordTokensAsync(request.UserId, request.ApiKeyId, tokensUsed);
+                }
+                await (reservation is null ? budget.RecordAsync(request.UserId, cost) : reservation.SettleAsync(cost));
             }
-            rates.RecordTokens(request.UserId, request.ApiKeyId, tokensUsed);
-            if (reservation is null)
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                budget.RecordIfTracked(request.UserId, cost);
-            }
-            else
-            {
-                reservation.Settle(cost);
+                LogSettleFailed(logger, ex);
             }
         }
     }
@@ -60,7 +59,7 @@ public sealed class CallAdmission(
         var limits = options.CurrentValue;
         var allowance = await allowances.ForAsync(userId, cancellationToken);
         return allowance.Disabled ? GatewayError.AccountDisabled()
-            : rates.TryAdmit(userId, apiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute);
+            : await rates.TryAdmitAsync(userId, apiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute, cancellationToken);
     }
 
     public async Task<(Ticket? Ticket, GatewayError? Refusal)> AdmitAsync(
@@ -77,7 +76,7 @@ public sealed class CallAdmission(
             return (new Ticket(rates, budget, logger, request, null, limits.UnknownModelPrice), null);
         }
         if (!request.RequestCounted
-            && rates.TryAdmit(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute) is { } limited)
+            && await rates.TryAdmitAsync(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute, cancellationToken) is { } limited)
         {
             return (null, limited);
         }
@@ -152,4 +151,7 @@ public sealed class CallAdmission(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not count a finished call against its caller's limits and budget")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception);
 }

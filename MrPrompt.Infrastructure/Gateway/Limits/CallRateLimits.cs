@@ -1,73 +1,114 @@
-using System.Collections.Concurrent;
 using MrPrompt.Domain.Gateway;
+using MrPrompt.Infrastructure.Persistence;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace MrPrompt.Infrastructure.Gateway.Limits;
 
 /// <summary>
-/// Requests and tokens per minute, per user and per API key, over exact one-minute sliding windows
-/// held in this process (a single instance is the deployment this targets).
+/// Requests and tokens per minute, per user and per API key, over one-minute sliding windows kept in Postgres
+/// (<c>rate_windows</c>, one round trip per check) so a limit holds across every instance on the database. A window counts
+/// by the second: what was taken leaves it between 59 and 60 seconds later, never later than a minute.
 /// </summary>
-public sealed class CallRateLimits(TimeProvider clock)
+public sealed class CallRateLimits(DatabaseConnection database, TimeProvider clock)
 {
-    private readonly ConcurrentDictionary<string, UsageWindow> _windows = new(StringComparer.Ordinal);
-
     /// <summary>Counts one request for the user and the key, or says which limit is reached and for how long.</summary>
-    public GatewayError? TryAdmit(Guid userId, Guid? keyId, CallerAllowance allowance, int? keyRequestsPerMinute, long? keyTokensPerMinute)
+    public async Task<GatewayError?> TryAdmitAsync(
+        Guid userId, Guid? keyId, CallerAllowance allowance, int? keyRequestsPerMinute, long? keyTokensPerMinute, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        // Tokens are known only after a call, so the check is whether the last minute left any room.
-        if (Window($"u:{userId}:tokens").HasRoom(now, allowance.TokensPerMinute) is (false, var tokenWait))
+        var keyRequests = keyRequestsPerMinute ?? allowance.RequestsPerMinute;
+        var keyTokens = keyTokensPerMinute ?? allowance.TokensPerMinute;
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var admit = new NpgsqlCommand("SELECT refused, wait FROM mrprompt_rate_admit($1, $2, $3, $4, $5, $6, $7)", connection)
         {
-            return GatewayError.UsageLimited($"your limit of {allowance.TokensPerMinute} tokens per minute", tokenWait);
-        }
-        if (keyId is { } key && Window($"k:{key}:tokens").HasRoom(now, keyTokensPerMinute ?? allowance.TokensPerMinute) is (false, var keyTokenWait))
+            Parameters =
+            {
+                new() { Value = clock.GetUtcNow() },
+                new() { Value = UserWindow(userId) },
+                new() { Value = keyId is { } key ? KeyWindow(key) : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new() { Value = (long)allowance.RequestsPerMinute },
+                new() { Value = allowance.TokensPerMinute },
+                new() { Value = (long)keyRequests },
+                new() { Value = keyTokens },
+            },
+        };
+        await using var reader = await admit.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var wait = TimeSpan.FromSeconds(reader.GetDouble(1));
+        return reader.IsDBNull(0) ? null : reader.GetString(0) switch
         {
-            return GatewayError.UsageLimited($"this API key's limit of {keyTokensPerMinute ?? allowance.TokensPerMinute} tokens per minute", keyTokenWait);
-        }
-        var keyLimit = keyRequestsPerMinute ?? allowance.RequestsPerMinute;
-        var keyRequests = keyId is { } limitedKey ? Window($"k:{limitedKey}:requests") : null;
-        if (keyRequests?.TryTake(now, keyLimit) is (false, var keyWait))
-        {
-            return GatewayError.UsageLimited($"this API key's limit of {keyLimit} requests per minute", keyWait);
-        }
-        if (Window($"u:{userId}:requests").TryTake(now, allowance.RequestsPerMinute) is (false, var wait))
-        {
-            keyRequests?.GiveBack(now, 1); // refused by the user's limit: the key's slot was not used
-            return GatewayError.UsageLimited($"your limit of {allowance.RequestsPerMinute} requests per minute", wait);
-        }
-        return null;
+            "user_tokens" => GatewayError.UsageLimited($"your limit of {allowance.TokensPerMinute} tokens per minute", wait),
+            "key_tokens" => GatewayError.UsageLimited($"this API key's limit of {keyTokens} tokens per minute", wait),
+            "key_requests" => GatewayError.UsageLimited($"this API key's limit of {keyRequests} requests per minute", wait),
+            _ => GatewayError.UsageLimited($"your limit of {allowance.RequestsPerMinute} requests per minute", wait),
+        };
     }
 
     /// <summary>Counts one send or run started from a page, before anything is saved; null, or how long to wait.</summary>
-    public TimeSpan? TryStartInteractive(Guid userId, int perMinute) =>
-        Window($"u:{userId}:interactive").TryTake(clock.GetUtcNow(), perMinute) is (false, var wait) ? wait : null;
+    public Task<TimeSpan?> TryStartInteractiveAsync(Guid userId, int perMinute, CancellationToken cancellationToken = default) =>
+        TryTakeAsync($"{UserWindow(userId)}:interactive", perMinute, cancellationToken);
 
     /// <summary>Counts one embedding request (<c>EMBED_RATE_LIMIT_PER_MIN</c>); null, or how long to wait.</summary>
-    public TimeSpan? TryStartEmbedding(Guid userId, int perMinute) =>
-        Window($"u:{userId}:embeddings").TryTake(clock.GetUtcNow(), perMinute) is (false, var wait) ? wait : null;
+    public Task<TimeSpan?> TryStartEmbeddingAsync(Guid userId, int perMinute, CancellationToken cancellationToken = default) =>
+        TryTakeAsync($"{UserWindow(userId)}:embeddings", perMinute, cancellationToken);
 
-    public void RecordTokens(Guid userId, Guid? keyId, long tokens)
+    /// <summary>Adds the tokens a call used to the user's window and its key's (in the order admissions lock them).</summary>
+    public async Task RecordTokensAsync(Guid userId, Guid? keyId, long tokens, CancellationToken cancellationToken = default)
     {
-        var now = clock.GetUtcNow();
-        Window($"u:{userId}:tokens").Record(now, tokens);
-        if (keyId is { } key)
+        if (tokens <= 0)
         {
-            Window($"k:{key}:tokens").Record(now, tokens);
+            return;
         }
-    }
-
-    /// <summary>Forgets windows with nothing left in them, so idle callers hold no memory.</summary>
-    public void Prune()
-    {
-        var now = clock.GetUtcNow();
-        foreach (var (key, window) in _windows)
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var record = new NpgsqlCommand(
+            "SELECT mrprompt_rate_take($1, $3, NULL, $4, true), CASE WHEN $2::text IS NULL THEN 0 ELSE mrprompt_rate_take($2, $3, NULL, $4, true) END",
+            connection)
         {
-            if (window.Used(now) == 0)
+            Parameters =
             {
-                _windows.TryRemove(new KeyValuePair<string, UsageWindow>(key, window));
-            }
-        }
+                new() { Value = $"{UserWindow(userId)}:tokens" },
+                new() { Value = keyId is { } key ? $"{KeyWindow(key)}:tokens" : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new() { Value = clock.GetUtcNow() },
+                new() { Value = tokens },
+            },
+        };
+        await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private UsageWindow Window(string key) => _windows.GetOrAdd(key, static _ => new UsageWindow());
+    /// <summary>Forgets windows with nothing left in them, so idle callers hold no rows.</summary>
+    public async Task<int> PruneAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var prune = new NpgsqlCommand("DELETE FROM rate_windows WHERE second < $1", connection)
+        {
+            Parameters = { new() { Value = clock.GetUtcNow().ToUnixTimeSeconds() - 60 } },
+        };
+        return await prune.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<TimeSpan?> TryTakeAsync(string window, long limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var take = new NpgsqlCommand("SELECT mrprompt_rate_take($1, $2, $3, 1, true)", connection)
+        {
+            Parameters = { new() { Value = window }, new() { Value = clock.GetUtcNow() }, new() { Value = limit } },
+        };
+        var wait = (double)(await take.ExecuteScalarAsync(cancellationToken))!;
+        return wait > 0 ? TimeSpan.FromSeconds(wait) : null;
+    }
+
+    /// <summary>
+    /// A pooled connection of the app's role. No account scope is set: <c>rate_windows</c> holds counters under opaque names,
+    /// not an account's rows.
+    /// </summary>
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static string UserWindow(Guid userId) => $"u:{userId}";
+
+    private static string KeyWindow(Guid keyId) => $"k:{keyId}";
 }

@@ -21,13 +21,14 @@ public sealed record CallStart(IAsyncEnumerable<GatewayEvent>? Events, string? C
 
 /// <summary>
 /// The API's way into the gateway: before calling a provider it replays an idempotent request that
-/// already finished, serves a cached answer, or joins an identical call already under way (in-flight
-/// dedup), so a burst of the same request costs one upstream call. Whatever runs still goes through
+/// already finished, serves a cached answer, or joins an identical call already under way on this
+/// instance or another (in-flight dedup), so a burst of the same request costs one upstream call. Whatever runs still goes through
 /// <see cref="IChatGateway"/> with its limits, retries and usage log.
 /// </summary>
 public sealed partial class ReusingGateway(
     IChatGateway gateway,
     InFlightCalls inFlight,
+    FleetCalls fleet,
     ResponseCache cache,
     IdempotencyStore idempotency,
     IUsageSink usage,
@@ -53,9 +54,13 @@ public sealed partial class ReusingGateway(
                     var replayed = ResultOf(request, stored.ResponseContent!, stored.Model!, stored.InputTokens, stored.OutputTokens, stored.FinishReason, cached: false);
                     return new CallStart(Events(replayed), cacheKey, null);
                 case IdempotencyVerdict.InProgress:
-                    // Attach to the live stream; one running elsewhere (another instance) cannot be joined.
-                    return inFlight.TryJoin(sharedKey, cancellationToken) is { } live
-                        ? new CallStart(live, cacheKey, null)
+                    // Attach to the live stream here; or wait for the answer of the one another instance runs.
+                    if (inFlight.TryJoin(sharedKey, cancellationToken) is { } live)
+                    {
+                        return new CallStart(live, cacheKey, null);
+                    }
+                    return await fleet.FollowAsync(sharedKey, request.UserId, cancellationToken) is { } elsewhere
+                        ? new CallStart(Events(ResultOf(request, elsewhere)), cacheKey, null)
                         : new CallStart(null, cacheKey, GatewayError.RequestInProgress());
             }
         }
@@ -86,10 +91,13 @@ public sealed partial class ReusingGateway(
             return new CallStart(Events(result), cacheKey, null);
         }
 
+        // Shared by the identical requests of this instance (in flight) and of the others (fleet): one upstream call.
         var events = inFlight.JoinOrStart(
             sharedKey,
-            token => KeepingAsync(handling.Streamed ? gateway.StreamAsync(request, token) : WholeAsync(request, token),
-                outcome => FinishedAsync(request, fingerprint, handling, cacheKey, outcome)),
+            token => fleet.RunOnceAsync(sharedKey, request.UserId,
+                call => KeepingAsync(handling.Streamed ? gateway.StreamAsync(request, call) : WholeAsync(request, call),
+                    outcome => FinishedAsync(request, fingerprint, handling, cacheKey, outcome)),
+                answer => Events(ResultOf(request, answer)), token),
             // A call that ended with no outcome (every reader left) still frees its idempotency key.
             last => last is GatewayCompleted or GatewayFailed ? Task.CompletedTask : FinishedAsync(request, fingerprint, handling, cacheKey, last),
             cancellationToken);
@@ -166,6 +174,9 @@ public sealed partial class ReusingGateway(
             }
         }
     }
+
+    private static GatewayResult ResultOf(GatewayRequest request, FleetCallAnswer answer) =>
+        ResultOf(request, answer.Text, answer.Model, answer.InputTokens, answer.OutputTokens, answer.FinishReason, cached: false);
 
     private static GatewayResult ResultOf(GatewayRequest request, string text, string model, int input, int output, string? finishReason, bool cached)
     {

@@ -35,6 +35,20 @@ public sealed partial class RowSecurityInterceptor(ILogger<RowSecurityIntercepto
     }
 
     /// <summary>
+    /// For a batch sent on a connection opened without EF: its first command, setting the scope for the rest, so the
+    /// settings cost no round trip of their own. Returns one row, which the batch's reader skips.
+    /// </summary>
+    public static NpgsqlBatchCommand ScopeCommand(DataActor actor) =>
+        new("SELECT set_config('app.user_id', $1, false), set_config('app.system', $2, false)")
+        {
+            Parameters =
+            {
+                new() { Value = actor.UserId?.ToString() ?? "" },
+                new() { Value = actor.IsSystem ? "on" : "" },
+            },
+        };
+
+    /// <summary>
     /// Inside an open transaction whose connection was opened for someone else (or nobody): the rest of the
     /// transaction acts as <paramref name="userId"/>. Used where an account comes into being mid-transaction.
     /// </summary>

@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using MrPrompt.Infrastructure.Cluster;
+using MrPrompt.Infrastructure.Jobs;
+using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
+using Npgsql;
+
+namespace MrPrompt.Infrastructure.Gateway.Reuse;
+
+/// <summary>What a finished shared call answered, as followers on other instances replay it.</summary>
+public sealed record FleetCallAnswer(string Text, string Model, int InputTokens, int OutputTokens, string? FinishReason);
+
+/// <summary>
+/// Identical calls across the fleet (<c>shared_calls</c>): <see cref="InFlightCalls"/> makes the requests of one instance share a
+/// call; this makes the instances share it. The instance that claims the key's row calls the provider and writes the answer
+/// into the row (NOTIFY on <see cref="Channel"/>); the others wait for it and replay the answer whole. A call that fails,
+/// or whose instance dies, leaves no answer: a waiter then claims the row and calls itself.
+/// </summary>
+public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity instance, IOptions<JobOptions> jobs, TimeProvider clock)
+{
+    public const string Channel = "mrprompt_calls";
+
+    /// <summary>No call runs longer (the gateway's longest request timeout is an hour): past this a claim is taken over.</summary>
+    private static readonly TimeSpan LongestCall = TimeSpan.FromMinutes(65);
+
+    /// <summary>How often a waiter looks at the row should a notification not come.</summary>
+    private static readonly TimeSpan LookAgain = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> unless another instance is running the same (<paramref name="key"/>): then waits for its
+    /// answer and replays it through <paramref name="replay"/>. Failures of the call are this caller's own.
+    /// </summary>
+    public async IAsyncEnumerable<GatewayEvent> RunOnceAsync(
+        string key, Guid userId, Func<CancellationToken, IAsyncEnumerable<GatewayEvent>> call, Func<FleetCallAnswer, IAsyncEnumerable<GatewayEvent>> replay,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var row = RowKey(key);
+        while (true)
+        {
+            if (await TryClaimAsync(row, userId, cancellationToken))
+            {
+                FleetCallAnswer? answer = null;
+                try
+                {
+                    await foreach (var item in call(cancellationToken))
+                    {
+                        if (item is GatewayCompleted { Result: var result })
+                        {
+                            answer = new FleetCallAnswer(result.Text, $"{result.Provider}/{result.Model}", result.InputTokens, result.OutputTokens, result.FinishReason);
+                        }
+                        yield return item;
+                    }
+                }
+                finally
+                {
+                    await FinishAsync(row, userId, answer);
+                }
+                yield break;
+            }
+            if (await WaitAsync(row, userId, cancellationToken) is { } answered)
+            {
+                await foreach (var item in replay(answered).WithCancellation(cancellationToken))
+                {
+                    yield return item;
+                }
+                yield break;
+            }
+            // Released without an answer, or its instance is gone: claim it (or follow whoever did first).
+        }
+    }
+
+    /// <summary>
+    /// The answer of the call another instance is running under <paramref name="key"/>, once it has one, replayed; null
+    /// when no instance runs it (or it ended without an answer).
+    /// </summary>
+    public async Task<FleetCallAnswer?> FollowAsync(string key, Guid userId, CancellationToken cancellationToken) =>
+        await WaitAsync(RowKey(key), userId, cancellationToken);
+
+    /// <summary>A notification: the call under <paramref name="row"/> ended; whoever waits here looks at it.</summary>
+    public void Ended(string row)
+    {
+        if (_waiting.TryRemove(row, out var waiters))
+        {
+            waiters.TrySetResult();
+        }
+    }
+
+    private async Task<bool> TryClaimAsync(string row, Guid userId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await OpenAsync(userId, cancellationToken);
+        await using var claim = new NpgsqlCommand("""
+            INSERT INTO shared_calls AS c (key, user_id, instance, started_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (key) DO UPDATE SET instance = excluded.instance, started_at = excluded.started_at, finished_at = NULL, outcome = NULL
+            WHERE c.finished_at IS NOT NULL OR c.started_at < $5
+               OR EXISTS (SELECT 1 FROM job_workers w WHERE w.name = c.instance AND w.last_seen_at < $6)
+            """, connection)
+        {
+            Parameters =
+            {
+                new() { Value = row }, new() { Value = userId }, new() { Value = instance.Name }, new() { Value = now },
+                new() { Value = now - LongestCall }, new() { Value = now - Silence },
+            },
+        };
+        return await claim.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Writes the answer for the waiters (or frees the row when there is none) and tells them.</summary>
+    private async Task FinishAsync(string row, Guid userId, FleetCallAnswer? answer)
+    {
+        await using var connection = await OpenAsync(userId, CancellationToken.None);
+        await using var finish = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                answer is null
+                    ? new NpgsqlBatchCommand("DELETE FROM shared_calls WHERE key = $1 AND instance = $2") { Parameters = { new() { Value = row }, new() { Value = instance.Name } } }
+                    : new NpgsqlBatchCommand("UPDATE shared_calls SET finished_at = $3, outcome = $4::jsonb WHERE key = $1 AND instance = $2")
+                    {
+                        Parameters = { new() { Value = row }, new() { Value = instance.Name }, new() { Value = clock.GetUtcNow() }, new() { Value = JsonSerializer.Serialize(answer) } },
+                    },
+                new NpgsqlBatchCommand("SELECT pg_notify($1, $2)") { Parameters = { new() { Value = Channel }, new() { Value = row } } },
+            },
+        };
+        await finish.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>Waits for the running call's answer; null when nobody runs it any more without one.</summary>
+    private async Task<FleetCallAnswer?> WaitAsync(string row, Guid userId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // Registered before looking, so an end between the look and the wait is not missed.
+            var ended = _waiting.GetOrAdd(row, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            var now = clock.GetUtcNow();
+            await using (var connection = await OpenAsync(userId, cancellationToken))
+            {
+                await using var look = new NpgsqlCommand("""
+                    SELECT c.outcome::text, c.finished_at IS NOT NULL,
+                           c.started_at < $2 OR EXISTS (SELECT 1 FROM job_workers w WHERE w.name = c.instance AND w.last_seen_at < $3)
+                    FROM shared_calls c WHERE c.key = $1
+                    """, connection)
+                {
+                    Parameters = { new() { Value = row }, new() { Value = now - LongestCall }, new() { Value = now - Silence } },
+                };
+                await using var reader = await look.ExecuteReaderAsync(cancellationToken);
+                if (!await reader.ReadAsync(cancellationToken))
+                {
+                    return null;
+                }
+                if (!reader.IsDBNull(0))
+                {
+                    return JsonSerializer.Deserialize<FleetCallAnswer>(reader.GetString(0));
+                }
+                if (reader.GetBoolean(1) || reader.GetBoolean(2))
+                {
+                    return null;
+                }
+            }
+            await ended.Task.WaitAsync(LookAgain, clock, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Forgets calls that ended a minute ago (their waiters have read them) and claims no call can still hold.</summary>
+    public async Task<int> DeleteEndedAsync(CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await RowSecurityInterceptor.ApplyAsync(connection, new DataActor(null, "shared calls that ended"), cancellationToken);
+        await using var delete = new NpgsqlCommand("DELETE FROM shared_calls WHERE finished_at < $1 OR started_at < $2", connection)
+        {
+            Parameters = { new() { Value = now - TimeSpan.FromMinutes(1) }, new() { Value = now - LongestCall } },
+        };
+        return await delete.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>An instance not heard from for a few leases is gone (its jobs are being taken back too).</summary>
+    private TimeSpan Silence => jobs.Value.Lease * 3 + jobs.Value.LeaseGrace;
+
+    /// <summary>The row's key: a hash of the in-flight key (which names the user and the request's fingerprint).</summary>
+    private static string RowKey(string key) => RequestFingerprint.Hash(key);
+
+    private async Task<NpgsqlConnection> OpenAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await RowSecurityInterceptor.ApplyAsync(connection, new DataActor(userId, null), cancellationToken);
+        return connection;
+    }
+}
