@@ -59,6 +59,9 @@ public sealed class JobsJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(row).ToContainTextAsync("owner@example.com");
         await Expect(row).ToContainTextAsync("invalid_request");
         await Expect(page.Locator("[data-testid=jobs-worker]")).ToContainTextAsync("alive"); // this instance, from its start
+        await Expect(page.Locator("[data-testid=jobs-this-instance]")).ToBeVisibleAsync();
+        var instance = (await page.Locator("[data-testid=admin-instance]").TextContentAsync())!.Replace("Instance ", "", StringComparison.Ordinal).Trim();
+        await Expect(page.Locator("[data-testid=jobs-worker]")).ToContainTextAsync(instance); // the page names the instance serving it, on its lease row
         await page.ReloadAsync(); // opened again by its address, it shows the same
         await page.WaitForCircuitAsync();
         await Expect(row).ToHaveCountAsync(1);
