@@ -1813,6 +1813,7 @@ BEGIN
         user_id uuid NOT NULL,
         instance text NOT NULL,
         started_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
         finished_at timestamptz,
         outcome jsonb
     );

@@ -9,6 +9,8 @@ public sealed class InstanceIdentity(string? configuredName = null)
 {
     public const string NameSetting = "Instance:Name";
 
-    public string Name { get; } =
-        $"{(string.IsNullOrWhiteSpace(configuredName) ? $"{Environment.MachineName}/{Environment.ProcessId}" : configuredName.Trim())}/{Guid.NewGuid().ToString("N")[..8]}";
+    /// <remarks>Whitespace becomes '-': the name travels in space-separated notifications (<see cref="ClusterChanges"/>).</remarks>
+    public string Name { get; } = string.Join('-',
+        $"{(string.IsNullOrWhiteSpace(configuredName) ? $"{Environment.MachineName}/{Environment.ProcessId}" : configuredName.Trim())}/{Guid.NewGuid().ToString("N")[..8]}"
+            .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 }

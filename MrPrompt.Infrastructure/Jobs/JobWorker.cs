@@ -24,10 +24,11 @@ public sealed partial class JobWorker(
     DatabaseConnection database,
     JobMetrics metrics,
     FleetSchedule schedule,
+    Gateway.Reuse.FleetCalls calls,
     IOptions<JobOptions> options,
     IOptions<ShutdownOptions> shutdown,
     TimeProvider clock,
-    ILogger<JobWorker> logger) : BackgroundService
+    ILogger<JobWorker> logger) : BackgroundService, IHostedLifecycleService
 {
     /// <summary>Expired compare runs are deleted by one instance of the fleet each poll.</summary>
     public const string CompareExpiryTask = "compare-expiry";
@@ -58,14 +59,18 @@ public sealed partial class JobWorker(
     }
 
     /// <summary>
-    /// Leaving the fleet (SIGTERM): claims stop at once, the answers running here get <see cref="ShutdownOptions.Drain"/> to
-    /// finish while their leases are still renewed, the rest are handed back; then the loops end.
+    /// Leaving the fleet (SIGTERM), before any service stops (the web server included, which stops first and then waits
+    /// for its open requests): claims stop at once, the answers running here get <see cref="ShutdownOptions.Drain"/> to
+    /// finish while their leases are still renewed, the rest are handed back. Readiness is already false
+    /// (<c>ApplicationStopping</c>) and pages and programs are still served meanwhile.
     /// </summary>
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await runner.DrainAsync(shutdown.Value.Drain, cancellationToken);
-        await base.StopAsync(cancellationToken);
-    }
+    public Task StoppingAsync(CancellationToken cancellationToken) => runner.DrainAsync(shutdown.Value.Drain, cancellationToken);
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Wakes the claim loop (a notification came, or a place freed up).</summary>
     private void Wake()
@@ -159,6 +164,7 @@ public sealed partial class JobWorker(
     private async Task RenewLeasesAsync(CancellationToken stoppingToken)
     {
         var running = runner.RunningJobs.Concat(ingestion.RunningJobs).ToList();
+        await calls.RenewAsync(stoppingToken);
         var states = await queue.RenewAsync(identity.Name, running, stoppingToken);
         foreach (var (jobId, state) in states)
         {

@@ -1,3 +1,4 @@
+using MrPrompt.Infrastructure.Cluster;
 using System.Security.Claims;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,7 +51,7 @@ public sealed class UsagePageTests(PostgresServer server) : IAsyncLifetime
             await db.SaveChangesAsync();
         }
 
-        foreach (var service in new[] { typeof(UsageReport), typeof(UsageRetentionPolicy), typeof(AccountDirectory), typeof(ProviderCatalog), typeof(AdminGate) })
+        foreach (var service in new[] { typeof(UsageReport), typeof(UsageRetentionPolicy), typeof(AccountDirectory), typeof(ProviderCatalog), typeof(AdminGate), typeof(InstanceIdentity) })
         {
             _context.Services.AddSingleton(service, _services.GetRequiredService(service));
         }

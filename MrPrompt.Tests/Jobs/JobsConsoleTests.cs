@@ -29,6 +29,7 @@ public sealed class JobsConsoleTests(JobsFixture fixture) : IClassFixture<JobsFi
         await TestUsers.SetRoleAsync(fixture.Services, _admin, AppRoles.Admin);
         _context.Services.AddSingleton(fixture.Services.GetRequiredService<JobsConsole>());
         _context.Services.AddSingleton(fixture.Services.GetRequiredService<AdminGate>());
+        _context.Services.AddSingleton(fixture.Services.GetRequiredService<MrPrompt.Infrastructure.Cluster.InstanceIdentity>());
         _context.Services.AddSingleton<TimeProvider>(fixture.FakeClock);
         _context.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         _context.Services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));

@@ -100,6 +100,8 @@ public class MrPromptApp(PostgresServer server) : IAsyncLifetime
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Production");
+            // A test host stopping is not an instance leaving a fleet: whatever still runs is handed back at once.
+            builder.UseSetting("Shutdown:DrainSeconds", "0");
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

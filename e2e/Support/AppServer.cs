@@ -42,6 +42,8 @@ public sealed class AppServer : WebApplicationFactory<Program>
         builder.UseSetting("urls", "http://127.0.0.1:0");
         // Journeys register several people through the page; the invitation journey sets its own mode.
         builder.UseSetting("Accounts:Registration", "open");
+        // A test host stopping is not an instance leaving a fleet: whatever still runs is handed back at once.
+        builder.UseSetting("Shutdown:DrainSeconds", "0");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -35,17 +35,32 @@ public sealed partial class CallAdmission(
             close?.Invoke();
             var (tokensUsed, cost, unpricedTokens) = spent;
             cost += unknownModelPrice?.CostOf(unpricedTokens, 0) ?? 0;
-            try
+            // Each on its own: a window that could not be told must not leave the budget's reservation held.
+            if (request.Source != UsageSource.Background)
             {
-                if (request.Source != UsageSource.Background)
-                {
-                    await rates.RecordTokensAsync(request.UserId, request.ApiKeyId, tokensUsed);
-                }
-                await (reservation is null ? budget.RecordAsync(request.UserId, cost) : reservation.SettleAsync(cost));
+                await CountAsync(() => rates.RecordTokensAsync(request.UserId, request.ApiKeyId, tokensUsed), logger);
             }
-            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+            await CountAsync(() => reservation is null ? budget.RecordAsync(request.UserId, cost) : reservation.SettleAsync(cost), logger);
+        }
+
+        /// <summary>Tries twice; a database still unreachable then is logged (an unsettled reservation is let go within the hour).</summary>
+        private static async Task CountAsync(Func<Task> count, ILogger logger)
+        {
+            for (var attempt = 1; ; attempt++)
             {
-                LogSettleFailed(logger, ex);
+                try
+                {
+                    await count();
+                    return;
+                }
+                catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+                {
+                    if (attempt == 2)
+                    {
+                        LogSettleFailed(logger, ex);
+                        return;
+                    }
+                }
             }
         }
     }

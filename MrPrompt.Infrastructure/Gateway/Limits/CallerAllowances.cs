@@ -20,11 +20,13 @@ public sealed class CallerAllowances
     private readonly IMemoryCache _cache;
     private readonly IOptionsMonitor<LimitOptions> _options;
     private long _generation;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, long> _versions = new();
 
     public CallerAllowances(IDbContextFactory<AppDbContext> contexts, IMemoryCache cache, IOptionsMonitor<LimitOptions> options, Accounts.AccountChanges changes)
     {
         (_contexts, _cache, _options) = (contexts, cache, options);
-        changes.Changed += userId => cache.Remove(Key(userId));
+        // A new version rather than a removal: a read begun before the change cannot put the old allowance back.
+        changes.Changed += userId => _versions.AddOrUpdate(userId, 1, static (_, version) => version + 1);
     }
 
     public async Task<CallerAllowance> ForAsync(Guid userId, CancellationToken cancellationToken) =>
@@ -45,5 +47,5 @@ public sealed class CallerAllowances
     /// <summary>Reads every account afresh (another instance's change may have been missed).</summary>
     public void ForgetAll() => Interlocked.Increment(ref _generation);
 
-    private (string, Guid, long) Key(Guid userId) => ("allowance", userId, Interlocked.Read(ref _generation));
+    private (string, Guid, long, long) Key(Guid userId) => ("allowance", userId, _versions.GetValueOrDefault(userId), Interlocked.Read(ref _generation));
 }

@@ -16,20 +16,21 @@ public sealed record FleetCallAnswer(string Text, string Model, int InputTokens,
 /// <summary>
 /// Identical calls across the fleet (<c>shared_calls</c>): <see cref="InFlightCalls"/> makes the requests of one instance share a
 /// call; this makes the instances share it. The instance that claims the key's row calls the provider and writes the answer
-/// into the row (NOTIFY on <see cref="Channel"/>); the others wait for it and replay the answer whole. A call that fails,
-/// or whose instance dies, leaves no answer: a waiter then claims the row and calls itself.
+/// into the row (NOTIFY on <see cref="Channel"/>); the others wait for it and replay the answer whole. A call that fails
+/// leaves no answer, and one whose instance dies (or cannot write its end) stops renewing its lease: a waiter then claims
+/// the row and calls itself.
 /// </summary>
 public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity instance, IOptions<JobOptions> jobs, TimeProvider clock)
 {
     public const string Channel = "mrprompt_calls";
 
-    /// <summary>No call runs longer (the gateway's longest request timeout is an hour): past this a claim is taken over.</summary>
-    private static readonly TimeSpan LongestCall = TimeSpan.FromMinutes(65);
-
     /// <summary>How often a waiter looks at the row should a notification not come.</summary>
     private static readonly TimeSpan LookAgain = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new(StringComparer.Ordinal);
+
+    /// <summary>The rows whose calls run here, with their users: their leases are renewed with the jobs' (<see cref="RenewAsync"/>).</summary>
+    private readonly ConcurrentDictionary<string, Guid> _running = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Runs <paramref name="call"/> unless another instance is running the same (<paramref name="key"/>): then waits for its
@@ -58,7 +59,14 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
                 }
                 finally
                 {
-                    await FinishAsync(row, userId, answer);
+                    try
+                    {
+                        await FinishAsync(row, userId, answer);
+                    }
+                    finally
+                    {
+                        _running.TryRemove(row, out _); // written or not, its lease now runs out
+                    }
                 }
                 yield break;
             }
@@ -95,23 +103,62 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
         var now = clock.GetUtcNow();
         await using var connection = await OpenAsync(userId, cancellationToken);
         await using var claim = new NpgsqlCommand("""
-            INSERT INTO shared_calls AS c (key, user_id, instance, started_at) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (key) DO UPDATE SET instance = excluded.instance, started_at = excluded.started_at, finished_at = NULL, outcome = NULL
-            WHERE c.finished_at IS NOT NULL OR c.started_at < $5
-               OR EXISTS (SELECT 1 FROM job_workers w WHERE w.name = c.instance AND w.last_seen_at < $6)
+            INSERT INTO shared_calls AS c (key, user_id, instance, started_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (key) DO UPDATE
+                SET instance = excluded.instance, started_at = excluded.started_at, expires_at = excluded.expires_at, finished_at = NULL, outcome = NULL
+            WHERE c.finished_at IS NOT NULL OR c.expires_at < $4
             """, connection)
         {
             Parameters =
             {
-                new() { Value = row }, new() { Value = userId }, new() { Value = instance.Name }, new() { Value = now },
-                new() { Value = now - LongestCall }, new() { Value = now - Silence },
+                new() { Value = row }, new() { Value = userId }, new() { Value = instance.Name }, new() { Value = now }, new() { Value = now + Lease },
             },
         };
-        return await claim.ExecuteNonQueryAsync(cancellationToken) == 1;
+        if (await claim.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            return false;
+        }
+        _running[row] = userId;
+        return true;
     }
 
-    /// <summary>Writes the answer for the waiters (or frees the row when there is none) and tells them.</summary>
+    /// <summary>Renews the leases of the calls running here (with the queue's, every third of a lease).</summary>
+    public async Task RenewAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = _running.Keys.ToArray();
+        if (rows.Length == 0)
+        {
+            return;
+        }
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await RowSecurityInterceptor.ApplyAsync(connection, new DataActor(null, "renewing shared calls"), cancellationToken);
+        await using var renew = new NpgsqlCommand(
+            "UPDATE shared_calls SET expires_at = $1 WHERE key = ANY($2) AND instance = $3 AND finished_at IS NULL", connection)
+        {
+            Parameters = { new() { Value = clock.GetUtcNow() + Lease }, new() { Value = rows }, new() { Value = instance.Name } },
+        };
+        await renew.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Writes the answer for the waiters (or frees the row when there is none) and tells them; tried three times.</summary>
     private async Task FinishAsync(string row, Guid userId, FleetCallAnswer? answer)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await TryFinishAsync(row, userId, answer);
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException && attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), clock);
+            }
+        }
+    }
+
+    private async Task TryFinishAsync(string row, Guid userId, FleetCallAnswer? answer)
     {
         await using var connection = await OpenAsync(userId, CancellationToken.None);
         await using var finish = new NpgsqlBatch(connection)
@@ -140,13 +187,10 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
             var now = clock.GetUtcNow();
             await using (var connection = await OpenAsync(userId, cancellationToken))
             {
-                await using var look = new NpgsqlCommand("""
-                    SELECT c.outcome::text, c.finished_at IS NOT NULL,
-                           c.started_at < $2 OR EXISTS (SELECT 1 FROM job_workers w WHERE w.name = c.instance AND w.last_seen_at < $3)
-                    FROM shared_calls c WHERE c.key = $1
-                    """, connection)
+                await using var look = new NpgsqlCommand(
+                    "SELECT c.outcome::text, c.finished_at IS NOT NULL, c.expires_at < $2 FROM shared_calls c WHERE c.key = $1", connection)
                 {
-                    Parameters = { new() { Value = row }, new() { Value = now - LongestCall }, new() { Value = now - Silence } },
+                    Parameters = { new() { Value = row }, new() { Value = now } },
                 };
                 await using var reader = await look.ExecuteReaderAsync(cancellationToken);
                 if (!await reader.ReadAsync(cancellationToken))
@@ -167,22 +211,22 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
         }
     }
 
-    /// <summary>Forgets calls that ended a minute ago (their waiters have read them) and claims no call can still hold.</summary>
+    /// <summary>Forgets calls that ended a minute ago (their waiters have read them) and leases a minute out of date.</summary>
     public async Task<int> DeleteEndedAsync(CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
         await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await RowSecurityInterceptor.ApplyAsync(connection, new DataActor(null, "shared calls that ended"), cancellationToken);
-        await using var delete = new NpgsqlCommand("DELETE FROM shared_calls WHERE finished_at < $1 OR started_at < $2", connection)
+        await using var delete = new NpgsqlCommand("DELETE FROM shared_calls WHERE finished_at < $1 OR expires_at < $1", connection)
         {
-            Parameters = { new() { Value = now - TimeSpan.FromMinutes(1) }, new() { Value = now - LongestCall } },
+            Parameters = { new() { Value = now - TimeSpan.FromMinutes(1) } },
         };
         return await delete.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>An instance not heard from for a few leases is gone (its jobs are being taken back too).</summary>
-    private TimeSpan Silence => jobs.Value.Lease * 3 + jobs.Value.LeaseGrace;
+    /// <summary>As long as a job's lease and its grace: renewed every third of a lease, so a live instance never loses it.</summary>
+    private TimeSpan Lease => jobs.Value.Lease + jobs.Value.LeaseGrace;
 
     /// <summary>The row's key: a hash of the in-flight key (which names the user and the request's fingerprint).</summary>
     private static string RowKey(string key) => RequestFingerprint.Hash(key);

@@ -120,13 +120,15 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                 CREATE INDEX ix_budget_reservations_user_id_month ON budget_reservations (user_id, month);
                 """);
 
-            // Identical calls under way across the fleet (FleetCalls): who runs each, and its answer once it has one.
+            // Identical calls under way across the fleet (FleetCalls): who runs each (under a lease it renews), and its answer
+            // once it has one.
             migrationBuilder.Sql("""
                 CREATE UNLOGGED TABLE shared_calls (
                     key text PRIMARY KEY,
                     user_id uuid NOT NULL,
                     instance text NOT NULL,
                     started_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
                     finished_at timestamptz,
                     outcome jsonb
                 );
