@@ -34,6 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 # One cluster: a schema owner for migrations, a role that owns nothing for the app (row-level security holds).
+mkdir -p "$work/pg"; chown postgres "$work/pg"; touch "$work/pg.log"; chown postgres "$work/pg.log"
 runuser -u postgres -- initdb -D "$work/pg" -A trust -U postgres >/dev/null
 runuser -u postgres -- pg_ctl -D "$work/pg" -o "-p 5399 -c max_connections=300" -l "$work/pg.log" start >/dev/null
 psql -h 127.0.0.1 -p 5399 -U postgres -qc "CREATE ROLE bench_owner LOGIN; CREATE ROLE mrprompt_app LOGIN PASSWORD 'app';" >/dev/null
@@ -92,7 +93,12 @@ run() { # name url model key connections threads
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $4"
-wrk.body = '{"model":"$3","messages":[{"role":"user","content":"Say hello"}]}'
+-- A new question each time: identical ones would join the call before them (in-flight sharing) and measure that instead.
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, '{"model":"$3","messages":[{"role":"user","content":"Say hello ' .. math.random(1, 1000000000) .. ' ' .. counter .. '"}]}')
+end
 LUA
   wrk -t"$6" -c"$5" -d3s -s "$work/post-$1.lua" "$2" >/dev/null
   wrk -t"$6" -c"$5" -d"${duration}s" --latency -s "$work/post-$1.lua" "$2" > "$work/$1-c$5.txt"
@@ -115,5 +121,3 @@ for c in 1 64; do
   run one    http://127.0.0.1:5303/v1/chat/completions mock/m "$now_key" "$c" "$threads"
   run fleet  http://127.0.0.1:5310/v1/chat/completions mock/m "$now_key" "$c" "$threads"
 done
-echo "== Postgres calls per request on the shared path (pg_stat_statements is not loaded: counted from pg_stat_database)"
-psql -h 127.0.0.1 -p 5399 -U postgres -Atc "SELECT datname, xact_commit FROM pg_stat_database WHERE datname IN ('before','now')"

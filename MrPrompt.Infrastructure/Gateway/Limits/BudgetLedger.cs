@@ -126,19 +126,8 @@ public sealed class BudgetLedger(
         return connection;
     }
 
-    /// <summary>
-    /// <paramref name="sql"/> acting as <paramref name="actor"/> (row-level security on the budget tables), the scope sent in
-    /// the same round trip.
-    /// </summary>
-    private static NpgsqlBatch Batch(NpgsqlConnection connection, DataActor actor, string sql, params object[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-        return new NpgsqlBatch(connection) { BatchCommands = { RowSecurityInterceptor.ScopeCommand(actor), command } };
-    }
+    private static NpgsqlBatch Batch(NpgsqlConnection connection, DataActor actor, string sql, params object[] values) =>
+        RowSecurityInterceptor.ScopedBatch(connection, actor, sql, values);
 
     private static DateTimeOffset MonthOf(DateTimeOffset now) => new(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
 }

@@ -101,20 +101,15 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
     private async Task<bool> TryClaimAsync(string row, Guid userId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var connection = await OpenAsync(userId, cancellationToken);
-        await using var claim = new NpgsqlCommand("""
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var claim = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(userId, null), """
             INSERT INTO shared_calls AS c (key, user_id, instance, started_at, expires_at) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (key) DO UPDATE
                 SET instance = excluded.instance, started_at = excluded.started_at, expires_at = excluded.expires_at, finished_at = NULL, outcome = NULL
             WHERE c.finished_at IS NOT NULL OR c.expires_at < $4
-            """, connection)
-        {
-            Parameters =
-            {
-                new() { Value = row }, new() { Value = userId }, new() { Value = instance.Name }, new() { Value = now }, new() { Value = now + Lease },
-            },
-        };
-        if (await claim.ExecuteNonQueryAsync(cancellationToken) != 1)
+            """, row, userId, instance.Name, now, now + Lease);
+        await claim.ExecuteNonQueryAsync(cancellationToken);
+        if (claim.BatchCommands[1].RecordsAffected != 1)
         {
             return false;
         }
@@ -160,11 +155,12 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
 
     private async Task TryFinishAsync(string row, Guid userId, FleetCallAnswer? answer)
     {
-        await using var connection = await OpenAsync(userId, CancellationToken.None);
+        await using var connection = await OpenAsync(CancellationToken.None);
         await using var finish = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
+                RowSecurityInterceptor.ScopeCommand(new DataActor(userId, null)),
                 answer is null
                     ? new NpgsqlBatchCommand("DELETE FROM shared_calls WHERE key = $1 AND instance = $2") { Parameters = { new() { Value = row }, new() { Value = instance.Name } } }
                     : new NpgsqlBatchCommand("UPDATE shared_calls SET finished_at = $3, outcome = $4::jsonb WHERE key = $1 AND instance = $2")
@@ -185,14 +181,12 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
             // Registered before looking, so an end between the look and the wait is not missed.
             var ended = _waiting.GetOrAdd(row, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             var now = clock.GetUtcNow();
-            await using (var connection = await OpenAsync(userId, cancellationToken))
+            await using (var connection = await OpenAsync(cancellationToken))
             {
-                await using var look = new NpgsqlCommand(
-                    "SELECT c.outcome::text, c.finished_at IS NOT NULL, c.expires_at < $2 FROM shared_calls c WHERE c.key = $1", connection)
-                {
-                    Parameters = { new() { Value = row }, new() { Value = now } },
-                };
+                await using var look = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(userId, null),
+                    "SELECT c.outcome::text, c.finished_at IS NOT NULL, c.expires_at < $2 FROM shared_calls c WHERE c.key = $1", row, now);
                 await using var reader = await look.ExecuteReaderAsync(cancellationToken);
+                await reader.NextResultAsync(cancellationToken); // past the scope's row
                 if (!await reader.ReadAsync(cancellationToken))
                 {
                     return null;
@@ -231,11 +225,11 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
     /// <summary>The row's key: a hash of the in-flight key (which names the user and the request's fingerprint).</summary>
     private static string RowKey(string key) => RequestFingerprint.Hash(key);
 
-    private async Task<NpgsqlConnection> OpenAsync(Guid userId, CancellationToken cancellationToken)
+    /// <summary>A pooled connection; each batch on it names its account first (row-level security on <c>shared_calls</c>).</summary>
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        await RowSecurityInterceptor.ApplyAsync(connection, new DataActor(userId, null), cancellationToken);
         return connection;
     }
 }

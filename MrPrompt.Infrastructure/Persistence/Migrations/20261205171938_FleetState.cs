@@ -16,12 +16,14 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            // One row per window ("u:<user>:requests", "k:<key>:tokens", …): what was taken in each of the last 60 seconds,
-            // counts[60] being the second in `second`. The key names no account's data, so no row-level security.
+            // One row per window ("u:<user>:requests", "k:<key>:tokens", …): what was taken in each of the last 60 seconds, a ring
+            // (second s in counts[s % 60 + 1]) with its running total, `second` the newest second it has seen. The key names no
+            // account's data, so no row-level security.
             migrationBuilder.Sql("""
                 CREATE UNLOGGED TABLE rate_windows (
                     key text PRIMARY KEY,
                     second bigint NOT NULL,
+                    total bigint NOT NULL,
                     counts bigint[] NOT NULL
                 );
 
@@ -34,44 +36,43 @@ namespace MrPrompt.Infrastructure.Persistence.Migrations
                     now_epoch double precision := extract(epoch FROM p_now);
                     now_second bigint := floor(extract(epoch FROM p_now));
                     w rate_windows%ROWTYPE;
-                    shift bigint;
-                    total bigint;
                     needed bigint;
                     running bigint := 0;
+                    slot int;
                 BEGIN
                     SELECT * INTO w FROM rate_windows WHERE key = p_key FOR UPDATE;
                     IF NOT FOUND THEN
-                        INSERT INTO rate_windows (key, second, counts) VALUES (p_key, now_second, array_fill(0::bigint, ARRAY[60]))
+                        INSERT INTO rate_windows (key, second, total, counts) VALUES (p_key, now_second, 0, array_fill(0::bigint, ARRAY[60]))
                             ON CONFLICT (key) DO NOTHING;
                         SELECT * INTO w FROM rate_windows WHERE key = p_key FOR UPDATE;
                     END IF;
-                    -- A clock a moment behind another instance's (shift < 0) counts into the newest second.
-                    shift := now_second - w.second;
-                    IF shift >= 60 THEN
-                        w.counts := array_fill(0::bigint, ARRAY[60]);
-                        w.second := now_second;
-                    ELSIF shift > 0 THEN
-                        w.counts := w.counts[shift + 1:60] || array_fill(0::bigint, ARRAY[shift::int]);
+                    -- Seconds that left the window since the last look give back what they held. A clock a moment behind
+                    -- another instance's counts into the newest second.
+                    IF now_second > w.second THEN
+                        FOR step IN 1..least(now_second - w.second, 60) LOOP
+                            slot := ((w.second + step) % 60) + 1;
+                            w.total := w.total - w.counts[slot];
+                            w.counts[slot] := 0;
+                        END LOOP;
                         w.second := now_second;
                     END IF;
-                    SELECT coalesce(sum(c), 0) INTO total FROM unnest(w.counts) AS c;
-                    IF p_limit IS NOT NULL AND total + p_amount > p_limit THEN
-                        needed := total + p_amount - p_limit;
-                        FOR i IN 1..60 LOOP
-                            running := running + w.counts[i];
+                    IF p_limit IS NOT NULL AND w.total + p_amount > p_limit THEN
+                        needed := w.total + p_amount - p_limit;
+                        FOR age IN 0..59 LOOP
+                            running := running + w.counts[((w.second - 59 + age) % 60) + 1];
                             IF running >= needed THEN
-                                -- counts[i] was taken in second (w.second - 60 + i) and leaves the window 60 seconds later.
-                                RETURN greatest(w.second + i - now_epoch, 0.001);
+                                -- Taken in second (w.second - 59 + age), it leaves the window 60 seconds later.
+                                RETURN greatest(w.second + age + 1 - now_epoch, 0.001);
                             END IF;
                         END LOOP;
                         RETURN 60;
                     END IF;
                     IF p_take THEN
-                        w.counts[60] := w.counts[60] + p_amount;
+                        slot := (w.second % 60) + 1;
+                        w.counts[slot] := w.counts[slot] + p_amount;
+                        w.total := w.total + p_amount;
                     END IF;
-                    IF p_take OR shift > 0 THEN
-                        UPDATE rate_windows SET second = w.second, counts = w.counts WHERE key = p_key;
-                    END IF;
+                    UPDATE rate_windows SET second = w.second, total = w.total, counts = w.counts WHERE key = p_key;
                     RETURN 0;
                 END $$;
 
