@@ -164,7 +164,14 @@ public sealed partial class JobWorker(
     private async Task RenewLeasesAsync(CancellationToken stoppingToken)
     {
         var running = runner.RunningJobs.Concat(ingestion.RunningJobs).ToList();
-        await calls.RenewAsync(stoppingToken);
+        try
+        {
+            await calls.RenewAsync(stoppingToken);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+        {
+            LogHousekeepingFailed(logger, ex); // the jobs' leases below are renewed all the same
+        }
         var states = await queue.RenewAsync(identity.Name, running, stoppingToken);
         foreach (var (jobId, state) in states)
         {

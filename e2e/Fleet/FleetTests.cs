@@ -57,15 +57,21 @@ public sealed class FleetTests(Fleet fleet, Browser browser) : IClassFixture<Fle
     [Fact]
     public async Task Ten_identical_requests_over_both_instances_make_one_upstream_call_and_a_retry_on_the_other_instance_joins()
     {
-        var (_, key) = await NewAccountAsync();
-        fleet.Upstream.FirstByteDelay = TimeSpan.FromSeconds(2); // long enough for all ten to arrive while the first runs
-        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(async i =>
+        var (user, key) = await NewAccountAsync();
+        // The provider holds the first call until all ten have arrived (each takes its place in the shared per-minute
+        // window as it comes in, which the test can see): none can come after the call ended and start another.
+        var gate = fleet.Upstream.Hold("gpt-4o-mini");
+        var asked = Enumerable.Range(0, 10).Select(async i =>
         {
             using var client = Client(i % 2 == 0 ? fleet.A : fleet.B, key);
             using var response = await client.PostAsJsonAsync("/v1/chat/completions", Completion("The same question, ten times"), Ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             return ContentOf(await response.Content.ReadAsStringAsync(Ct));
-        }));
+        }).ToList();
+        await fleet.Upstream.WaitForChatRequestsAsync(1, Ct);
+        await UntilAsync(() => RequestsCountedAsync(user), counted => counted == 10, TimeSpan.FromSeconds(30), "all ten requests arrive");
+        gate.TrySetResult();
+        var answers = await Task.WhenAll(asked);
         Assert.All(answers, answer => Assert.Equal(ProviderFixtures.OpenAIWholeText(), answer));
         Assert.Equal(1, fleet.Upstream.ChatRequestCount);
 
@@ -74,9 +80,13 @@ public sealed class FleetTests(Fleet fleet, Browser browser) : IClassFixture<Fle
         using var retry = Client(fleet.B, key);
         first.DefaultRequestHeaders.Add("Idempotency-Key", "fleet-retry-1");
         retry.DefaultRequestHeaders.Add("Idempotency-Key", "fleet-retry-1");
+        var held = fleet.Upstream.Hold("gpt-4o-mini");
         var running = first.PostAsJsonAsync("/v1/chat/completions", Completion("Asked once, retried elsewhere"), Ct);
         await fleet.Upstream.WaitForChatRequestsAsync(2, Ct);
-        using var joined = await retry.PostAsJsonAsync("/v1/chat/completions", Completion("Asked once, retried elsewhere"), Ct);
+        var retried = retry.PostAsJsonAsync("/v1/chat/completions", Completion("Asked once, retried elsewhere"), Ct);
+        await UntilAsync(() => RequestsCountedAsync(user), counted => counted == 12, TimeSpan.FromSeconds(30), "the retry arrives on B");
+        held.TrySetResult(); // the first try ends only now: the retry joined it, it did not wait for it to be over
+        using var joined = await retried;
         using var original = await running;
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (original.StatusCode, joined.StatusCode));
         Assert.Equal(ContentOf(await original.Content.ReadAsStringAsync(Ct)), ContentOf(await joined.Content.ReadAsStringAsync(Ct)));
@@ -205,9 +215,9 @@ public sealed class FleetTests(Fleet fleet, Browser browser) : IClassFixture<Fle
         Fleet.Terminate(fleet.A);
         using (var probe = new HttpClient())
         {
-            // Readiness goes false first: the load balancer stops sending while the instance drains.
-            var ready = await probe.GetAsync($"{fleet.A.Url}/health/ready", Ct);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            // Readiness goes false first: while A drains (still answering) it says 503, before it stops listening.
+            await UntilAsync(async () => (await probe.GetAsync($"{fleet.A.Url}/health/ready", Ct)).StatusCode, status => status == HttpStatusCode.ServiceUnavailable,
+                TimeSpan.FromSeconds(10), "A reports not ready once SIGTERM has reached it");
         }
         Assert.True(fleet.A.Process!.WaitForExit(TimeSpan.FromSeconds(40)), "A exits after draining");
 
@@ -344,6 +354,14 @@ public sealed class FleetTests(Fleet fleet, Browser browser) : IClassFixture<Fle
     {
         await using var db = await DbAsync();
         return await db.GenerationJobs.AsNoTracking().Where(j => j.SessionId == sessionId && j.LeaseOwner != null).Select(j => j.LeaseOwner!).SingleAsync(Ct);
+    }
+
+    /// <summary>Requests of the user counted in the shared per-minute window so far (each is, as it arrives).</summary>
+    private async Task<long> RequestsCountedAsync(Guid userId)
+    {
+        await using var db = await DbAsync();
+        var window = $"u:{userId}:requests";
+        return await db.Database.SqlQuery<long>($"SELECT total AS \"Value\" FROM rate_windows WHERE key = {window}").SingleOrDefaultAsync(Ct);
     }
 
     private async Task<Message?> AnswerOfAsync(Guid jobId)

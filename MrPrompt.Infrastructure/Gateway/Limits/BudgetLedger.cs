@@ -40,7 +40,7 @@ public sealed class BudgetLedger(
         for (var attempt = 0; ; attempt++)
         {
             await using var connection = await OpenAsync(cancellationToken);
-            await using var reserve = Batch(connection, new DataActor(userId, null),
+            await using var reserve = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(userId, null),
                 "SELECT known, reserved, spent FROM mrprompt_budget_reserve($1, $2, $3, $4, $5, $6, $7)",
                 userId, month, budget, estimate, id, instance.Name, clock.GetUtcNow());
             await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken))
@@ -78,7 +78,7 @@ public sealed class BudgetLedger(
     {
         var now = clock.GetUtcNow();
         await using var connection = await OpenAsync(cancellationToken);
-        await using var release = Batch(connection, new DataActor(null, "budget reservations of instances gone"), """
+        await using var release = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(null, "budget reservations of instances gone"), """
             DELETE FROM budget_reservations r
             WHERE r.created_at < $2
                OR NOT EXISTS (SELECT 1 FROM job_workers w WHERE w.name = r.instance AND w.last_seen_at >= $1)
@@ -90,7 +90,7 @@ public sealed class BudgetLedger(
     private async Task SettleAsync(Guid? reservationId, Guid userId, DateTimeOffset month, decimal cost, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var settle = Batch(connection, new DataActor(userId, null), "SELECT mrprompt_budget_settle($1, $2, $3, $4)",
+        await using var settle = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(userId, null), "SELECT mrprompt_budget_settle($1, $2, $3, $4)",
             (object?)reservationId ?? DBNull.Value, userId, month, cost);
         settle.BatchCommands[1].Parameters[0].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid;
         await settle.ExecuteNonQueryAsync(cancellationToken);
@@ -125,9 +125,6 @@ public sealed class BudgetLedger(
         await connection.OpenAsync(cancellationToken);
         return connection;
     }
-
-    private static NpgsqlBatch Batch(NpgsqlConnection connection, DataActor actor, string sql, params object[] values) =>
-        RowSecurityInterceptor.ScopedBatch(connection, actor, sql, values);
 
     private static DateTimeOffset MonthOf(DateTimeOffset now) => new(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
 }
