@@ -29,8 +29,8 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new(StringComparer.Ordinal);
 
-    /// <summary>The rows whose calls run here, with their users: their leases are renewed with the jobs' (<see cref="RenewAsync"/>).</summary>
-    private readonly ConcurrentDictionary<string, Guid> _running = new(StringComparer.Ordinal);
+    /// <summary>The rows whose calls run here: their leases are renewed with the jobs' (<see cref="RenewAsync"/>).</summary>
+    private readonly ConcurrentDictionary<string, bool> _running = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Runs <paramref name="call"/> unless another instance is running the same (<paramref name="key"/>): then waits for its
@@ -113,7 +113,7 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
         {
             return false;
         }
-        _running[row] = userId;
+        _running[row] = true;
         return true;
     }
 
