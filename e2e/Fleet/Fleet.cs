@@ -25,6 +25,9 @@ public sealed class Fleet : IAsyncLifetime
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "mrprompt-fleet", Guid.NewGuid().ToString("N"));
     private EmbeddedPostgresServer _postgres = null!;
+
+    /// <summary>Where each instance's output is written whole, kept after the run to read when a test fails.</summary>
+    public string LogFolder { get; } = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mrprompt-fleet-logs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss") + "-" + Guid.NewGuid().ToString("N")[..6])).FullName;
     private ServiceProvider _services = null!;
     private Process? _nginx;
     private readonly Dictionary<string, Instance> _instances = new(StringComparer.Ordinal);
@@ -134,10 +137,11 @@ public sealed class Fleet : IAsyncLifetime
         await WaitUntilReadyAsync(instance);
     }
 
-    private static void Keep(Instance instance, string? line)
+    private void Keep(Instance instance, string? line)
     {
         if (line is not null)
         {
+            File.AppendAllText(Path.Combine(LogFolder, $"instance-{instance.Name}.log"), line + "\n");
             instance.Output.Enqueue(line);
             while (instance.Output.Count > 500)
             {

@@ -104,10 +104,16 @@ export async function focusPickerSearch(searchId, composerId) {
     search.focus();
 }
 
-/** Keeps the newest text in view while it grows, unless the reader scrolled up to read earlier text. */
+/**
+ * Keeps the newest text in view while it grows, unless the reader scrolled up to read earlier text. Returns
+ * whether the list is followed: false when the element is not on the page (yet).
+ */
 export function followScroll(container) {
-    if (!container || container.dataset.follow) {
-        return;
+    if (!(container instanceof HTMLElement)) {
+        return false;
+    }
+    if (container.dataset.follow) {
+        return true;
     }
     container.dataset.follow = "on";
     const nearBottom = () => container.scrollHeight - container.scrollTop - container.clientHeight < 48;
@@ -125,11 +131,12 @@ export function followScroll(container) {
         }
     }).observe(container, { childList: true, subtree: true, characterData: true });
     pinToEnd(container);
+    return true;
 }
 
 /** Scrolls to the end and resumes following (after sending a message). */
 export function scrollToEnd(container) {
-    if (container) {
+    if (container instanceof HTMLElement) {
         container.dataset.follow = "on";
         pinToEnd(container);
     }
