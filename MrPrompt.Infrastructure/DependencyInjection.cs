@@ -203,6 +203,7 @@ public static class DependencyInjection
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<CallerAllowances>();
+        services.AddSingleton<CallerCounters>();
         services.AddSingleton<CallRateLimits>();
         services.AddSingleton<BudgetLedger>();
         services.AddSingleton<CallAdmission>();

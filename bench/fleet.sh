@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What sharing limits and budgets through Postgres costs, and what a second instance behind nginx buys: whole answers
 # (wrk, c=1 and c=64) from the mock upstream directly, from MrPrompt as it was before the fleet work (limits and budgets
-# kept in the process; built from git at $before), from MrPrompt now on one instance, and from two instances behind
-# deploy/nginx.conf. All on one PostgreSQL 15 cluster of the script's own, limits and a budget on (checked, never hit).
+# kept in the process; built from git at $before), from MrPrompt now on one instance alone on its database, and from two
+# instances on another database behind deploy/nginx.conf. All on one PostgreSQL 15 cluster of the script's own, limits and
+# a budget on (checked, never hit).
 # Not part of CI. Usage: bash bench/fleet.sh [seconds per wrk run, default 10] [commit before, default 8eb5fe0]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ mkdir -p "$work/pg"; chown postgres "$work/pg"; touch "$work/pg.log"; chown post
 runuser -u postgres -- initdb -D "$work/pg" -A trust -U postgres >/dev/null
 runuser -u postgres -- pg_ctl -D "$work/pg" -o "-p 5399 -c max_connections=300" -l "$work/pg.log" start >/dev/null
 psql -h 127.0.0.1 -p 5399 -U postgres -qc "CREATE ROLE bench_owner LOGIN; CREATE ROLE mrprompt_app LOGIN PASSWORD 'app';" >/dev/null
-for db in before now; do psql -h 127.0.0.1 -p 5399 -U postgres -qc "CREATE DATABASE $db OWNER bench_owner;" >/dev/null; done
+for db in before one fleet; do psql -h 127.0.0.1 -p 5399 -U postgres -qc "CREATE DATABASE $db OWNER bench_owner;" >/dev/null; done
 
 # The key ring's certificate, shared by every instance.
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=MrPrompt key ring" -keyout "$work/ring.key" -out "$work/ring.crt" 2>/dev/null
@@ -67,13 +68,15 @@ key_for() { # dll database
 
 dotnet "$bench_dll" mock-upstream 5301 & pids+=($!)
 common before; dotnet "$before_dll" migrate >/dev/null 2>&1
-common now; dotnet "$now_dll" migrate >/dev/null 2>&1
+common one; dotnet "$now_dll" migrate >/dev/null 2>&1
+common fleet; dotnet "$now_dll" migrate >/dev/null 2>&1
 before_key=$(key_for "$before_dll" before)
-now_key=$(key_for "$now_dll" now)
+one_key=$(key_for "$now_dll" one)
+fleet_key=$(key_for "$now_dll" fleet)
 start "$before_dll" before 5304 before
-start "$now_dll" now 5303 one
-start "$now_dll" now 5311 a
-start "$now_dll" now 5312 b
+start "$now_dll" one 5303 one     # alone on its database, as a single-instance deployment is
+start "$now_dll" fleet 5311 a
+start "$now_dll" fleet 5312 b
 mkdir -p "$work/nginx"
 sed -e "s/127.0.0.1:5001/127.0.0.1:5311/; s/127.0.0.1:5002/127.0.0.1:5312/; s/listen 80;/listen 127.0.0.1:5310;/" deploy/nginx.conf > "$work/nginx/mrprompt.conf"
 cat > "$work/nginx/nginx.conf" <<NGINX
@@ -107,7 +110,7 @@ LUA
 }
 
 echo "== warm-up: 40 s of whole answers against each MrPrompt (tiered compilation settles)"
-for target in "before 5304 $before_key" "one 5303 $now_key" "fleet 5310 $now_key"; do
+for target in "before 5304 $before_key" "one 5303 $one_key" "fleet 5310 $fleet_key"; do
   set -- $target
   run "warm-$1" "http://127.0.0.1:$2/v1/chat/completions" mock/m "$3" 64 2 >/dev/null
   wrk -t2 -c64 -d37s -s "$work/post-warm-$1.lua" "http://127.0.0.1:$2/v1/chat/completions" >/dev/null
@@ -118,6 +121,6 @@ for c in 1 64; do
   threads=$([ "$c" = 1 ] && echo 1 || echo 2)
   run direct http://127.0.0.1:5301/v1/chat/completions m x "$c" "$threads"
   run before http://127.0.0.1:5304/v1/chat/completions mock/m "$before_key" "$c" "$threads"
-  run one    http://127.0.0.1:5303/v1/chat/completions mock/m "$now_key" "$c" "$threads"
-  run fleet  http://127.0.0.1:5310/v1/chat/completions mock/m "$now_key" "$c" "$threads"
+  run one    http://127.0.0.1:5303/v1/chat/completions mock/m "$one_key" "$c" "$threads"
+  run fleet  http://127.0.0.1:5310/v1/chat/completions mock/m "$fleet_key" "$c" "$threads"
 done

@@ -25,6 +25,7 @@ public sealed partial class JobWorker(
     JobMetrics metrics,
     FleetSchedule schedule,
     Gateway.Reuse.FleetCalls calls,
+    ClusterChanges changes,
     IOptions<JobOptions> options,
     IOptions<ShutdownOptions> shutdown,
     TimeProvider clock,
@@ -47,6 +48,8 @@ public sealed partial class JobWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The others stop assuming they are alone before this instance takes its first call.
+        await changes.PublishAsync(new ClusterChange(ClusterChangeKind.Instance), stoppingToken);
         await HeartbeatAsync(running: 0, stoppingToken); // the console shows an instance from its start, not a renewal later
         var background = new[]
         {
@@ -194,7 +197,8 @@ public sealed partial class JobWorker(
     {
         try
         {
-            await queue.HeartbeatAsync(identity.Name, _startedAt, running, stoppingToken);
+            var joinsHeard = calls.JoinsHeard;
+            calls.Heard(await queue.HeartbeatAsync(identity.Name, _startedAt, running, stoppingToken), joinsHeard);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or Microsoft.EntityFrameworkCore.DbUpdateException or TimeoutException)
         {

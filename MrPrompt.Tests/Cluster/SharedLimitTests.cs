@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using MrPrompt.Infrastructure.Cluster;
 using MrPrompt.Infrastructure.Gateway.Limits;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Cluster;
@@ -75,9 +76,10 @@ public sealed class SharedLimitTests(PostgresServer server) : IAsyncLifetime
         Assert.Equal(10, held.Count);
 
         // Settled on what they really cost (less than reserved): the room left is seen by the other instance.
+        var counters = _a.Services.GetRequiredService<CallerCounters>();
         foreach (var reservation in held)
         {
-            await reservation.SettleAsync(0.05m);
+            await counters.RunAsync(new DataActor(user, null), [ledgers[0].Settle(user, reservation, 0.05m)!], Ct);
         }
         var (again, spent) = await ledgers[1].TryReserveAsync(user, 1.00m, 0.50m, Ct);
         Assert.Equal(0.50m, spent);

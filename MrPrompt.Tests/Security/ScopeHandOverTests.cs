@@ -40,6 +40,28 @@ public sealed class ScopeHandOverTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_counters_pool_keeps_its_sessions_but_no_scope_outlives_its_batch()
+    {
+        var counters = Services.GetRequiredService<CallerCounters>();
+        var account = Guid.NewGuid();
+        var (asAccount, backend) = await ScopeSeenAsync(counters, new DataActor(account, null));
+        Assert.Equal(account.ToString(), asAccount);
+        // The same pooled connection, which is not reset between uses: the next batch names its own scope.
+        Assert.Equal(("", backend), await ScopeSeenAsync(counters, CallerCounters.NoAccount));
+        Assert.Equal(("", backend), await ScopeSeenAsync(counters, new DataActor(null, "test: system work")));
+    }
+
+    private static async Task<(string Scope, int Backend)> ScopeSeenAsync(CallerCounters counters, DataActor actor)
+    {
+        await using var connection = await counters.OpenAsync(Ct);
+        await using var batch = CallerCounters.Batch(connection, actor, CallerCounters.Command("SELECT current_setting('app.user_id', true), pg_backend_pid()"));
+        await using var reader = await batch.ExecuteReaderAsync(Ct);
+        await reader.NextResultAsync(Ct); // past the scope's row
+        await reader.ReadAsync(Ct);
+        return (reader.IsDBNull(0) ? "" : reader.GetString(0), reader.GetInt32(1));
+    }
+
+    [Fact]
     public async Task An_admins_change_reaches_the_accounts_listeners_as_that_account_and_what_they_start()
     {
         var changes = new AccountChanges(TimeProvider.System, null!); // only this instance: nothing is published

@@ -20,6 +20,7 @@ return args.FirstOrDefault() switch
     "yarp" => await PlainProxy.RunAsync(args.Skip(1).ToArray()),
     "streams" => await StreamProbe.RunAsync(args.Skip(1).ToArray()),
     "rls" => await RowSecurityCost.RunAsync(args.Skip(1).ToArray()),
+    "roundtrip" => await RoundTrip.RunAsync(args.Skip(1).ToArray()),
     "queue" => await QueueThroughput.RunAsync(args.Skip(1).ToArray()),
     "ttft" => await ChatFirstToken.RunAsync(args.Skip(1).ToArray()),
     "circuits" => await CircuitLoad.RunAsync(args.Skip(1).ToArray()),
@@ -37,6 +38,6 @@ static int Run(Action benchmark)
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | knowledge [embed|ingest|recall|search|all] [10000,100000,1000000] | rls [rounds] | queue <MrPrompt.Web.dll> [burst] [latency jobs] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
+    Console.Error.WriteLine("Usage: MrPrompt.Benchmarks pipeline [BenchmarkDotNet options] | usage [rows per second] [seconds] | usage-page [--rows N] [--days D] | usage-page --database <connection string> --admin <email> | usage-seed --database <connection string> [--rows N] [--days D] | markdown [tokens] | knowledge [embed|ingest|recall|search|all] [10000,100000,1000000] | rls [rounds] | roundtrip <connection string> [sql] [pause ms] | queue <MrPrompt.Web.dll> [burst] [latency jobs] | circuits <url> <email> <password> <pages> <server pid> | mock-upstream [port] | yarp [port] [upstream] | streams <url> <model> <n> [key] [rounds]");
     return 2;
 }

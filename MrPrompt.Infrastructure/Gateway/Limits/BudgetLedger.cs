@@ -15,22 +15,11 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 /// (<see cref="ReleaseAbandonedAsync"/>).
 /// </summary>
 public sealed class BudgetLedger(
-    DatabaseConnection database, IDbContextFactory<AppDbContext> contexts, InstanceIdentity instance, TimeProvider clock,
+    CallerCounters counters, IDbContextFactory<AppDbContext> contexts, InstanceIdentity instance, TimeProvider clock,
     Microsoft.Extensions.Options.IOptionsMonitor<LimitOptions> options)
 {
-    /// <summary>A reservation to settle once the call's real cost is known.</summary>
-    public sealed class Reservation(BudgetLedger ledger, Guid id, Guid userId, DateTimeOffset month)
-    {
-        private int _settled;
-
-        public async Task SettleAsync(decimal actualCost)
-        {
-            if (Interlocked.Exchange(ref _settled, 1) == 0)
-            {
-                await ledger.SettleAsync(id, userId, month, actualCost, CancellationToken.None);
-            }
-        }
-    }
+    /// <summary>A reservation to settle once the call's real cost is known (<see cref="Settle"/>).</summary>
+    public sealed record Reservation(Guid Id, Guid UserId, DateTimeOffset Month);
 
     /// <summary>Reserves <paramref name="estimate"/>; null with what was spent when it does not fit under <paramref name="budget"/>.</summary>
     public async Task<(Reservation? Reservation, decimal Spent)> TryReserveAsync(Guid userId, decimal budget, decimal estimate, CancellationToken cancellationToken)
@@ -39,17 +28,17 @@ public sealed class BudgetLedger(
         var id = Guid.CreateVersion7();
         for (var attempt = 0; ; attempt++)
         {
-            await using var connection = await OpenAsync(cancellationToken);
-            await using var reserve = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(userId, null),
+            await using var connection = await counters.OpenAsync(cancellationToken);
+            await using var reserve = CallerCounters.Batch(connection, new DataActor(userId, null), CallerCounters.Command(
                 "SELECT known, reserved, spent FROM mrprompt_budget_reserve($1, $2, $3, $4, $5, $6, $7)",
-                userId, month, budget, estimate, id, instance.Name, clock.GetUtcNow());
+                userId, month, budget, estimate, id, instance.Name, clock.GetUtcNow()));
             await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken))
             {
                 await reader.NextResultAsync(cancellationToken); // past the scope's row
                 await reader.ReadAsync(cancellationToken);
                 if (reader.GetBoolean(0))
                 {
-                    return (reader.GetBoolean(1) ? new Reservation(this, id, userId, month) : null, reader.GetDecimal(2));
+                    return (reader.GetBoolean(1) ? new Reservation(id, userId, month) : null, reader.GetDecimal(2));
                 }
             }
             if (attempt > 0)
@@ -61,11 +50,22 @@ public sealed class BudgetLedger(
     }
 
     /// <summary>
-    /// Adds the cost of a call that needed no reservation (background work, or a caller with no cap) to a month being kept,
-    /// so the month's total stays true; a month not kept yet reads it from the usage log when it first is.
+    /// What settles a call on its real cost, to send with the call's other settlement (<see cref="CallAdmission.Ticket"/>), in the
+    /// caller's scope: its reservation let go and the cost added to the month; without a reservation (background work, or a
+    /// caller with no cap) the cost is added to a month being kept, so its total stays true (a month not kept yet reads it from
+    /// the usage log when it first is). Null when there is nothing to settle.
     /// </summary>
-    public Task RecordAsync(Guid userId, decimal cost, CancellationToken cancellationToken = default) =>
-        cost > 0 ? SettleAsync(null, userId, MonthOf(clock.GetUtcNow()), cost, cancellationToken) : Task.CompletedTask;
+    public NpgsqlBatchCommand? Settle(Guid userId, Reservation? reservation, decimal cost)
+    {
+        if (reservation is null && cost <= 0)
+        {
+            return null;
+        }
+        var command = CallerCounters.Command("SELECT mrprompt_budget_settle($1, $2, $3, $4)",
+            (object?)reservation?.Id ?? DBNull.Value, userId, reservation?.Month ?? MonthOf(clock.GetUtcNow()), cost);
+        command.Parameters[0].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid;
+        return command;
+    }
 
     /// <summary>When the current budget month ends (UTC), for Retry-After and the message.</summary>
     public DateTimeOffset RenewsAt() => MonthOf(clock.GetUtcNow()).AddMonths(1);
@@ -77,23 +77,14 @@ public sealed class BudgetLedger(
     public async Task<int> ReleaseAbandonedAsync(TimeSpan silentFor, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var release = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(null, "budget reservations of instances gone"), """
+        await using var connection = await counters.OpenAsync(cancellationToken);
+        await using var release = CallerCounters.Batch(connection, new DataActor(null, "budget reservations of instances gone"), CallerCounters.Command("""
             DELETE FROM budget_reservations r
             WHERE r.created_at < $2
                OR NOT EXISTS (SELECT 1 FROM job_workers w WHERE w.name = r.instance AND w.last_seen_at >= $1)
-            """, now - silentFor, now - TimeSpan.FromHours(1));
-        release.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM budget_months WHERE month < $1") { Parameters = { new() { Value = MonthOf(now) } } });
+            """, now - silentFor, now - TimeSpan.FromHours(1)),
+            CallerCounters.Command("DELETE FROM budget_months WHERE month < $1", MonthOf(now)));
         return await release.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private async Task SettleAsync(Guid? reservationId, Guid userId, DateTimeOffset month, decimal cost, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var settle = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(userId, null), "SELECT mrprompt_budget_settle($1, $2, $3, $4)",
-            (object?)reservationId ?? DBNull.Value, userId, month, cost);
-        settle.BatchCommands[1].Parameters[0].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid;
-        await settle.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The month's spend from the usage log, kept in <c>budget_months</c> unless another call got there first.</summary>
@@ -117,13 +108,6 @@ public sealed class BudgetLedger(
             Parameters = { new() { Value = userId }, new() { Value = month }, new() { Value = spent } },
         };
         await load.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
     }
 
     private static DateTimeOffset MonthOf(DateTimeOffset now) => new(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);

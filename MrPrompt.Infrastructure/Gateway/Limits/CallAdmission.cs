@@ -4,7 +4,9 @@ using Microsoft.Extensions.Options;
 using MrPrompt.Domain.Gateway;
 using MrPrompt.Domain.Providers;
 using MrPrompt.Domain.Usage;
+using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using MrPrompt.Infrastructure.Usage;
+using Npgsql;
 
 namespace MrPrompt.Infrastructure.Gateway.Limits;
 
@@ -15,17 +17,21 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 /// refused, but what it costs still counts towards the month.
 /// </summary>
 public sealed partial class CallAdmission(
-    CallerAllowances allowances, CallRateLimits rates, BudgetLedger budget, ITokenCounter tokens, IOptionsMonitor<LimitOptions> options,
+    CallerAllowances allowances, CallRateLimits rates, BudgetLedger budget, CallerCounters counters, ITokenCounter tokens, IOptionsMonitor<LimitOptions> options,
     ILogger<CallAdmission> logger)
 {
     private readonly ConcurrentDictionary<Guid, int> _open = new();
 
     /// <summary>An admitted call: settle it with what it used, once, however it ended.</summary>
-    public sealed class Ticket(CallRateLimits rates, BudgetLedger budget, ILogger logger, GatewayRequest request, BudgetLedger.Reservation? reservation, ModelPrice? unknownModelPrice, Action? close = null)
+    public sealed class Ticket(
+        CallRateLimits rates, BudgetLedger budget, CallerCounters counters, ILogger logger, GatewayRequest request, BudgetLedger.Reservation? reservation, ModelPrice? unknownModelPrice, Action? close = null)
     {
         private int _settled;
 
-        /// <summary>Counts what the call used against the caller's windows and month; a failure to count is logged, not thrown.</summary>
+        /// <summary>
+        /// Counts what the call used against the caller's token windows and month, in one round trip (all or nothing, tried
+        /// twice); a failure to count is logged, not thrown (an unsettled reservation is let go within the hour).
+        /// </summary>
         public async Task SettleAsync((long Tokens, decimal Cost, long UnpricedTokens) spent)
         {
             if (Interlocked.Exchange(ref _settled, 1) == 1)
@@ -35,25 +41,24 @@ public sealed partial class CallAdmission(
             close?.Invoke();
             var (tokensUsed, cost, unpricedTokens) = spent;
             cost += unknownModelPrice?.CostOf(unpricedTokens, 0) ?? 0;
-            // Each on its own: a window that could not be told must not leave the budget's reservation held.
-            if (request.Source != UsageSource.Background)
-            {
-                await CountAsync(() => rates.RecordTokensAsync(request.UserId, request.ApiKeyId, tokensUsed), logger);
-            }
-            await CountAsync(() => reservation is null ? budget.RecordAsync(request.UserId, cost) : reservation.SettleAsync(cost), logger);
-        }
-
-        /// <summary>Tries twice; a database still unreachable then is logged (an unsettled reservation is let go within the hour).</summary>
-        private static async Task CountAsync(Func<Task> count, ILogger logger)
-        {
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    await count();
+                    // Made afresh for each attempt: a command belongs to the batch it was sent in.
+                    var commands = new[]
+                    {
+                        request.Source == UsageSource.Background ? null : rates.RecordTokens(request.UserId, request.ApiKeyId, tokensUsed),
+                        budget.Settle(request.UserId, reservation, cost),
+                    }.OfType<NpgsqlBatchCommand>().ToArray();
+                    if (commands.Length == 0)
+                    {
+                        return;
+                    }
+                    await counters.RunAsync(new DataActor(request.UserId, null), commands, CancellationToken.None);
                     return;
                 }
-                catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
                 {
                     if (attempt == 2)
                     {
@@ -88,7 +93,7 @@ public sealed partial class CallAdmission(
         }
         if (request.Source == UsageSource.Background)
         {
-            return (new Ticket(rates, budget, logger, request, null, limits.UnknownModelPrice), null);
+            return (new Ticket(rates, budget, counters, logger, request, null, limits.UnknownModelPrice), null);
         }
         if (!request.RequestCounted
             && await rates.TryAdmitAsync(request.UserId, request.ApiKeyId, allowance, limits.ApiKeyRequestsPerMinute, limits.ApiKeyTokensPerMinute, cancellationToken) is { } limited)
@@ -121,7 +126,7 @@ public sealed partial class CallAdmission(
     {
         if (allowance.MonthlyBudgetUsd is not { } cap)
         {
-            return (new Ticket(rates, budget, logger, request, null, limits.UnknownModelPrice, close), null);
+            return (new Ticket(rates, budget, counters, logger, request, null, limits.UnknownModelPrice, close), null);
         }
         // A model of unknown price would reserve and settle $0 and spend without limit: it is counted at the
         // configured fallback price, or refused.
@@ -136,7 +141,7 @@ public sealed partial class CallAdmission(
         var (reservation, spent) = await budget.TryReserveAsync(request.UserId, cap, estimate, cancellationToken);
         return reservation is null
             ? (null, GatewayError.BudgetExhausted(cap, spent, budget.RenewsAt()))
-            : (new Ticket(rates, budget, logger, request, reservation, limits.UnknownModelPrice, close), null);
+            : (new Ticket(rates, budget, counters, logger, request, reservation, limits.UnknownModelPrice, close), null);
     }
 
     private bool TryOpen(Guid userId, int max)

@@ -1,5 +1,4 @@
 using MrPrompt.Domain.Gateway;
-using MrPrompt.Infrastructure.Persistence;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -7,10 +6,10 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 
 /// <summary>
 /// Requests and tokens per minute, per user and per API key, over one-minute sliding windows kept in Postgres
-/// (<c>rate_windows</c>, one round trip per check) so a limit holds across every instance on the database. A window counts
+/// (<c>rate_windows</c>, one round trip per check, on <see cref="CallerCounters"/>' connections) so a limit holds across every instance on the database. A window counts
 /// by the second: what was taken leaves it between 59 and 60 seconds later, never later than a minute.
 /// </summary>
-public sealed class CallRateLimits(DatabaseConnection database, TimeProvider clock)
+public sealed class CallRateLimits(CallerCounters counters, TimeProvider clock)
 {
     /// <summary>Counts one request for the user and the key, or says which limit is reached and for how long.</summary>
     public async Task<GatewayError?> TryAdmitAsync(
@@ -18,8 +17,8 @@ public sealed class CallRateLimits(DatabaseConnection database, TimeProvider clo
     {
         var keyRequests = keyRequestsPerMinute ?? allowance.RequestsPerMinute;
         var keyTokens = keyTokensPerMinute ?? allowance.TokensPerMinute;
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var admit = new NpgsqlCommand("SELECT refused, wait FROM mrprompt_rate_admit($1, $2, $3, $4, $5, $6, $7)", connection)
+        await using var connection = await counters.OpenAsync(cancellationToken);
+        await using var admit = CallerCounters.Batch(connection, CallerCounters.NoAccount, new NpgsqlBatchCommand("SELECT refused, wait FROM mrprompt_rate_admit($1, $2, $3, $4, $5, $6, $7)")
         {
             Parameters =
             {
@@ -31,8 +30,9 @@ public sealed class CallRateLimits(DatabaseConnection database, TimeProvider clo
                 new() { Value = (long)keyRequests },
                 new() { Value = keyTokens },
             },
-        };
+        });
         await using var reader = await admit.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken); // past the scope's row
         await reader.ReadAsync(cancellationToken);
         var wait = TimeSpan.FromSeconds(reader.GetDouble(1));
         return reader.IsDBNull(0) ? null : reader.GetString(0) switch
@@ -52,60 +52,42 @@ public sealed class CallRateLimits(DatabaseConnection database, TimeProvider clo
     public Task<TimeSpan?> TryStartEmbeddingAsync(Guid userId, int perMinute, CancellationToken cancellationToken = default) =>
         TryTakeAsync($"{UserWindow(userId)}:embeddings", perMinute, cancellationToken);
 
-    /// <summary>Adds the tokens a call used to the user's window and its key's (in the order admissions lock them).</summary>
-    public async Task RecordTokensAsync(Guid userId, Guid? keyId, long tokens, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// What adds the tokens a call used to the user's window and its key's (in the order admissions lock them), to send with the
+    /// call's other settlement (<see cref="CallAdmission.Ticket"/>); null when it used none.
+    /// </summary>
+    public NpgsqlBatchCommand? RecordTokens(Guid userId, Guid? keyId, long tokens) => tokens <= 0 ? null : new NpgsqlBatchCommand(
+        "SELECT mrprompt_rate_take($1, $3, NULL, $4, true), CASE WHEN $2::text IS NULL THEN 0 ELSE mrprompt_rate_take($2, $3, NULL, $4, true) END")
     {
-        if (tokens <= 0)
+        Parameters =
         {
-            return;
-        }
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var record = new NpgsqlCommand(
-            "SELECT mrprompt_rate_take($1, $3, NULL, $4, true), CASE WHEN $2::text IS NULL THEN 0 ELSE mrprompt_rate_take($2, $3, NULL, $4, true) END",
-            connection)
-        {
-            Parameters =
-            {
-                new() { Value = $"{UserWindow(userId)}:tokens" },
-                new() { Value = keyId is { } key ? $"{KeyWindow(key)}:tokens" : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new() { Value = clock.GetUtcNow() },
-                new() { Value = tokens },
-            },
-        };
-        await record.ExecuteNonQueryAsync(cancellationToken);
-    }
+            new() { Value = $"{UserWindow(userId)}:tokens" },
+            new() { Value = keyId is { } key ? $"{KeyWindow(key)}:tokens" : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+            new() { Value = clock.GetUtcNow() },
+            new() { Value = tokens },
+        },
+    };
 
     /// <summary>Forgets windows with nothing left in them, so idle callers hold no rows.</summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var prune = new NpgsqlCommand("DELETE FROM rate_windows WHERE second < $1", connection)
-        {
-            Parameters = { new() { Value = clock.GetUtcNow().ToUnixTimeSeconds() - 60 } },
-        };
-        return await prune.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await counters.OpenAsync(cancellationToken);
+        await using var prune = CallerCounters.Batch(connection, CallerCounters.NoAccount,
+            CallerCounters.Command("DELETE FROM rate_windows WHERE second < $1", clock.GetUtcNow().ToUnixTimeSeconds() - 60));
+        await prune.ExecuteNonQueryAsync(cancellationToken);
+        return prune.BatchCommands[1].RecordsAffected;
     }
 
     private async Task<TimeSpan?> TryTakeAsync(string window, long limit, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var take = new NpgsqlCommand("SELECT mrprompt_rate_take($1, $2, $3, 1, true)", connection)
-        {
-            Parameters = { new() { Value = window }, new() { Value = clock.GetUtcNow() }, new() { Value = limit } },
-        };
-        var wait = (double)(await take.ExecuteScalarAsync(cancellationToken))!;
+        await using var connection = await counters.OpenAsync(cancellationToken);
+        await using var take = CallerCounters.Batch(connection, CallerCounters.NoAccount,
+            CallerCounters.Command("SELECT mrprompt_rate_take($1, $2, $3, 1, true)", window, clock.GetUtcNow(), limit));
+        await using var reader = await take.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken); // past the scope's row
+        await reader.ReadAsync(cancellationToken);
+        var wait = reader.GetDouble(0);
         return wait > 0 ? TimeSpan.FromSeconds(wait) : null;
-    }
-
-    /// <summary>
-    /// A pooled connection of the app's role. No account scope is set: <c>rate_windows</c> holds counters under opaque names,
-    /// not an account's rows.
-    /// </summary>
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
     }
 
     private static string UserWindow(Guid userId) => $"u:{userId}";

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using MrPrompt.Infrastructure.Cluster;
 using MrPrompt.Infrastructure.Jobs;
-using MrPrompt.Infrastructure.Persistence;
+using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using Npgsql;
 
@@ -18,9 +18,10 @@ public sealed record FleetCallAnswer(string Text, string Model, int InputTokens,
 /// call; this makes the instances share it. The instance that claims the key's row calls the provider and writes the answer
 /// into the row (NOTIFY on <see cref="Channel"/>); the others wait for it and replay the answer whole. A call that fails
 /// leaves no answer, and one whose instance dies (or cannot write its end) stops renewing its lease: a waiter then claims
-/// the row and calls itself.
+/// the row and calls itself. An instance that knows it is alone on the database (<see cref="Alone"/>) skips the row: there is
+/// nobody to share with, and each call is spared two round trips.
 /// </summary>
-public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity instance, IOptions<JobOptions> jobs, TimeProvider clock)
+public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instance, IOptions<JobOptions> jobs, TimeProvider clock)
 {
     public const string Channel = "mrprompt_calls";
 
@@ -32,6 +33,60 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
     /// <summary>The rows whose calls run here: their leases are renewed with the jobs' (<see cref="RenewAsync"/>).</summary>
     private readonly ConcurrentDictionary<string, bool> _running = new(StringComparer.Ordinal);
 
+    private readonly Lock _fleetSeen = new();
+    private bool _alone;
+    private long _joinsHeard;
+
+    /// <summary>
+    /// True once this instance's heartbeat found no other instance alive and none has announced its start since; until then
+    /// (and in tests that run no heartbeat) calls are shared through the database. A call begun while alone is not seen by an
+    /// instance that joins during it: that instance may make the same call once more.
+    /// </summary>
+    public bool Alone
+    {
+        get
+        {
+            lock (_fleetSeen)
+            {
+                return _alone;
+            }
+        }
+    }
+
+    /// <summary>How many starts of other instances this one has heard of (taken before a heartbeat, given back to <see cref="Heard"/>).</summary>
+    public long JoinsHeard
+    {
+        get
+        {
+            lock (_fleetSeen)
+            {
+                return _joinsHeard;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a heartbeat found: <paramref name="otherInstances"/> alive besides this one. Alone only when there were none and no
+    /// instance announced itself while the heartbeat ran (<paramref name="joinsHeardBefore"/> is still the count).
+    /// </summary>
+    public void Heard(int otherInstances, long joinsHeardBefore)
+    {
+        lock (_fleetSeen)
+        {
+            _alone = otherInstances == 0 && _joinsHeard == joinsHeardBefore;
+        }
+    }
+
+    /// <summary>Another instance started (or a notice may have been missed): calls are shared through the database again.</summary>
+    public void InstanceJoined()
+    {
+        lock (_fleetSeen)
+        {
+            _joinsHeard++;
+            _alone = false;
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="call"/> unless another instance is running the same (<paramref name="key"/>): then waits for its
     /// answer and replays it through <paramref name="replay"/>. Failures of the call are this caller's own.
@@ -40,6 +95,15 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
         string key, Guid userId, Func<CancellationToken, IAsyncEnumerable<GatewayEvent>> call, Func<FleetCallAnswer, IAsyncEnumerable<GatewayEvent>> replay,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (Alone)
+        {
+            // Nobody to share with: identical calls of this instance already share one (InFlightCalls).
+            await foreach (var item in call(cancellationToken))
+            {
+                yield return item;
+            }
+            yield break;
+        }
         var row = RowKey(key);
         while (true)
         {
@@ -101,13 +165,13 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
     private async Task<bool> TryClaimAsync(string row, Guid userId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var claim = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(userId, null), """
+        await using var connection = await counters.OpenAsync(cancellationToken);
+        await using var claim = CallerCounters.Batch(connection, new DataActor(userId, null), CallerCounters.Command("""
             INSERT INTO shared_calls AS c (key, user_id, instance, started_at, expires_at) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (key) DO UPDATE
                 SET instance = excluded.instance, started_at = excluded.started_at, expires_at = excluded.expires_at, finished_at = NULL, outcome = NULL
             WHERE c.finished_at IS NOT NULL OR c.expires_at < $4
-            """, row, userId, instance.Name, now, now + Lease);
+            """, row, userId, instance.Name, now, now + Lease));
         await claim.ExecuteNonQueryAsync(cancellationToken);
         if (claim.BatchCommands[1].RecordsAffected != 1)
         {
@@ -125,14 +189,9 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
         {
             return;
         }
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await RowSecurityInterceptor.ApplyAsync(connection, new DataActor(null, "renewing shared calls"), cancellationToken);
-        await using var renew = new NpgsqlCommand(
-            "UPDATE shared_calls SET expires_at = $1 WHERE key = ANY($2) AND instance = $3 AND finished_at IS NULL", connection)
-        {
-            Parameters = { new() { Value = clock.GetUtcNow() + Lease }, new() { Value = rows }, new() { Value = instance.Name } },
-        };
+        await using var connection = await counters.OpenAsync(cancellationToken);
+        await using var renew = CallerCounters.Batch(connection, new DataActor(null, "renewing shared calls"), CallerCounters.Command(
+            "UPDATE shared_calls SET expires_at = $1 WHERE key = ANY($2) AND instance = $3 AND finished_at IS NULL", clock.GetUtcNow() + Lease, rows, instance.Name));
         await renew.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -155,21 +214,13 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
 
     private async Task TryFinishAsync(string row, Guid userId, FleetCallAnswer? answer)
     {
-        await using var connection = await OpenAsync(CancellationToken.None);
-        await using var finish = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                RowSecurityInterceptor.ScopeCommand(new DataActor(userId, null)),
-                answer is null
-                    ? new NpgsqlBatchCommand("DELETE FROM shared_calls WHERE key = $1 AND instance = $2") { Parameters = { new() { Value = row }, new() { Value = instance.Name } } }
-                    : new NpgsqlBatchCommand("UPDATE shared_calls SET finished_at = $3, outcome = $4::jsonb WHERE key = $1 AND instance = $2")
-                    {
-                        Parameters = { new() { Value = row }, new() { Value = instance.Name }, new() { Value = clock.GetUtcNow() }, new() { Value = JsonSerializer.Serialize(answer) } },
-                    },
-                new NpgsqlBatchCommand("SELECT pg_notify($1, $2)") { Parameters = { new() { Value = Channel }, new() { Value = row } } },
-            },
-        };
+        await using var connection = await counters.OpenAsync(CancellationToken.None);
+        await using var finish = CallerCounters.Batch(connection, new DataActor(userId, null),
+            answer is null
+                ? CallerCounters.Command("DELETE FROM shared_calls WHERE key = $1 AND instance = $2", row, instance.Name)
+                : CallerCounters.Command("UPDATE shared_calls SET finished_at = $3, outcome = $4::jsonb WHERE key = $1 AND instance = $2",
+                    row, instance.Name, clock.GetUtcNow(), JsonSerializer.Serialize(answer)),
+            CallerCounters.Command("SELECT pg_notify($1, $2)", Channel, row));
         await finish.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
@@ -181,10 +232,10 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
             // Registered before looking, so an end between the look and the wait is not missed.
             var ended = _waiting.GetOrAdd(row, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             var now = clock.GetUtcNow();
-            await using (var connection = await OpenAsync(cancellationToken))
+            await using (var connection = await counters.OpenAsync(cancellationToken))
             {
-                await using var look = RowSecurityInterceptor.ScopedBatch(connection, new DataActor(userId, null),
-                    "SELECT c.outcome::text, c.finished_at IS NOT NULL, c.expires_at < $2 FROM shared_calls c WHERE c.key = $1", row, now);
+                await using var look = CallerCounters.Batch(connection, new DataActor(userId, null), CallerCounters.Command(
+                    "SELECT c.outcome::text, c.finished_at IS NOT NULL, c.expires_at < $2 FROM shared_calls c WHERE c.key = $1", row, now));
                 await using var reader = await look.ExecuteReaderAsync(cancellationToken);
                 await reader.NextResultAsync(cancellationToken); // past the scope's row
                 if (!await reader.ReadAsync(cancellationToken))
@@ -209,14 +260,11 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
     public async Task<int> DeleteEndedAsync(CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await RowSecurityInterceptor.ApplyAsync(connection, new DataActor(null, "shared calls that ended"), cancellationToken);
-        await using var delete = new NpgsqlCommand("DELETE FROM shared_calls WHERE finished_at < $1 OR expires_at < $1", connection)
-        {
-            Parameters = { new() { Value = now - TimeSpan.FromMinutes(1) } },
-        };
-        return await delete.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await counters.OpenAsync(cancellationToken);
+        await using var delete = CallerCounters.Batch(connection, new DataActor(null, "shared calls that ended"),
+            CallerCounters.Command("DELETE FROM shared_calls WHERE finished_at < $1 OR expires_at < $1", now - TimeSpan.FromMinutes(1)));
+        await delete.ExecuteNonQueryAsync(cancellationToken);
+        return delete.BatchCommands[1].RecordsAffected;
     }
 
     /// <summary>As long as a job's lease and its grace: renewed every third of a lease, so a live instance never loses it.</summary>
@@ -224,12 +272,4 @@ public sealed class FleetCalls(DatabaseConnection database, InstanceIdentity ins
 
     /// <summary>The row's key: a hash of the in-flight key (which names the user and the request's fingerprint).</summary>
     private static string RowKey(string key) => RequestFingerprint.Hash(key);
-
-    /// <summary>A pooled connection; each batch on it names its account first (row-level security on <c>shared_calls</c>).</summary>
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
 }

@@ -49,20 +49,6 @@ public sealed partial class RowSecurityInterceptor(ILogger<RowSecurityIntercepto
         };
 
     /// <summary>
-    /// <paramref name="sql"/> with <paramref name="values"/> as its parameters ($1, $2, …), acting as <paramref name="actor"/>:
-    /// the scope and the statement go in one round trip (the scope's row comes first in a reader).
-    /// </summary>
-    public static NpgsqlBatch ScopedBatch(NpgsqlConnection connection, DataActor actor, string sql, params object[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-        return new NpgsqlBatch(connection) { BatchCommands = { ScopeCommand(actor), command } };
-    }
-
-    /// <summary>
     /// Inside an open transaction whose connection was opened for someone else (or nobody): the rest of the
     /// transaction acts as <paramref name="userId"/>. Used where an account comes into being mid-transaction.
     /// </summary>
