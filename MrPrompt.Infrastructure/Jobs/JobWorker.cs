@@ -48,9 +48,9 @@ public sealed partial class JobWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The others stop assuming they are alone before this instance takes its first call.
-        await changes.PublishAsync(new ClusterChange(ClusterChangeKind.Instance), stoppingToken);
         await HeartbeatAsync(running: 0, stoppingToken); // the console shows an instance from its start, not a renewal later
+        // Then the others stop assuming they are alone: a heartbeat of theirs begun after this notice sees this one's row.
+        await changes.PublishAsync(new ClusterChange(ClusterChangeKind.Instance), stoppingToken);
         var background = new[]
         {
             ListenAsync(stoppingToken),

@@ -108,11 +108,27 @@ public sealed class ClusterChangeTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_heartbeat_counts_the_other_instances_still_alive()
+    {
+        var queue = _a.Services.GetRequiredService<MrPrompt.Infrastructure.Jobs.JobQueue>();
+        var lease = _a.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MrPrompt.Infrastructure.Jobs.JobOptions>>().Value;
+        var started = _a.Clock.GetUtcNow();
+        Assert.Equal(0, await queue.HeartbeatAsync("x", started, 0, Ct));
+        Assert.Equal(1, await queue.HeartbeatAsync("y", started, 0, Ct));
+        Assert.Equal(1, await queue.HeartbeatAsync("x", started, 0, Ct)); // itself never counts
+
+        _a.Clock.Advance(lease.Lease * 3 + lease.LeaseGrace + TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await queue.HeartbeatAsync("y", started, 0, Ct)); // x stopped beating
+    }
+
+    [Fact]
     public async Task An_instance_alone_shares_calls_in_process_only_until_another_announces_its_start()
     {
         var user = await TestUsers.RegisterAsync(_a.Services);
         var callsOnB = _b.GetRequiredService<FleetCalls>();
-        Assert.False(callsOnB.Alone); // until a heartbeat says otherwise
+        Assert.False(callsOnB.Alone); // until heartbeats say otherwise
+        callsOnB.Heard(otherInstances: 0, callsOnB.JoinsHeard);
+        Assert.False(callsOnB.Alone); // one quiet heartbeat may have looked before a starting instance wrote its own
         callsOnB.Heard(otherInstances: 0, callsOnB.JoinsHeard);
         Assert.True(callsOnB.Alone);
         Assert.Equal(0, await RowsDuringACallAsync()); // nobody to share with: no row
@@ -121,10 +137,14 @@ public sealed class ClusterChangeTests(PostgresServer server) : IAsyncLifetime
         await TimeUntilAsync(() => Task.FromResult(!callsOnB.Alone), Promise, "B hearing that A started");
         Assert.Equal(1, await RowsDuringACallAsync()); // claimed among the instances again
 
-        // A heartbeat that began before a start was heard does not make the instance alone again.
+        // A heartbeat that began before a start was heard does not count as quiet; nor does one that saw another instance.
+        callsOnB.Heard(otherInstances: 0, callsOnB.JoinsHeard);
         var before = callsOnB.JoinsHeard;
         callsOnB.InstanceJoined();
         callsOnB.Heard(otherInstances: 0, before);
+        Assert.False(callsOnB.Alone);
+        callsOnB.Heard(otherInstances: 0, callsOnB.JoinsHeard);
+        callsOnB.Heard(otherInstances: 1, callsOnB.JoinsHeard);
         Assert.False(callsOnB.Alone);
 
         async Task<long> RowsDuringACallAsync()

@@ -72,7 +72,8 @@ public sealed class ChatPageTests(ChatFixture fixture) : IClassFixture<ChatFixtu
     private static async Task SendAsync(IRenderedComponent<ChatPage> page, string text)
     {
         await page.Find("textarea").InputAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = text });
-        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=send]").HasAttribute("disabled")));
+        // bUnit's default wait is one second: too short on two busy cores.
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=send]").HasAttribute("disabled")), TimeSpan.FromSeconds(30));
         await page.Find("[data-testid=send]").ClickAsync(new());
     }
 

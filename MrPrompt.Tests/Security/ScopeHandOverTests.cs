@@ -40,25 +40,28 @@ public sealed class ScopeHandOverTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_counters_pool_keeps_its_sessions_but_no_scope_outlives_its_batch()
+    public async Task The_counters_pool_keeps_its_sessions_and_each_batch_replaces_the_scope_the_last_one_left()
     {
         var counters = Services.GetRequiredService<CallerCounters>();
         var account = Guid.NewGuid();
         var (asAccount, backend) = await ScopeSeenAsync(counters, new DataActor(account, null));
-        Assert.Equal(account.ToString(), asAccount);
-        // The same pooled connection, which is not reset between uses: the next batch names its own scope.
-        Assert.Equal(("", backend), await ScopeSeenAsync(counters, CallerCounters.NoAccount));
-        Assert.Equal(("", backend), await ScopeSeenAsync(counters, new DataActor(null, "test: system work")));
+        Assert.Equal((account.ToString(), ""), asAccount);
+        // The same pooled connection each time, not reset between uses: whatever the last batch left, the next names its own.
+        Assert.Equal((("", "on"), backend), await ScopeSeenAsync(counters, new DataActor(null, "test: system work")));
+        Assert.Equal(((account.ToString(), ""), backend), await ScopeSeenAsync(counters, new DataActor(account, null)));
+        Assert.Equal((("", "on"), backend), await ScopeSeenAsync(counters, new DataActor(null, "test: system work")));
+        Assert.Equal((("", ""), backend), await ScopeSeenAsync(counters, CallerCounters.NoAccount));
     }
 
-    private static async Task<(string Scope, int Backend)> ScopeSeenAsync(CallerCounters counters, DataActor actor)
+    private static async Task<((string User, string System) Scope, int Backend)> ScopeSeenAsync(CallerCounters counters, DataActor actor)
     {
         await using var connection = await counters.OpenAsync(Ct);
-        await using var batch = CallerCounters.Batch(connection, actor, CallerCounters.Command("SELECT current_setting('app.user_id', true), pg_backend_pid()"));
+        await using var batch = CallerCounters.Batch(connection, actor,
+            CallerCounters.Command("SELECT current_setting('app.user_id', true), current_setting('app.system', true), pg_backend_pid()"));
         await using var reader = await batch.ExecuteReaderAsync(Ct);
         await reader.NextResultAsync(Ct); // past the scope's row
         await reader.ReadAsync(Ct);
-        return (reader.IsDBNull(0) ? "" : reader.GetString(0), reader.GetInt32(1));
+        return ((reader.IsDBNull(0) ? "" : reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1)), reader.GetInt32(2));
     }
 
     [Fact]

@@ -26,8 +26,18 @@ public sealed class Fleet : IAsyncLifetime
     private readonly string _root = Path.Combine(Path.GetTempPath(), "mrprompt-fleet", Guid.NewGuid().ToString("N"));
     private EmbeddedPostgresServer _postgres = null!;
 
-    /// <summary>Where each instance's output is written whole, kept after the run to read when a test fails.</summary>
-    public string LogFolder { get; } = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mrprompt-fleet-logs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss") + "-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+    /// <summary>Where each instance's output is written whole, kept after the run to read when a test fails (for a day).</summary>
+    public string LogFolder { get; } = NewLogFolder();
+
+    private static string NewLogFolder()
+    {
+        var logs = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mrprompt-fleet-logs"));
+        foreach (var old in logs.EnumerateDirectories().Where(d => d.CreationTimeUtc < DateTime.UtcNow.AddDays(-1)))
+        {
+            old.Delete(recursive: true);
+        }
+        return logs.CreateSubdirectory($"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}").FullName;
+    }
     private ServiceProvider _services = null!;
     private Process? _nginx;
     private readonly Dictionary<string, Instance> _instances = new(StringComparer.Ordinal);
@@ -141,7 +151,11 @@ public sealed class Fleet : IAsyncLifetime
     {
         if (line is not null)
         {
-            File.AppendAllText(Path.Combine(LogFolder, $"instance-{instance.Name}.log"), line + "\n");
+            lock (instance)
+            {
+                // Both of the process's streams write here, each from its own thread.
+                File.AppendAllText(Path.Combine(LogFolder, $"instance-{instance.Name}.log"), line + "\n");
+            }
             instance.Output.Enqueue(line);
             while (instance.Output.Count > 500)
             {

@@ -26,15 +26,23 @@ public sealed class BudgetLedger(
     {
         var month = MonthOf(clock.GetUtcNow());
         var id = Guid.CreateVersion7();
+        decimal? loaded = null;
         for (var attempt = 0; ; attempt++)
         {
-            await using var connection = await counters.OpenAsync(cancellationToken);
-            await using var reserve = CallerCounters.Batch(connection, new DataActor(userId, null), CallerCounters.Command(
-                "SELECT known, reserved, spent FROM mrprompt_budget_reserve($1, $2, $3, $4, $5, $6, $7)",
-                userId, month, budget, estimate, id, instance.Name, clock.GetUtcNow()));
-            await using (var reader = await reserve.ExecuteReaderAsync(cancellationToken))
+            await using (var connection = await counters.OpenAsync(cancellationToken))
             {
-                await reader.NextResultAsync(cancellationToken); // past the scope's row
+                var reserve = CallerCounters.Command("SELECT known, reserved, spent FROM mrprompt_budget_reserve($1, $2, $3, $4, $5, $6, $7)",
+                    userId, month, budget, estimate, id, instance.Name, clock.GetUtcNow());
+                // A month just read from the usage log is kept first, in the same round trip (unless another call got there first).
+                await using var batch = loaded is { } spentBefore
+                    ? CallerCounters.Batch(connection, new DataActor(userId, null),
+                        CallerCounters.Command("SELECT mrprompt_budget_load($1, $2, $3)", userId, month, spentBefore), reserve)
+                    : CallerCounters.Batch(connection, new DataActor(userId, null), reserve);
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+                for (var skip = 1; skip < batch.BatchCommands.Count; skip++)
+                {
+                    await reader.NextResultAsync(cancellationToken); // past the scope's row (and the load's)
+                }
                 await reader.ReadAsync(cancellationToken);
                 if (reader.GetBoolean(0))
                 {
@@ -45,7 +53,8 @@ public sealed class BudgetLedger(
             {
                 throw new InvalidOperationException("The month's spend could not be kept in budget_months.");
             }
-            await LoadAsync(connection, userId, month, cancellationToken);
+            // Read with no counters' connection held: a month's usage can take a while to sum.
+            loaded = await SpentFromUsageAsync(userId, month, cancellationToken);
         }
     }
 
@@ -87,27 +96,20 @@ public sealed class BudgetLedger(
         return await release.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The month's spend from the usage log, kept in <c>budget_months</c> unless another call got there first.</summary>
-    private async Task LoadAsync(NpgsqlConnection connection, Guid userId, DateTimeOffset month, CancellationToken cancellationToken)
+    /// <summary>The month's spend from the usage log.</summary>
+    private async Task<decimal> SpentFromUsageAsync(Guid userId, DateTimeOffset month, CancellationToken cancellationToken)
     {
-        decimal spent;
         // Summed across the account's rows whoever asks: never dependent on that caller's scope.
-        using (DataScope.AsSystem("month's spend of one account"))
+        using var system = DataScope.AsSystem("month's spend of one account");
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = db.UsageRecords.Where(u => u.UserId == userId && u.ExecutedAt >= month);
+        var spent = await rows.Where(u => u.CostUsd != null).SumAsync(u => u.CostUsd!.Value, cancellationToken);
+        // Calls of models with no known price count at the fallback price, as they did when they settled.
+        if (options.CurrentValue.UnknownModelPrice is { } fallback)
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var rows = db.UsageRecords.Where(u => u.UserId == userId && u.ExecutedAt >= month);
-            spent = await rows.Where(u => u.CostUsd != null).SumAsync(u => u.CostUsd!.Value, cancellationToken);
-            // Calls of models with no known price count at the fallback price, as they did when they settled.
-            if (options.CurrentValue.UnknownModelPrice is { } fallback)
-            {
-                spent += fallback.CostOf(await rows.Where(u => u.CostUsd == null).SumAsync(u => (long)u.InputTokens + u.OutputTokens, cancellationToken), 0);
-            }
+            spent += fallback.CostOf(await rows.Where(u => u.CostUsd == null).SumAsync(u => (long)u.InputTokens + u.OutputTokens, cancellationToken), 0);
         }
-        await using var load = new NpgsqlCommand("SELECT mrprompt_budget_load($1, $2, $3)", connection)
-        {
-            Parameters = { new() { Value = userId }, new() { Value = month }, new() { Value = spent } },
-        };
-        await load.ExecuteNonQueryAsync(cancellationToken);
+        return spent;
     }
 
     private static DateTimeOffset MonthOf(DateTimeOffset now) => new(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);

@@ -30,7 +30,8 @@ public sealed partial class CallAdmission(
 
         /// <summary>
         /// Counts what the call used against the caller's token windows and month, in one round trip (all or nothing, tried
-        /// twice); a failure to count is logged, not thrown (an unsettled reservation is let go within the hour).
+        /// twice; then the month alone, so a window that cannot be told does not keep the reservation held). A failure to
+        /// count is logged, not thrown (an unsettled reservation is let go within the hour).
         /// </summary>
         public async Task SettleAsync((long Tokens, decimal Cost, long UnpricedTokens) spent)
         {
@@ -41,31 +42,35 @@ public sealed partial class CallAdmission(
             close?.Invoke();
             var (tokensUsed, cost, unpricedTokens) = spent;
             cost += unknownModelPrice?.CostOf(unpricedTokens, 0) ?? 0;
-            for (var attempt = 1; ; attempt++)
+            // Made afresh for each attempt: a command belongs to the batch it was sent in.
+            NpgsqlBatchCommand? Tokens() => request.Source == UsageSource.Background ? null : rates.RecordTokens(request.UserId, request.ApiKeyId, tokensUsed);
+            NpgsqlBatchCommand? Month() => budget.Settle(request.UserId, reservation, cost);
+            Func<NpgsqlBatchCommand?[]>[] attempts = [() => [Tokens(), Month()], () => [Tokens(), Month()], () => [Month()]];
+            Exception? failure = null;
+            for (var attempt = 0; attempt < attempts.Length; attempt++)
             {
+                var commands = attempts[attempt]().OfType<NpgsqlBatchCommand>().ToArray();
+                if (commands.Length == 0)
+                {
+                    break;
+                }
                 try
                 {
-                    // Made afresh for each attempt: a command belongs to the batch it was sent in.
-                    var commands = new[]
-                    {
-                        request.Source == UsageSource.Background ? null : rates.RecordTokens(request.UserId, request.ApiKeyId, tokensUsed),
-                        budget.Settle(request.UserId, reservation, cost),
-                    }.OfType<NpgsqlBatchCommand>().ToArray();
-                    if (commands.Length == 0)
-                    {
-                        return;
-                    }
                     await counters.RunAsync(new DataActor(request.UserId, null), commands, CancellationToken.None);
-                    return;
+                    if (attempt < attempts.Length - 1)
+                    {
+                        return; // everything counted
+                    }
+                    break; // the month is, the tokens are not
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
                 {
-                    if (attempt == 2)
-                    {
-                        LogSettleFailed(logger, ex);
-                        return;
-                    }
+                    failure = ex;
                 }
+            }
+            if (failure is not null)
+            {
+                LogSettleFailed(logger, failure);
             }
         }
     }

@@ -10,8 +10,7 @@ namespace MrPrompt.Infrastructure.Gateway.Limits;
 /// (DISCARD ALL) also throws away the plans of the counters' plpgsql functions, which were then planned again on every
 /// call (0.42 against 0.19 ms a call, bench/README.md). Nothing here may rely on that reset: every batch sent through
 /// <see cref="Batch"/> names its account first, so no earlier use's scope carries over. Each use holds its connection for one
-/// short statement, so the pool is a quarter of the app's (at least 10): an instance opens at most 1.25 times the
-/// connection string's Maximum Pool Size.
+/// short batch, so the pool is a quarter of the app's (at least 10).
 /// </summary>
 public sealed class CallerCounters(DatabaseConnection database)
 {
@@ -71,6 +70,7 @@ public sealed class CallerCounters(DatabaseConnection database)
         {
             var builder = new NpgsqlConnectionStringBuilder(current) { NoResetOnClose = true };
             builder.MaxPoolSize = Math.Max(10, builder.MaxPoolSize / 4);
+            builder.MinPoolSize = Math.Min(builder.MinPoolSize, builder.MaxPoolSize);
             derived = new Derived(current, builder.ConnectionString);
             _derived = derived;
         }

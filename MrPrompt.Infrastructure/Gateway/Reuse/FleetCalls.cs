@@ -34,13 +34,16 @@ public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instanc
     private readonly ConcurrentDictionary<string, bool> _running = new(StringComparer.Ordinal);
 
     private readonly Lock _fleetSeen = new();
-    private bool _alone;
+    private int _quietHeartbeats;
+    private DateTimeOffset _lastHeard;
     private long _joinsHeard;
 
     /// <summary>
-    /// True once this instance's heartbeat found no other instance alive and none has announced its start since; until then
-    /// (and in tests that run no heartbeat) calls are shared through the database. A call begun while alone is not seen by an
-    /// instance that joins during it: that instance may make the same call once more.
+    /// True once two heartbeats in a row, the last within a lease, found no other instance alive and none announced its start
+    /// meanwhile; until then (and in tests that run no heartbeat) calls are shared through the database. Two, because an
+    /// instance starting at the same moment may not have written its first heartbeat when the first one looked. A call begun
+    /// while alone is not seen by an instance that joins during it: that instance may make the same call once more, and an
+    /// idempotent retry sent there is told the call is still in progress.
     /// </summary>
     public bool Alone
     {
@@ -48,7 +51,7 @@ public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instanc
         {
             lock (_fleetSeen)
             {
-                return _alone;
+                return _quietHeartbeats >= 2 && clock.GetUtcNow() - _lastHeard < jobs.Value.Lease;
             }
         }
     }
@@ -66,14 +69,15 @@ public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instanc
     }
 
     /// <summary>
-    /// What a heartbeat found: <paramref name="otherInstances"/> alive besides this one. Alone only when there were none and no
-    /// instance announced itself while the heartbeat ran (<paramref name="joinsHeardBefore"/> is still the count).
+    /// What a heartbeat found: <paramref name="otherInstances"/> alive besides this one. It counts as quiet only when there were
+    /// none and no instance announced itself while it ran (<paramref name="joinsHeardBefore"/> is still the count).
     /// </summary>
     public void Heard(int otherInstances, long joinsHeardBefore)
     {
         lock (_fleetSeen)
         {
-            _alone = otherInstances == 0 && _joinsHeard == joinsHeardBefore;
+            _quietHeartbeats = otherInstances == 0 && _joinsHeard == joinsHeardBefore ? _quietHeartbeats + 1 : 0;
+            _lastHeard = clock.GetUtcNow();
         }
     }
 
@@ -83,7 +87,7 @@ public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instanc
         lock (_fleetSeen)
         {
             _joinsHeard++;
-            _alone = false;
+            _quietHeartbeats = 0;
         }
     }
 
