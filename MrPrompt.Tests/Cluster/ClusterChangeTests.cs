@@ -159,9 +159,8 @@ public sealed class ClusterChangeTests(PostgresServer server) : IAsyncLifetime
             {
                 await using var connection = await _b.GetRequiredService<CallerCounters>().OpenAsync(cancellationToken);
                 await using var count = CallerCounters.Batch(connection, new DataActor(user, null), CallerCounters.Command("SELECT count(*) FROM shared_calls"));
-                await using (var reader = await count.ExecuteReaderAsync(cancellationToken))
+                await using (var reader = await CallerCounters.ReadLastAsync(count, cancellationToken))
                 {
-                    await reader.NextResultAsync(cancellationToken); // past the scope's row
                     await reader.ReadAsync(cancellationToken);
                     rows = reader.GetInt64(0);
                 }

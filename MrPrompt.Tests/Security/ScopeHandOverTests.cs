@@ -58,8 +58,7 @@ public sealed class ScopeHandOverTests(PostgresServer server) : IAsyncLifetime
         await using var connection = await counters.OpenAsync(Ct);
         await using var batch = CallerCounters.Batch(connection, actor,
             CallerCounters.Command("SELECT current_setting('app.user_id', true), current_setting('app.system', true), pg_backend_pid()"));
-        await using var reader = await batch.ExecuteReaderAsync(Ct);
-        await reader.NextResultAsync(Ct); // past the scope's row
+        await using var reader = await CallerCounters.ReadLastAsync(batch, Ct);
         await reader.ReadAsync(Ct);
         return ((reader.IsDBNull(0) ? "" : reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1)), reader.GetInt32(2));
     }

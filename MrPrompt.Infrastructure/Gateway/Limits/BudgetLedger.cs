@@ -19,7 +19,7 @@ public sealed class BudgetLedger(
     Microsoft.Extensions.Options.IOptionsMonitor<LimitOptions> options)
 {
     /// <summary>A reservation to settle once the call's real cost is known (<see cref="Settle"/>).</summary>
-    public sealed record Reservation(Guid Id, Guid UserId, DateTimeOffset Month);
+    public sealed record Reservation(Guid Id, DateTimeOffset Month);
 
     /// <summary>Reserves <paramref name="estimate"/>; null with what was spent when it does not fit under <paramref name="budget"/>.</summary>
     public async Task<(Reservation? Reservation, decimal Spent)> TryReserveAsync(Guid userId, decimal budget, decimal estimate, CancellationToken cancellationToken)
@@ -38,15 +38,11 @@ public sealed class BudgetLedger(
                     ? CallerCounters.Batch(connection, new DataActor(userId, null),
                         CallerCounters.Command("SELECT mrprompt_budget_load($1, $2, $3)", userId, month, spentBefore), reserve)
                     : CallerCounters.Batch(connection, new DataActor(userId, null), reserve);
-                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-                for (var skip = 1; skip < batch.BatchCommands.Count; skip++)
-                {
-                    await reader.NextResultAsync(cancellationToken); // past the scope's row (and the load's)
-                }
+                await using var reader = await CallerCounters.ReadLastAsync(batch, cancellationToken);
                 await reader.ReadAsync(cancellationToken);
                 if (reader.GetBoolean(0))
                 {
-                    return (reader.GetBoolean(1) ? new Reservation(id, userId, month) : null, reader.GetDecimal(2));
+                    return (reader.GetBoolean(1) ? new Reservation(id, month) : null, reader.GetDecimal(2));
                 }
             }
             if (attempt > 0)

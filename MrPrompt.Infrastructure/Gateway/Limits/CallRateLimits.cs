@@ -31,8 +31,7 @@ public sealed class CallRateLimits(CallerCounters counters, TimeProvider clock)
                 new() { Value = keyTokens },
             },
         });
-        await using var reader = await admit.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken); // past the scope's row
+        await using var reader = await CallerCounters.ReadLastAsync(admit, cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var wait = TimeSpan.FromSeconds(reader.GetDouble(1));
         return reader.IsDBNull(0) ? null : reader.GetString(0) switch
@@ -83,8 +82,7 @@ public sealed class CallRateLimits(CallerCounters counters, TimeProvider clock)
         await using var connection = await counters.OpenAsync(cancellationToken);
         await using var take = CallerCounters.Batch(connection, CallerCounters.NoAccount,
             CallerCounters.Command("SELECT mrprompt_rate_take($1, $2, $3, 1, true)", window, clock.GetUtcNow(), limit));
-        await using var reader = await take.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken); // past the scope's row
+        await using var reader = await CallerCounters.ReadLastAsync(take, cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var wait = reader.GetDouble(0);
         return wait > 0 ? TimeSpan.FromSeconds(wait) : null;

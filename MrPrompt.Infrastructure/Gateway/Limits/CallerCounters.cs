@@ -38,7 +38,7 @@ public sealed class CallerCounters(DatabaseConnection database)
 
     /// <summary>
     /// <paramref name="commands"/> acting as <paramref name="actor"/>, in one round trip and one implicit transaction (all or
-    /// nothing). The scope's row comes first in a reader: skip it with <c>NextResultAsync</c>.
+    /// nothing). Read it with <see cref="ReadLastAsync"/>: the scope's row comes first.
     /// </summary>
     public static NpgsqlBatch Batch(NpgsqlConnection connection, DataActor actor, params NpgsqlBatchCommand[] commands)
     {
@@ -48,6 +48,17 @@ public sealed class CallerCounters(DatabaseConnection database)
             batch.BatchCommands.Add(command);
         }
         return batch;
+    }
+
+    /// <summary>Runs <paramref name="batch"/>; its reader is at the results of the last command (past the scope's row and any before).</summary>
+    public static async Task<NpgsqlDataReader> ReadLastAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
+    {
+        var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        for (var command = 1; command < batch.BatchCommands.Count; command++)
+        {
+            await reader.NextResultAsync(cancellationToken);
+        }
+        return reader;
     }
 
     /// <summary><paramref name="sql"/> with <paramref name="values"/> as $1, $2, ….</summary>

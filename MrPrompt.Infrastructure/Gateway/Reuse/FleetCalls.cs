@@ -240,8 +240,7 @@ public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instanc
             {
                 await using var look = CallerCounters.Batch(connection, new DataActor(userId, null), CallerCounters.Command(
                     "SELECT c.outcome::text, c.finished_at IS NOT NULL, c.expires_at < $2 FROM shared_calls c WHERE c.key = $1", row, now));
-                await using var reader = await look.ExecuteReaderAsync(cancellationToken);
-                await reader.NextResultAsync(cancellationToken); // past the scope's row
+                await using var reader = await CallerCounters.ReadLastAsync(look, cancellationToken);
                 if (!await reader.ReadAsync(cancellationToken))
                 {
                     return null;
