@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What sharing limits and budgets through Postgres costs, and what a second instance behind nginx buys: whole answers
 # (wrk, c=1 and c=64) from the mock upstream directly, from MrPrompt as it was before the fleet work (limits and budgets
-# kept in the process; built from git at $before), from MrPrompt now on one instance alone on its database, and from two
+# kept in the process; built from git at $before), from MrPrompt now on one instance on its own database, and from two
 # instances on another database behind deploy/nginx.conf. All on one PostgreSQL 15 cluster of the script's own, limits and
 # a budget on (checked, never hit).
 # Not part of CI. Usage: bash bench/fleet.sh [seconds per wrk run, default 10] [commit before, default 8eb5fe0]
@@ -74,7 +74,7 @@ before_key=$(key_for "$before_dll" before)
 one_key=$(key_for "$now_dll" one)
 fleet_key=$(key_for "$now_dll" fleet)
 start "$before_dll" before 5304 before
-start "$now_dll" one 5303 one     # alone on its database, as a single-instance deployment is
+start "$now_dll" one 5303 one     # on its own database, as a single-instance deployment is
 start "$now_dll" fleet 5311 a
 start "$now_dll" fleet 5312 b
 mkdir -p "$work/nginx"

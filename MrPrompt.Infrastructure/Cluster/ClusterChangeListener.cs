@@ -73,9 +73,6 @@ public sealed partial class ClusterChangeListener(
                 case { Kind: ClusterChangeKind.Providers }:
                     providers.RefreshAsync(force: true).Observe(logger, "providers changed on another instance");
                     break;
-                case { Kind: ClusterChangeKind.Instance }:
-                    calls.InstanceJoined();
-                    break;
             }
         }
         catch (Exception ex)

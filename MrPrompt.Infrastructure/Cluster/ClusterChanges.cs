@@ -18,9 +18,6 @@ public enum ClusterChangeKind
 
     /// <summary>The providers an admin manages (their keys, models, access per role) changed.</summary>
     Providers,
-
-    /// <summary>An instance started on the database: the others stop assuming they are alone (<see cref="Gateway.Reuse.FleetCalls"/>).</summary>
-    Instance,
 }
 
 /// <summary>One change; <see cref="Id"/> null means "anything of this kind may have changed" (a notification may have been missed).</summary>

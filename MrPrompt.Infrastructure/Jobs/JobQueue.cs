@@ -377,11 +377,8 @@ public sealed partial class JobQueue(
                 .SetProperty(m => m.UpdatedAt, now), cancellationToken);
     }
 
-    /// <summary>
-    /// This instance is alive, running <paramref name="running"/> jobs: its row in <c>job_workers</c>, for the admin console and the
-    /// other instances. Returns how many other instances are alive (seen within three leases and a grace, as reservations are).
-    /// </summary>
-    public async Task<int> HeartbeatAsync(string owner, DateTimeOffset startedAt, int running, CancellationToken cancellationToken = default)
+    /// <summary>This instance is alive, running <paramref name="running"/> jobs: its row in <c>job_workers</c>, for the admin console.</summary>
+    public async Task HeartbeatAsync(string owner, DateTimeOffset startedAt, int running, CancellationToken cancellationToken = default)
     {
         using var system = DataScope.AsSystem("worker heartbeat");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -391,9 +388,6 @@ public sealed partial class JobQueue(
             ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, running = excluded.running;
             DELETE FROM job_workers WHERE last_seen_at < {now - ForgetSilentWorkersAfter};
             """, cancellationToken);
-        return await db.Database.SqlQuery<int>($"""
-            SELECT count(*)::int AS "Value" FROM job_workers WHERE name <> {owner} AND last_seen_at >= {now - (Options.Lease * 3 + Options.LeaseGrace)}
-            """).SingleAsync(cancellationToken);
     }
 
     /// <summary>When the earliest job waiting out a back-off becomes claimable; null when none waits.</summary>

@@ -25,7 +25,6 @@ public sealed partial class JobWorker(
     JobMetrics metrics,
     FleetSchedule schedule,
     Gateway.Reuse.FleetCalls calls,
-    ClusterChanges changes,
     IOptions<JobOptions> options,
     IOptions<ShutdownOptions> shutdown,
     TimeProvider clock,
@@ -49,8 +48,6 @@ public sealed partial class JobWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await HeartbeatAsync(running: 0, stoppingToken); // the console shows an instance from its start, not a renewal later
-        // Then the others stop assuming they are alone: a heartbeat of theirs begun after this notice sees this one's row.
-        await changes.PublishAsync(new ClusterChange(ClusterChangeKind.Instance), stoppingToken);
         var background = new[]
         {
             ListenAsync(stoppingToken),
@@ -197,8 +194,7 @@ public sealed partial class JobWorker(
     {
         try
         {
-            var joinsHeard = calls.JoinsHeard;
-            calls.Heard(await queue.HeartbeatAsync(identity.Name, _startedAt, running, stoppingToken), joinsHeard);
+            await queue.HeartbeatAsync(identity.Name, _startedAt, running, stoppingToken);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or Microsoft.EntityFrameworkCore.DbUpdateException or TimeoutException)
         {

@@ -4,11 +4,8 @@ using MrPrompt.Domain.Providers;
 using MrPrompt.Infrastructure.Accounts;
 using MrPrompt.Infrastructure.ApiKeys;
 using MrPrompt.Infrastructure.Cluster;
-using MrPrompt.Infrastructure.Gateway;
 using MrPrompt.Infrastructure.Gateway.Limits;
 using MrPrompt.Infrastructure.Gateway.Providers;
-using MrPrompt.Infrastructure.Gateway.Reuse;
-using MrPrompt.Infrastructure.Persistence.RowSecurity;
 using MrPrompt.Tests.Support;
 
 namespace MrPrompt.Tests.Cluster;
@@ -105,67 +102,5 @@ public sealed class ClusterChangeTests(PostgresServer server) : IAsyncLifetime
             existing: false, Ct);
         Assert.True(errors.IsEmpty, string.Join("; ", errors.ByField.SelectMany(f => f.Value)));
         await TimeUntilAsync(() => Task.FromResult(catalogOnB.Find("fleet") is not null), Promise, "B knowing the new provider");
-    }
-
-    [Fact]
-    public async Task A_heartbeat_counts_the_other_instances_still_alive()
-    {
-        var queue = _a.Services.GetRequiredService<MrPrompt.Infrastructure.Jobs.JobQueue>();
-        var lease = _a.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MrPrompt.Infrastructure.Jobs.JobOptions>>().Value;
-        var started = _a.Clock.GetUtcNow();
-        Assert.Equal(0, await queue.HeartbeatAsync("x", started, 0, Ct));
-        Assert.Equal(1, await queue.HeartbeatAsync("y", started, 0, Ct));
-        Assert.Equal(1, await queue.HeartbeatAsync("x", started, 0, Ct)); // itself never counts
-
-        _a.Clock.Advance(lease.Lease * 3 + lease.LeaseGrace + TimeSpan.FromSeconds(1));
-        Assert.Equal(0, await queue.HeartbeatAsync("y", started, 0, Ct)); // x stopped beating
-    }
-
-    [Fact]
-    public async Task An_instance_alone_shares_calls_in_process_only_until_another_announces_its_start()
-    {
-        var user = await TestUsers.RegisterAsync(_a.Services);
-        var callsOnB = _b.GetRequiredService<FleetCalls>();
-        Assert.False(callsOnB.Alone); // until heartbeats say otherwise
-        callsOnB.Heard(otherInstances: 0, callsOnB.JoinsHeard);
-        Assert.False(callsOnB.Alone); // one quiet heartbeat may have looked before a starting instance wrote its own
-        callsOnB.Heard(otherInstances: 0, callsOnB.JoinsHeard);
-        Assert.True(callsOnB.Alone);
-        Assert.Equal(0, await RowsDuringACallAsync()); // nobody to share with: no row
-
-        await _a.Services.GetRequiredService<ClusterChanges>().PublishAsync(new ClusterChange(ClusterChangeKind.Instance), Ct);
-        await TimeUntilAsync(() => Task.FromResult(!callsOnB.Alone), Promise, "B hearing that A started");
-        Assert.Equal(1, await RowsDuringACallAsync()); // claimed among the instances again
-
-        // A heartbeat that began before a start was heard does not count as quiet; nor does one that saw another instance.
-        callsOnB.Heard(otherInstances: 0, callsOnB.JoinsHeard);
-        var before = callsOnB.JoinsHeard;
-        callsOnB.InstanceJoined();
-        callsOnB.Heard(otherInstances: 0, before);
-        Assert.False(callsOnB.Alone);
-        callsOnB.Heard(otherInstances: 0, callsOnB.JoinsHeard);
-        callsOnB.Heard(otherInstances: 1, callsOnB.JoinsHeard);
-        Assert.False(callsOnB.Alone);
-
-        async Task<long> RowsDuringACallAsync()
-        {
-            long rows = -1;
-            await foreach (var _ in callsOnB.RunOnceAsync($"test:{Guid.NewGuid()}", user, Call, _ => throw new InvalidOperationException("nothing to follow"), Ct))
-            {
-            }
-            return rows;
-
-            async IAsyncEnumerable<GatewayEvent> Call([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-            {
-                await using var connection = await _b.GetRequiredService<CallerCounters>().OpenAsync(cancellationToken);
-                await using var count = CallerCounters.Batch(connection, new DataActor(user, null), CallerCounters.Command("SELECT count(*) FROM shared_calls"));
-                await using (var reader = await CallerCounters.ReadLastAsync(count, cancellationToken))
-                {
-                    await reader.ReadAsync(cancellationToken);
-                    rows = reader.GetInt64(0);
-                }
-                yield return new GatewayStarted("test");
-            }
-        }
     }
 }

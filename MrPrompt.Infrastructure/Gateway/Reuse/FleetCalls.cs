@@ -18,8 +18,7 @@ public sealed record FleetCallAnswer(string Text, string Model, int InputTokens,
 /// call; this makes the instances share it. The instance that claims the key's row calls the provider and writes the answer
 /// into the row (NOTIFY on <see cref="Channel"/>); the others wait for it and replay the answer whole. A call that fails
 /// leaves no answer, and one whose instance dies (or cannot write its end) stops renewing its lease: a waiter then claims
-/// the row and calls itself. An instance that knows it is alone on the database (<see cref="Alone"/>) skips the row: there is
-/// nobody to share with, and each call is spared two round trips.
+/// the row and calls itself.
 /// </summary>
 public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instance, IOptions<JobOptions> jobs, TimeProvider clock)
 {
@@ -33,64 +32,6 @@ public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instanc
     /// <summary>The rows whose calls run here: their leases are renewed with the jobs' (<see cref="RenewAsync"/>).</summary>
     private readonly ConcurrentDictionary<string, bool> _running = new(StringComparer.Ordinal);
 
-    private readonly Lock _fleetSeen = new();
-    private int _quietHeartbeats;
-    private DateTimeOffset _lastHeard;
-    private long _joinsHeard;
-
-    /// <summary>
-    /// True once two heartbeats in a row, the last within a lease, found no other instance alive and none announced its start
-    /// meanwhile; until then (and in tests that run no heartbeat) calls are shared through the database. Two, because an
-    /// instance starting at the same moment may not have written its first heartbeat when the first one looked. A call begun
-    /// while alone is not seen by an instance that joins during it: that instance may make the same call once more, and an
-    /// idempotent retry sent there is told the call is still in progress.
-    /// </summary>
-    public bool Alone
-    {
-        get
-        {
-            lock (_fleetSeen)
-            {
-                return _quietHeartbeats >= 2 && clock.GetUtcNow() - _lastHeard < jobs.Value.Lease;
-            }
-        }
-    }
-
-    /// <summary>How many starts of other instances this one has heard of (taken before a heartbeat, given back to <see cref="Heard"/>).</summary>
-    public long JoinsHeard
-    {
-        get
-        {
-            lock (_fleetSeen)
-            {
-                return _joinsHeard;
-            }
-        }
-    }
-
-    /// <summary>
-    /// What a heartbeat found: <paramref name="otherInstances"/> alive besides this one. It counts as quiet only when there were
-    /// none and no instance announced itself while it ran (<paramref name="joinsHeardBefore"/> is still the count).
-    /// </summary>
-    public void Heard(int otherInstances, long joinsHeardBefore)
-    {
-        lock (_fleetSeen)
-        {
-            _quietHeartbeats = otherInstances == 0 && _joinsHeard == joinsHeardBefore ? _quietHeartbeats + 1 : 0;
-            _lastHeard = clock.GetUtcNow();
-        }
-    }
-
-    /// <summary>Another instance started (or a notice may have been missed): calls are shared through the database again.</summary>
-    public void InstanceJoined()
-    {
-        lock (_fleetSeen)
-        {
-            _joinsHeard++;
-            _quietHeartbeats = 0;
-        }
-    }
-
     /// <summary>
     /// Runs <paramref name="call"/> unless another instance is running the same (<paramref name="key"/>): then waits for its
     /// answer and replays it through <paramref name="replay"/>. Failures of the call are this caller's own.
@@ -99,15 +40,6 @@ public sealed class FleetCalls(CallerCounters counters, InstanceIdentity instanc
         string key, Guid userId, Func<CancellationToken, IAsyncEnumerable<GatewayEvent>> call, Func<FleetCallAnswer, IAsyncEnumerable<GatewayEvent>> replay,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (Alone)
-        {
-            // Nobody to share with: identical calls of this instance already share one (InFlightCalls).
-            await foreach (var item in call(cancellationToken))
-            {
-                yield return item;
-            }
-            yield break;
-        }
         var row = RowKey(key);
         while (true)
         {
